@@ -1,0 +1,1 @@
+"""hotline: 12345/110 linkage IVR."""

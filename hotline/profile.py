@@ -1,0 +1,359 @@
+"""Linkage profiles: the city schemes' item lists as validated data.
+
+A profile is a YAML file (see ``profiles/``). City profiles ``extends: national`` and may absorb
+national categories into their own annex categories (``includes``). Validation errors name the file
+and the field, e.g. ``profiles/guilin.yaml: categories[3].owner: Input should be '110', ...``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+PLATFORMS = ("12345", "110")
+TARGETS = (
+    "110",
+    "12345",
+    "119",
+    "120",
+    "122",
+    "12348",
+    "12313",
+    "12395",
+    "utility:power",
+    "utility:water",
+    "utility:gas",
+    "utility:heat",
+    "utility:telecom",
+    "locksmith",
+)
+Target = Literal[
+    "110",
+    "12345",
+    "119",
+    "120",
+    "122",
+    "12348",
+    "12313",
+    "12395",
+    "utility:power",
+    "utility:water",
+    "utility:gas",
+    "utility:heat",
+    "utility:telecom",
+    "locksmith",
+    "receiving",
+]
+Owner = Literal["110", "12345", "other", "none", "agent"]
+# always: the matter is an emergency by itself (drowning, missing child, fire)
+# unless_past: violent matters, an emergency unless the caller tells of the past
+# if_urgent: an emergency only with urgency cues (正在, 刚才, 还没走)
+# never: not an emergency by itself (emergency cues elsewhere in the utterance still count)
+EmergencyRule = Literal["always", "unless_past", "if_urgent", "never"]
+Handover = Literal["accept", "transfer", "conference", "guide", "push", "agent"]
+
+
+class ProfileError(Exception):
+    """A profile could not be loaded; the message names the file and the field."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Category(_Strict):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    name: str = Field(min_length=1)
+    annex: str = ""  # where the item comes from in the city's scheme
+    owner: Owner
+    target: Target
+    emergency: EmergencyRule = "never"
+    handover: Handover | None = None  # None: derived from owner/target and the receiving platform
+    phrases: tuple[str, ...] = ()
+    # places and people that hint at the domain (公交车, 学校, 医院) but name no matter: half weight
+    context: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()  # longer words that contain a phrase but mean something else (跳楼价)
+    includes: tuple[str, ...] = ()  # national categories absorbed (and replaced) by this one
+    replaces: tuple[str, ...] = ()  # national categories dropped, their phrases not taken
+    weight: float = Field(default=1.0, gt=0, le=5)
+    guide_to: str = ""  # for out-of-scope items: the channel the caller is told about
+
+    @field_validator("phrases")
+    @classmethod
+    def _phrases_clean(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        for p in v:
+            if not p or not p.strip():
+                raise ValueError("empty phrase")
+        return v
+
+
+class Cue(_Strict):
+    """An emergency cue: raises any matter to an emergency (weapon, injury, threat to life)."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    name: str
+    target: Target = "110"
+    alone: bool = True  # False: counts only with an incident (a 110/119/120 matter) or urgency cues
+    phrases: tuple[str, ...] = Field(min_length=1)
+    exclude: tuple[str, ...] = ()  # longer words that contain a phrase but mean something else (救命钱)
+
+
+class Number(_Strict):
+    """A telephony target other than the receiving platform: how it is named, said and reached."""
+
+    name: str
+    dial: str = Field(default="", pattern=r"^[0-9]*$")  # the digits a caller would dial, if any
+    spoken: str = ""  # how the prompt says it, e.g. 幺幺零
+    emergency: bool = False
+    handover: Handover = "guide"
+    transfer_offer: bool = False  # guide: offer to put the caller through (a trunk is configured)
+
+
+class Lexicon(_Strict):
+    @field_validator("past_patterns")
+    @classmethod
+    def _valid_regex(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        for pat in v:
+            try:
+                re.compile(pat)
+            except re.error as e:
+                raise ValueError(f"bad regular expression {pat!r}: {e}") from None
+        return v
+
+    fillers: tuple[str, ...] = ()
+    negators: tuple[str, ...] = ()
+    negator_exceptions: tuple[str, ...] = ()
+    hypothetical: tuple[str, ...] = ()
+    potential: tuple[str, ...] = ()  # 隐患, 频发: a risk or a habit, not an event happening now
+    consult: tuple[str, ...] = ()
+    past: tuple[str, ...] = ()
+    past_patterns: tuple[str, ...] = ()  # regular expressions, e.g. dates: 7月5号, 2019年
+    urgent: tuple[str, ...] = ()
+    urgent_now: tuple[str, ...] = ()  # the strongest urgency: the only kind that counts in a narrative
+
+
+class Settings(_Strict):
+    max_chars: int = Field(default=4000, ge=50, le=100000)
+    overlap_ratio: float = Field(default=0.8, gt=0, le=1)
+    emergency_handover: Literal["transfer", "conference"] = "transfer"
+    negation_window: int = Field(default=4, ge=1, le=10)
+    # Longer input is a narrative (a written message, a long monologue): homophone repair is off
+    # and an emergency needs urgency said in the same clause.
+    spoken_max_chars: int = Field(default=80, ge=10, le=100000)
+    min_confidence: float = Field(default=0.3, ge=0, le=1)
+
+
+class ProfileFile(_Strict):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    name: str
+    source: str = ""
+    extends: str | None = None
+    settings: Settings | None = None
+    lexicon: Lexicon | None = None
+    numbers: dict[str, Number] = Field(default_factory=dict)
+    cues: tuple[Cue, ...] = ()
+    categories: tuple[Category, ...] = ()
+
+    @field_validator("numbers")
+    @classmethod
+    def _known_numbers(cls, v: dict[str, Number]) -> dict[str, Number]:
+        for key in v:
+            if key not in TARGETS:
+                raise ValueError(f"unknown number {key!r}; expected one of {', '.join(TARGETS)}")
+        return v
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> ProfileFile:
+        seen: set[str] = set()
+        for c in self.categories:
+            if c.id in seen:
+                raise ValueError(f"duplicate category id {c.id!r}")
+            seen.add(c.id)
+        return self
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A resolved profile: the national default merged with a city's own items."""
+
+    id: str
+    name: str
+    source: str
+    path: Path
+    settings: Settings
+    lexicon: Lexicon
+    numbers: dict[str, Number]
+    cues: tuple[Cue, ...]
+    categories: tuple[Category, ...]
+    own_category_ids: tuple[str, ...] = field(default=())
+
+    def category(self, cid: str) -> Category:
+        for c in self.categories:
+            if c.id == cid:
+                return c
+        raise KeyError(cid)
+
+
+def profile_dirs() -> list[Path]:
+    """Where profiles are looked up: $HOTLINE_PROFILE_DIR (operator's own) first, then the shipped ones."""
+    dirs: list[Path] = []
+    env = os.environ.get("HOTLINE_PROFILE_DIR")
+    if env:
+        dirs.append(Path(env))
+    dirs.append(Path(str(resources.files("hotline.profiles"))))
+    return dirs
+
+
+def available_profiles() -> list[str]:
+    names: set[str] = set()
+    for d in profile_dirs():
+        if d.is_dir():
+            names.update(p.stem for p in d.glob("*.yaml"))
+    return sorted(names)
+
+
+def find_profile_file(name: str) -> Path:
+    if not name or "/" in name or name.startswith("."):
+        raise ProfileError(f"invalid profile name {name!r}")
+    for d in profile_dirs():
+        p = d / f"{name}.yaml"
+        if p.is_file():
+            return p
+    raise ProfileError(f"unknown profile {name!r}; available: {', '.join(available_profiles()) or 'none'}")
+
+
+def _format_loc(loc: Iterable[object]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(top level)"
+
+
+def read_profile_file(path: Path) -> ProfileFile:
+    """Parse and validate one YAML file; errors say which file and which field."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise ProfileError(f"{path}: cannot read: {e.strerror}") from None
+    except UnicodeDecodeError as e:
+        raise ProfileError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from None
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" line {mark.line + 1} column {mark.column + 1}" if mark else ""
+        raise ProfileError(f"{path}:{where} invalid YAML: {getattr(e, 'problem', e)}") from None
+    if not isinstance(raw, dict):
+        raise ProfileError(f"{path}: (top level): expected a mapping of profile fields")
+    try:
+        return ProfileFile.model_validate(raw)
+    except ValidationError as e:
+        lines = []
+        for err in e.errors():
+            loc = _format_loc(err["loc"])
+            # name the category by id, so an operator finds it in a long list
+            cats = raw.get("categories")
+            if err["loc"][:1] == ("categories",) and len(err["loc"]) > 1 and isinstance(cats, list):
+                idx = err["loc"][1]
+                if isinstance(idx, int) and idx < len(cats) and isinstance(cats[idx], dict):
+                    loc += f" (category {cats[idx].get('id', '?')!r})"
+            lines.append(f"{path}: {loc}: {err['msg']}")
+        raise ProfileError("\n".join(lines)) from None
+
+
+def _resolve(pf: ProfileFile, path: Path, chain: tuple[str, ...]) -> Profile:
+    if pf.extends is None:
+        return Profile(
+            id=pf.id,
+            name=pf.name,
+            source=pf.source,
+            path=path,
+            settings=pf.settings or Settings(),
+            lexicon=pf.lexicon or Lexicon(),
+            numbers=dict(pf.numbers),
+            cues=pf.cues,
+            categories=pf.categories,
+            own_category_ids=tuple(c.id for c in pf.categories),
+        )
+    if pf.extends in chain:
+        raise ProfileError(f"{path}: extends: cycle through {' -> '.join((*chain, pf.extends))}")
+    base = load_profile_path(find_profile_file(pf.extends), (*chain, pf.id))
+    base_ids = {c.id for c in base.categories}
+    absorbed: set[str] = set()
+    own: list[Category] = []
+    for i, c in enumerate(pf.categories):
+        phrases = list(c.phrases)
+        for inc in c.includes:
+            if inc not in base_ids:
+                raise ProfileError(f"{path}: categories[{i}].includes: {inc!r} is not a category of {pf.extends!r}")
+            phrases.extend(base.category(inc).phrases)
+            absorbed.add(inc)
+        for rep in c.replaces:
+            if rep not in base_ids:
+                raise ProfileError(f"{path}: categories[{i}].replaces: {rep!r} is not a category of {pf.extends!r}")
+            absorbed.add(rep)
+        if not phrases:
+            raise ProfileError(f"{path}: categories[{i}].phrases: category {c.id!r} has no phrases")
+        context = list(c.context)
+        for inc in c.includes:
+            context.extend(base.category(inc).context)
+        own.append(
+            c.model_copy(update={"phrases": tuple(dict.fromkeys(phrases)), "context": tuple(dict.fromkeys(context))})
+        )
+    own_ids = {c.id for c in own}
+    kept = [c for c in base.categories if c.id not in absorbed and c.id not in own_ids]
+    numbers = dict(base.numbers)
+    numbers.update(pf.numbers)
+    cue_ids = {c.id for c in pf.cues}
+    cues = tuple(c for c in base.cues if c.id not in cue_ids) + pf.cues
+    lex = base.lexicon
+    if pf.lexicon is not None:  # a city's lexicon adds to the national one
+        merged = {k: tuple(dict.fromkeys((*getattr(lex, k), *v))) for k, v in pf.lexicon}
+        lex = Lexicon(**merged)
+    return Profile(
+        id=pf.id,
+        name=pf.name,
+        source=pf.source,
+        path=path,
+        settings=pf.settings or base.settings,
+        lexicon=lex,
+        numbers=numbers,
+        cues=cues,
+        categories=(*own, *kept),
+        own_category_ids=tuple(c.id for c in own),
+    )
+
+
+def load_profile_path(path: Path, chain: tuple[str, ...] = ()) -> Profile:
+    profile = _resolve(read_profile_file(path), path, chain)
+    _check_targets(profile)
+    return profile
+
+
+def _check_targets(p: Profile) -> None:
+    for i, c in enumerate(p.categories):
+        if c.target not in PLATFORMS and c.target != "receiving" and c.target not in p.numbers:
+            raise ProfileError(
+                f"{p.path}: categories[{i}].target: {c.target!r} (category {c.id!r}) has no entry under numbers:"
+            )
+
+
+@lru_cache(maxsize=32)
+def _load_cached(path: str, mtime: float) -> Profile:
+    return load_profile_path(Path(path))
+
+
+def load_profile(name: str) -> Profile:
+    """Load a profile by name (cached until its file changes)."""
+    path = find_profile_file(name)
+    return _load_cached(str(path), path.stat().st_mtime)

@@ -1,0 +1,59 @@
+"""Turn what the recognizer (or a CLI user) produced into text the matcher can rely on.
+
+Traditional -> simplified (OpenCC), full-width -> half-width (NFKC), lower case, spoken fillers
+dropped, punctuation reduced to clause ("|") and sentence ("#") marks that the context rules use.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+import opencc
+
+CLAUSE = "|"
+SENTENCE = "#"
+
+_SENTENCE_PUNCT = re.compile(r"[。！？!?；;\n\r…]+")
+_CLAUSE_PUNCT = re.compile(r"[，,、:：/\\()（）\[\]【】「」『』《》<>\"'“”‘’~`—\-_=+*&^%$@]+")
+# Anything that is not a CJK ideograph, a Latin letter, a digit or one of our marks is noise.
+_NOISE = re.compile(r"[^\u4e00-\u9fff\u3400-\u4dbfa-z0-9|#]+")
+_MARKS = re.compile(r"[|#]*#[|#]*|\|+")
+
+
+@lru_cache(maxsize=1)
+def _t2s() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
+
+
+@dataclass(frozen=True)
+class Normalized:
+    text: str  # simplified, marks "|" and "#" between clauses and sentences
+    truncated: bool
+    han_chars: int  # how many CJK ideographs: no Chinese at all means nothing to route
+
+
+def _clean_controls(text: str) -> str:
+    return "".join(ch if unicodedata.category(ch)[0] != "C" or ch in "\n\r\t" else " " for ch in text)
+
+
+def normalize_text(text: str, fillers: tuple[str, ...] = (), max_chars: int = 4000) -> Normalized:
+    """Normalize caller text for matching. Never raises on odd input (binary, emoji, huge)."""
+    truncated = len(text) > max_chars
+    text = text[:max_chars]
+    text = unicodedata.normalize("NFKC", _clean_controls(text))
+    text = _t2s().convert(text).lower()
+    text = _SENTENCE_PUNCT.sub(SENTENCE, text)
+    text = _CLAUSE_PUNCT.sub(CLAUSE, text)
+    text = re.sub(r"\s+", "", text)
+    text = _NOISE.sub("", text)
+    for f in sorted(fillers, key=len, reverse=True):
+        if f in text:
+            text = text.replace(f, "")
+    # collapse runs of marks; a sentence mark wins over a clause mark
+    text = _MARKS.sub(lambda m: SENTENCE if SENTENCE in m.group(0) else CLAUSE, text)
+    text = text.strip("|#")
+    han = sum(1 for ch in text if "\u3400" <= ch <= "\u9fff")
+    return Normalized(text=text, truncated=truncated, han_chars=han)

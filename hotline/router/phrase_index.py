@@ -1,0 +1,169 @@
+"""Find trigger phrases in normalized text by characters and by pinyin.
+
+The recognizer's typical errors are homophones (抢劫 -> 强接, 打架 -> 打家, 路灯 -> 路等), so a
+phrase also matches where every character of the text can be read with the phrase's syllable
+(tones ignored, every reading of a polyphonic character allowed). Phrases of three or more
+characters also match under the usual fuzzy pairs of southern accents (zh/z, ch/c, sh/s, l/n,
+-ng/-n), at a lower weight.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+from pypinyin import Style, lazy_pinyin, pinyin
+
+WILDCARD = "*"
+GAP = 4
+VIA_CHARS = "chars"
+VIA_PINYIN = "pinyin"
+VIA_SOUND = "sound"  # same syllables, no character in common (吵到半 -> 盗版 is the risk here)
+VIA_FUZZY = "fuzzy"
+QUALITY = {VIA_CHARS: 1.0, VIA_PINYIN: 0.85, VIA_SOUND: 0.5, VIA_FUZZY: 0.6}
+
+
+def _fuzzy(syl: str) -> str:
+    for a, b in (("zh", "z"), ("ch", "c"), ("sh", "s")):
+        if syl.startswith(a):
+            syl = b + syl[2:]
+            break
+    if syl.startswith("l"):
+        syl = "n" + syl[1:]
+    if syl.endswith("ng") and len(syl) > 2:
+        syl = syl[:-1]
+    return syl
+
+
+@lru_cache(maxsize=65536)
+def char_readings(ch: str) -> frozenset[str]:
+    """The common toneless reading of a character of the text; a non-Chinese one reads as itself.
+
+    A recognizer that mishears writes the homophone it knows best, read in its common way, so rare
+    readings (家 gu, 着 zhao) would only add false matches on the text side.
+    """
+    if not ("\u3400" <= ch <= "\u9fff"):
+        return frozenset((ch,))
+    return frozenset(pinyin(ch, style=Style.NORMAL, heteronym=False)[0])
+
+
+@lru_cache(maxsize=65536)
+def _fuzzy_readings(ch: str) -> frozenset[str]:
+    return frozenset(_fuzzy(r) for r in char_readings(ch))
+
+
+@lru_cache(maxsize=1)
+def common_words() -> frozenset[str]:
+    """Frequent real words (see scripts/build_common_words.py): written there, they were meant."""
+    text = resources.files("hotline.router").joinpath("common_words.txt").read_text(encoding="utf-8")
+    return frozenset(w for w in text.split("\n") if w and not w.startswith("#"))
+
+
+def _splits_word(text: str, start: int, end: int, common: frozenset[str]) -> bool:
+    """True when the span cuts a common word at either edge (K市|火车站: 市火 is no 失火)."""
+    return (start > 0 and text[start - 1 : start + 1] in common) or (
+        end < len(text) and text[end - 1 : end + 1] in common
+    )
+
+
+@dataclass(frozen=True)
+class Hit:
+    key: str  # the owner of the phrase (a category or cue id)
+    phrase: str
+    start: int
+    end: int
+    via: str
+    heard: str  # the text as it was said there
+
+
+@dataclass(frozen=True)
+class _Entry:
+    key: str
+    phrase: str
+    syllables: tuple[str, ...]
+    fuzzy: tuple[str, ...]
+
+
+class PhraseIndex:
+    """Compiled phrases of one profile. Build once, match many times."""
+
+    def __init__(self, phrases: Iterable[tuple[str, str]]) -> None:
+        self._by_text: dict[str, list[str]] = defaultdict(list)
+        self._by_syl: dict[str, list[_Entry]] = defaultdict(list)
+        self._by_fuzzy: dict[str, list[_Entry]] = defaultdict(list)
+        # "被*打了": a gap of up to GAP characters inside one clause (被同学打了, 被人用棍子打了)
+        self._gapped: list[tuple[str, str, re.Pattern[str]]] = []
+        for key, phrase in phrases:
+            if WILDCARD in phrase:
+                parts = [re.escape(p) for p in phrase.split(WILDCARD)]
+                self._gapped.append((key, phrase, re.compile(f"[^|#]{{0,{GAP}}}".join(parts))))
+                continue
+            if key in self._by_text[phrase]:
+                continue
+            self._by_text[phrase].append(key)
+            if len(phrase) < 2:
+                continue  # a single character by sound would match far too much
+            syl = tuple(lazy_pinyin(phrase, style=Style.NORMAL))
+            if len(syl) != len(phrase):
+                continue  # mixed scripts: characters only
+            entry = _Entry(key, phrase, syl, tuple(_fuzzy(s) for s in syl))
+            self._by_syl[syl[0]].append(entry)
+            if len(phrase) >= 3:
+                self._by_fuzzy[entry.fuzzy[0]].append(entry)
+        self._phrases = list(self._by_text)
+
+    def find(self, text: str, by_sound: bool = True) -> list[Hit]:
+        hits: list[Hit] = []
+        covered: set[tuple[str, str, int]] = set()
+        for phrase in self._phrases:
+            start = text.find(phrase)
+            while start != -1:
+                for key in self._by_text[phrase]:
+                    hits.append(Hit(key, phrase, start, start + len(phrase), VIA_CHARS, phrase))
+                    covered.add((key, phrase, start))
+                start = text.find(phrase, start + 1)
+        for key, phrase, rx in self._gapped:
+            for m in rx.finditer(text):
+                hits.append(Hit(key, phrase, m.start(), m.end(), VIA_CHARS, m.group(0)))
+        if not by_sound:
+            return hits
+        common = common_words()
+        readings = [char_readings(ch) for ch in text]
+        fuzzy = [_fuzzy_readings(ch) for ch in text] if self._by_fuzzy else []
+        n = len(text)
+        for i in range(n):
+            seen: set[int] = set()
+            for r in readings[i]:
+                for e in self._by_syl.get(r, ()):
+                    if id(e) in seen:
+                        continue
+                    seen.add(id(e))
+                    m = len(e.syllables)
+                    if i + m > n or (e.key, e.phrase, i) in covered:
+                        continue
+                    if all(e.syllables[k] in readings[i + k] for k in range(1, m)):
+                        heard = text[i : i + m]
+                        if heard in common or _splits_word(text, i, i + m, common):
+                            continue  # 大家 is not a misheard 打架; 市火 in 市火车站 is no 失火
+                        via = VIA_PINYIN if any(a == b for a, b in zip(heard, e.phrase, strict=True)) else VIA_SOUND
+                        hits.append(Hit(e.key, e.phrase, i, i + m, via, heard))
+                        covered.add((e.key, e.phrase, i))
+            if not fuzzy:
+                continue
+            for r in fuzzy[i]:
+                for e in self._by_fuzzy.get(r, ()):
+                    m = len(e.fuzzy)
+                    if i + m > n or (e.key, e.phrase, i) in covered:
+                        continue
+                    if (
+                        all(e.fuzzy[k] in fuzzy[i + k] for k in range(1, m))
+                        and text[i : i + m] not in common
+                        and not _splits_word(text, i, i + m, common)
+                    ):
+                        hits.append(Hit(e.key, e.phrase, i, i + m, VIA_FUZZY, text[i : i + m]))
+                        covered.add((e.key, e.phrase, i))
+        return hits

@@ -1,0 +1,26 @@
+"""The Done-when figures of the router, computed on the shipped corpus and real messages."""
+
+from hotline.evaluate import evaluate_corpus, evaluate_teddycup, read_corpus
+
+
+def test_corpus_is_large_and_covers_both_platforms_and_every_profile():
+    rows = read_corpus()
+    assert len(rows) >= 400
+    assert {r["platform"] for r in rows} == {"12345", "110"}
+    assert {r["profile"] for r in rows} >= {"national", "ningguo", "tianjin", "guilin", "baofeng", "liaocheng"}
+
+
+def test_router_meets_its_targets_on_the_corpus():
+    rep = evaluate_corpus()
+    assert rep["target_accuracy"] >= 0.95, rep["errors"][:10]
+    assert rep["emergency_recall"] == 1.0, [e for e in rep["errors"] if "em=1" in e["expected"]]
+    assert rep["false_emergency_rate"] <= 0.05
+    for prof, cov in rep["coverage"].items():
+        assert not cov["missing"], (prof, cov["missing"])
+
+
+def test_real_citizen_messages_stay_at_12345(shared_dir):
+    rep = evaluate_teddycup(shared_dir / "data/teddycup2020/messages.tsv")
+    assert rep["rows"] == 495
+    assert rep["routed_away_share"] <= 0.05, rep["examples"]
+    assert rep["emergency_share"] <= 0.01

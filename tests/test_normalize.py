@@ -1,0 +1,24 @@
+from hotline.router.normalize import normalize_text
+
+
+def test_traditional_fullwidth_punctuation_and_fillers():
+    n = normalize_text("喂，那個，我家樓下有人打架！！ＡＢＣ１２３", fillers=("那个", "喂"))
+    assert n.text == "我家楼下有人打架#abc123"
+    assert n.han_chars == 8
+
+
+def test_clause_and_sentence_marks():
+    n = normalize_text("路灯坏了，好几天了。没人修？")
+    assert n.text == "路灯坏了|好几天了#没人修"
+
+
+def test_hostile_input_never_raises():
+    for s in ["", "   ", "\x00\x01\x02", "😀🚒🔥", "\udcff\udcfe", "a" * 50000, "DROP TABLE calls;--"]:
+        n = normalize_text(s, max_chars=4000)
+        assert isinstance(n.text, str)
+        assert len(n.text) <= 4000
+
+
+def test_truncation_is_reported():
+    n = normalize_text("路灯坏了" * 2000, max_chars=100)
+    assert n.truncated and len(n.text) <= 100

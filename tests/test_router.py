@@ -1,0 +1,154 @@
+import csv
+
+import pytest
+
+from hotline.router import route_call
+
+
+def _targets(spec: str) -> set[str]:
+    names = {"gas": "utility:gas", "power": "utility:power"}
+    return {names.get(t, t) for t in spec.split("|")}
+
+
+def test_shared_manifest_calls_route_as_labeled(shared_dir):
+    """The 30 reference utterances (their text, not audio) route to an allowed target and action."""
+    rows = list(csv.DictReader((shared_dir / "audio/calls/manifest.tsv").open(encoding="utf-8"), delimiter="\t"))
+    assert len(rows) == 30
+    for r in rows:
+        d = route_call(r["text"], r["platform"])
+        assert d.target in _targets(r["targets"]), (r["id"], r["text"], d.target)
+        assert d.action in r["actions"].split("|"), (r["id"], r["text"], d.action)
+        if r["emergency"] == "1":
+            assert d.emergency, (r["id"], r["text"])
+        elif r["emergency"] == "0":
+            assert not d.emergency, (r["id"], r["text"])
+
+
+@pytest.mark.parametrize(
+    "heard, meant",
+    [
+        ("我家楼下有人在打家", "打架"),
+        ("有人在银行门口强接", "抢劫"),
+        ("小区门口的路等坏了", "路灯"),
+        ("我家找火了", "着火"),
+    ],
+)
+def test_homophone_errors_still_match(heard, meant):
+    d = route_call(heard)
+    assert meant in d.matched
+    assert any(e.via in ("pinyin", "sound") for e in d.evidence if e.phrase == meant)
+
+
+def test_common_words_are_not_mistaken_for_homophones():
+    # 大家 (everyone) sounds like 打架, 看到 like 砍刀: neither may raise an emergency
+    d = route_call("大家好，我看到路灯坏了")
+    assert not d.emergency
+    assert d.target == "12345" and d.action == "accept"
+
+
+def test_negation_is_understood():
+    d = route_call("不是要报警，就是想问问路灯什么时候修")
+    assert d.target == "12345" and d.action == "accept"
+    assert "报警" not in d.matched
+    neg = route_call("刚才跟别人车子蹭了一下，没有人受伤")
+    assert not neg.emergency and neg.target == "110"
+
+
+def test_imperatives_are_not_negations():
+    # "不要打我" is a cry for help, not a denial
+    d = route_call("不要打我，救命")
+    assert d.emergency and d.target == "110"
+
+
+def test_hypothetical_question_is_guided_not_an_emergency():
+    d = route_call("我想咨询一下，如果有人打架我应该怎么办", "12345")
+    assert not d.emergency
+    assert d.action == "guide" and d.target == "110"
+
+
+def test_past_event_is_not_an_emergency_but_still_police():
+    d = route_call("我的电动车昨天晚上被偷了", "12345")
+    assert d.target == "110" and d.action == "transfer" and not d.emergency
+
+
+def test_emergency_takes_priority_over_government_matters():
+    d = route_call("物业的人跟业主吵起来了，现在拿着刀要砍人", "12345")
+    assert d.emergency and d.target == "110"
+
+
+def test_emergency_numbers():
+    assert route_call("我家着火了，火很大").target == "119"
+    assert route_call("我爸爸晕倒了，叫不醒").target == "120"
+    at110 = route_call("我家着火了，火很大", "110")
+    assert at110.target == "119" and at110.action == "conference"  # the police stay on the line
+
+
+def test_police_matter_at_110_is_accepted():
+    d = route_call("有人在银行门口抢劫", "110")
+    assert d.action == "accept" and d.target == "110" and d.emergency
+
+
+def test_government_matter_at_110_is_transferred_to_12345():
+    d = route_call("楼上漏水把我家天花板泡坏了，物业也不管", "110")
+    assert d.action == "transfer" and d.target == "12345" and not d.emergency
+
+
+def test_overlap_goes_to_three_way_call():
+    # a minors-in-internet-cafe matter (12345) and gambling (110) in one breath: settle it together
+    d = route_call("网吧老板让未成年人进去，里面还有人在赌博", "12345")
+    assert d.action == "conference" and d.target == "110" and d.rule == "overlap"
+    d110 = route_call("网吧老板让未成年人进去，里面还有人在赌博", "110")
+    assert d110.action == "conference" and d110.target == "12345"
+
+
+def test_unclear_then_agent():
+    first = route_call("你好，我想问个事", "12345", attempt=1)
+    assert first.action == "clarify" and first.target == "12345"
+    second = route_call("你好，我想问个事", "12345", attempt=2)
+    assert second.action == "agent"
+
+
+def test_guide_numbers():
+    d = route_call("我想找律师咨询一下合同纠纷")
+    assert d.target == "12348" and d.action == "guide" and d.guide_number == "12348"
+    assert route_call("小卖部在卖假烟").target == "12313"
+    assert route_call("钥匙锁在家里了，进不了门").target == "locksmith"
+
+
+def test_out_of_scope_is_explained_not_dropped():
+    d = route_call("我要举报一个干部贪污受贿")
+    assert d.action == "guide" and d.target == "12345" and d.guide_to
+
+
+def test_explanation_names_rule_category_and_profile():
+    d = route_call("有人站在楼顶上要往下跳", profile="tianjin")
+    assert d.rule == "emergency-first"
+    assert d.profile == "tianjin"
+    assert d.category == "tj_emergency_help"
+    assert "往下跳" in d.explanation or "要往下跳" in d.matched
+
+
+def test_city_profile_changes_the_target():
+    assert route_call("家里停电了，整个小区都没电", profile="national").target == "12345"
+    g = route_call("家里停电了，整个小区都没电", profile="guilin")
+    assert g.target == "utility:power" and g.action == "guide" and g.guide_number == "95598"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   ",
+        "\x00\x01",
+        "😀😀😀",
+        "asdf qwer zxcv",
+        "a" * 20000,
+        "路灯" * 10000,
+        "<script>alert(1)</script>",
+        "' OR 1=1 --",
+    ],
+)
+def test_bad_input_gives_a_valid_decision(text):
+    d = route_call(text, "12345")
+    assert d.action in ("clarify", "agent", "accept")
+    assert d.target in ("12345",)
