@@ -10,7 +10,7 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from hotline.profile import PLATFORMS, ProfileError
 
@@ -162,17 +162,156 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--json", action="store_true")
     e.set_defaults(func=cmd_eval)
 
-    for register in _EXTRA_COMMANDS:
-        register(sub)
+    a = sub.add_parser("asterisk", help="the real Asterisk: up | down | status")
+    a.add_argument("op", choices=["up", "down", "status"])
+    a.add_argument("--json", action="store_true")
+    a.set_defaults(func=cmd_asterisk)
+
+    sv = sub.add_parser("serve", help="run the FastAGI service (foreground)")
+    sv.set_defaults(func=cmd_serve)
+
+    c = sub.add_parser("call", help="place a real SIP call (SIPp) into the running system")
+    c.add_argument("--platform", choices=PLATFORMS, default="12345")
+    c.add_argument("--dtmf", default="", help="keys the caller presses (sent as SIP INFO)")
+    c.add_argument("--agent-script", default="", help="DEV: keys the simulated agent presses (*1, *3)")
+    c.add_argument("--hold", type=float, default=12.0, help="seconds the caller stays after speaking")
+    c.add_argument("--timeout", type=float, default=120.0)
+    c.add_argument("--json", action="store_true")
+    c.add_argument("wav", help="8 kHz (or 16 kHz) mono WAV: what the caller says")
+    c.set_defaults(func=cmd_call)
+
+    m = sub.add_parser("models", help="speech models: list | fetch NAME | verify [NAME] | path NAME")
+    m.add_argument("op", choices=["list", "fetch", "verify", "path"])
+    m.add_argument("name", nargs="?")
+    m.set_defaults(func=cmd_models)
+
+    t = sub.add_parser("transcribe", help="recognize a WAV file")
+    t.add_argument("--engine", default="auto", choices=["auto", "whisper", "vosk", "none"])
+    t.add_argument("--model", default=None)
+    t.add_argument("--json", action="store_true")
+    t.add_argument("wav")
+    t.set_defaults(func=cmd_transcribe)
     return ap
 
 
-# later subsystems (asterisk, serve, call, ...) register their sub-commands here
-_EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = []
+# ----------------------------------------------------------------------- telephony
+def cmd_asterisk(args: argparse.Namespace) -> int:
+    import time
+
+    from hotline import asterisk
+    from hotline.config import Config
+
+    cfg = Config()
+    try:
+        if args.op == "up":
+            t = time.perf_counter()
+            what = asterisk.up(cfg)
+            print(f"asterisk {what} in {time.perf_counter() - t:.1f} s ({cfg.asterisk_root})")
+        elif args.op == "down":
+            print("asterisk stopped" if asterisk.down(cfg) else "asterisk was not running")
+        else:
+            st = asterisk.status(cfg)
+            if args.json:
+                _print_json(st)
+            else:
+                for k, v in st.items():
+                    print(f"{k:>9}: {v}")
+            return 0 if st["running"] else EXIT_UNAVAILABLE
+    except asterisk.AsteriskError as e:
+        raise CommandError(str(e), EXIT_UNAVAILABLE) from None
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from hotline.agi.server import run_service
+
+    run_service()
+    return 0
+
+
+def cmd_call(args: argparse.Namespace) -> int:
+    from hotline.sipcall import SipCallError, place_call
+
+    try:
+        result = place_call(
+            args.wav,
+            platform=args.platform,
+            dtmf=args.dtmf,
+            agent_script=args.agent_script,
+            hold_s=args.hold,
+            timeout_s=args.timeout,
+        )
+    except SipCallError as e:
+        raise CommandError(str(e), EXIT_UNAVAILABLE) from None
+    if args.json:
+        _print_json(result)
+    else:
+        print(f"{result['outcome']}  ({result['action']} -> {result['target']}; call {result['call_id']})")
+        print(f"  transcript: {result['transcript'] or '-'}")
+        if result.get("handover_ms") is not None:
+            print(f"  handover: {result['handover_ms']:.0f} ms after the caller stopped speaking")
+    return 0
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from hotline.asr import models
+
+    try:
+        if args.op == "list":
+            for name, m in models.manifest().items():
+                state = "installed" if models.installed_path(name) else "-"
+                print(f"{name:<26} {m['engine']:<8} {m['language']:<13} {state:<10} {m.get('description', '')}")
+        elif args.op == "fetch":
+            if not args.name:
+                raise CommandError("models fetch needs a model name")
+            print(models.fetch(args.name))
+        elif args.op == "path":
+            p = models.installed_path(args.name or "")
+            if p is None:
+                raise CommandError(f"model {args.name!r} is not installed", EXIT_UNAVAILABLE)
+            print(p)
+        else:
+            names = [args.name] if args.name else [n for n in models.manifest() if models.installed_path(n)]
+            bad = [p for n in names for p in models.verify(n)]
+            for n in names:
+                print(f"{n}: {'ok' if not models.verify(n) else 'FAILED'}")
+            if bad:
+                raise CommandError("; ".join(bad), EXIT_UNAVAILABLE)
+    except models.ModelError as e:
+        raise CommandError(str(e), EXIT_UNAVAILABLE) from None
+    return 0
+
+
+def cmd_transcribe(args: argparse.Namespace) -> int:
+    from hotline.asr import get_recognizer
+    from hotline.asr.base import read_wav_16k
+
+    try:
+        pcm = read_wav_16k(args.wav)
+    except (OSError, EOFError, ValueError) as e:
+        raise CommandError(f"cannot read {args.wav}: {e}") from None
+    except Exception as e:  # wave.Error
+        raise CommandError(f"cannot read {args.wav}: not a PCM WAV file ({e})") from None
+    try:
+        rec = get_recognizer(args.engine, args.model)
+    except (RuntimeError, ValueError) as e:
+        raise CommandError(str(e), EXIT_UNAVAILABLE) from None
+    tr = rec.transcribe_pcm(pcm)
+    out = {
+        "text": tr.text,
+        "engine": tr.engine,
+        "model": tr.model,
+        "audio_s": round(tr.audio_s, 3),
+        "decode_s": round(tr.decode_s, 3),
+    }
+    if args.json:
+        _print_json(out)
+    else:
+        print(tr.text)
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    _load_extra_commands()
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -192,21 +331,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         if os.environ.get("HOTLINE_DEBUG"):
             raise
         return EXIT_INTERNAL
-
-
-def _load_extra_commands() -> None:
-    if _EXTRA_COMMANDS:
-        return
-    import importlib
-
-    for mod in ("hotline.telephony.cli",):
-        try:
-            m = importlib.import_module(mod)
-        except ModuleNotFoundError as e:
-            if e.name and e.name.startswith("hotline"):
-                continue  # that subsystem is not part of this install
-            raise
-        _EXTRA_COMMANDS.append(m.register)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,149 @@
+"""`hotline serve`: the FastAGI service (asyncio, panoramisk) with its AMI connection.
+
+One process serves every call: FastAGI sessions on 127.0.0.1:<agi_port>, AMI events into the call
+log, the recognizer in worker threads (one decode per core).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import signal
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from panoramisk import Manager
+from panoramisk.fast_agi import Request
+
+from hotline.agi.channel import AgiChannel, AgiProtocolError, read_headers
+from hotline.agi.events import EventRecorder
+from hotline.agi.session import IvrSession
+from hotline.asr import Transcript, get_recognizer
+from hotline.config import STATE_IN_ASTERISK, Config
+from hotline.profile import load_profile
+from hotline.router import get_router
+from hotline.store import CallLog
+
+log = logging.getLogger("hotline.service")
+
+
+class JsonFormatter(logging.Formatter):
+    """Structured logs: one JSON object a line, with the call's unique id when there is one."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        out = {
+            "t": round(record.created, 3),
+            "level": record.levelname,
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        uid = getattr(record, "uniqueid", None)
+        if uid:
+            out["uniqueid"] = uid
+        if record.exc_info:
+            out["exc"] = self.formatException(record.exc_info)
+        return json.dumps(out, ensure_ascii=False)
+
+
+def setup_logging(level: str = "INFO") -> None:
+    h = logging.StreamHandler()
+    h.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [h]
+    root.setLevel(level)
+    logging.getLogger("panoramisk").setLevel(logging.WARNING)
+    logging.getLogger("faster_whisper").setLevel(logging.WARNING)
+
+
+class HotlineService:
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.state_in_asterisk = STATE_IN_ASTERISK
+        self.profile = load_profile(config.profile)
+        get_router(self.profile.id)  # compile the profile now, not during the first call
+        self.calllog = CallLog(config.db_url)
+        self.recorder = EventRecorder(self.calllog)
+        self.max_utterance_s = int(os.environ.get("HOTLINE_MAX_UTTERANCE_S", "20"))
+        self.recognizer = get_recognizer(config.asr)
+        self.ami: Manager | None = None
+        self._asr_pool = ThreadPoolExecutor(max_workers=max(1, (os.cpu_count() or 2) // 2), thread_name_prefix="asr")
+        self._tasks: set[asyncio.Task] = set()
+        self.sessions = 0
+
+    def spawn(self, coro) -> None:
+        t = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(t)
+        t.add_done_callback(self._tasks.discard)
+
+    async def recognize(self, pcm) -> Transcript:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._asr_pool, self.recognizer.transcribe_pcm, pcm)
+
+    async def connect_ami(self) -> None:
+        loop = asyncio.get_running_loop()
+        self.ami = Manager(
+            loop=loop,
+            host="127.0.0.1",
+            port=self.config.ami_port,
+            username="hotline",
+            secret=self.config.ami_secret(),
+            ping_delay=10,
+            reconnect_timeout=2,
+        )
+        self.ami.register_event("*", self.recorder.on_event)
+        self.ami.connect()
+        for _ in range(100):
+            if self.ami.authenticated:
+                log.info("AMI connected")
+                return
+            await asyncio.sleep(0.1)
+        log.warning("AMI not connected yet (is Asterisk up?); the manager keeps retrying")
+
+    async def handle_agi(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.sessions += 1
+        try:
+            headers = await asyncio.wait_for(read_headers(reader), timeout=10)
+            script = headers.get("agi_network_script", "")
+            request = Request(app=None, headers=headers, reader=reader, writer=writer)
+            if script == "ivr":
+                await IvrSession(AgiChannel(request), self).run()
+            else:
+                log.error("no FastAGI route %r", script)
+        except (AgiProtocolError, TimeoutError) as e:
+            log.warning("bad FastAGI connection: %s", e)
+        except Exception:
+            pass  # logged by the session; the dialplan takes the caller to an agent
+        finally:
+            self.sessions -= 1
+            writer.close()
+
+    async def serve(self) -> None:
+        await self.connect_ami()
+        server = await asyncio.start_server(self.handle_agi, "127.0.0.1", self.config.agi_port, limit=2**20)
+        log.info(
+            "FastAGI listening on 127.0.0.1:%d (profile %s, recognizer %s:%s)",
+            self.config.agi_port,
+            self.profile.id,
+            self.recognizer.engine,
+            self.recognizer.model,
+        )
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        async with server:
+            await stop.wait()
+        log.info("stopping: %d session(s) in progress", self.sessions)
+        deadline = time.time() + 10
+        while self.sessions and time.time() < deadline:
+            await asyncio.sleep(0.2)
+        if self.ami:
+            self.ami.close()
+
+
+def run_service(config: Config | None = None) -> None:
+    setup_logging(os.environ.get("HOTLINE_LOG_LEVEL", "INFO"))
+    service = HotlineService(config or Config())
+    asyncio.run(service.serve())

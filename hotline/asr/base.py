@@ -1,0 +1,98 @@
+"""The recognizer interface the call flow uses, and engine selection."""
+
+from __future__ import annotations
+
+import logging
+import wave
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+log = logging.getLogger("hotline.asr")
+
+
+@dataclass(frozen=True)
+class Transcript:
+    text: str  # simplified Chinese; "" when nothing was said (silence, noise, music)
+    engine: str
+    model: str
+    audio_s: float
+    decode_s: float
+    no_speech: bool = False
+
+
+class Recognizer(Protocol):
+    engine: str
+    model: str
+
+    def transcribe_pcm(self, pcm16k: np.ndarray) -> Transcript:
+        """Recognize one utterance: float32 mono samples at 16 kHz in [-1, 1]."""
+        ...
+
+
+def read_wav_16k(path: str | Path) -> np.ndarray:
+    """A WAV file (8 or 16 kHz, 16-bit, mono or stereo) as float32 mono at 16 kHz."""
+    import soxr
+
+    with wave.open(str(path), "rb") as w:
+        rate, channels, width = w.getframerate(), w.getnchannels(), w.getsampwidth()
+        raw = w.readframes(w.getnframes())
+    if width != 2:
+        raise ValueError(f"{path}: expected 16-bit PCM, got {8 * width}-bit")
+    pcm = np.frombuffer(raw, dtype="<i2").astype(np.float32) / 32768.0
+    if channels > 1:
+        pcm = pcm.reshape(-1, channels).mean(axis=1)
+    if rate != 16000:
+        pcm = soxr.resample(pcm, rate, 16000, quality="HQ").astype(np.float32)
+    return pcm
+
+
+def slin8k_to_16k(raw: bytes) -> np.ndarray:
+    """Signed-linear 8 kHz audio (AudioSocket, RECORD FILE sln) -> float32 16 kHz."""
+    import soxr
+
+    pcm = np.frombuffer(raw[: len(raw) // 2 * 2], dtype="<i2").astype(np.float32) / 32768.0
+    return soxr.resample(pcm, 8000, 16000, quality="HQ").astype(np.float32)
+
+
+class NoRecognizer:
+    """No speech engine: the call flow falls back to its DTMF menu."""
+
+    engine = "none"
+    model = ""
+
+    def transcribe_pcm(self, pcm16k: np.ndarray) -> Transcript:
+        return Transcript("", self.engine, self.model, len(pcm16k) / 16000, 0.0, no_speech=True)
+
+
+@lru_cache(maxsize=4)
+def get_recognizer(engine: str = "auto", model: str | None = None) -> Recognizer:
+    """The configured engine; "auto" takes Whisper when its model is installed, else none."""
+    from hotline.asr import models
+
+    if engine in ("auto", "whisper"):
+        path = models.installed_path(model or "whisper-base")
+        if path is not None:
+            from hotline.asr.whisper import WhisperRecognizer
+
+            return WhisperRecognizer(path, name=model or "whisper-base")
+        if engine == "whisper":
+            raise RuntimeError(
+                f"Whisper model {model or 'whisper-base'!r} is not installed: run `hotline models fetch whisper-base`"
+            )
+    if engine in ("auto", "vosk"):
+        name = model or models.default_vosk_model()
+        path = models.installed_path(name) if name else None
+        if path is not None:
+            from hotline.asr.vosk_engine import VoskRecognizer
+
+            return VoskRecognizer(path, name=name)
+        if engine == "vosk":
+            raise RuntimeError(f"Vosk model {name!r} is not installed: run `hotline models fetch {name}`")
+    if engine not in ("auto", "none"):
+        raise ValueError(f"unknown recognizer engine {engine!r}: whisper, vosk or none")
+    log.warning("no speech model installed: the IVR runs on DTMF only")
+    return NoRecognizer()

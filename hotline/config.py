@@ -1,0 +1,76 @@
+"""Runtime settings, all from the environment (a systemd unit or the README's commands set them).
+
+HOTLINE_ASTERISK_ROOT   "/" for an Asterisk installed on the host; else the sid chroot the project
+                        builds (default /var/cache/hotline/asterisk-sid when the host has none)
+HOTLINE_DB_URL          SQLAlchemy URL of the call log (default: SQLite in the state folder)
+HOTLINE_PROFILE         linkage profile of the site (default national)
+HOTLINE_ASR             recognizer engine: whisper | vosk | none (default whisper when its model is
+                        installed, else none: DTMF drives the call)
+HOTLINE_AMI_SECRET      AMI secret; default: generated once into <state>/ami_secret (never committed)
+HOTLINE_SIP_PORT, HOTLINE_SIM_PORT, HOTLINE_AMI_PORT, HOTLINE_AGI_PORT, HOTLINE_AUDIOSOCKET_PORT
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent  # the checkout: asterisk-config/, dialplan/, sounds/
+DEFAULT_CHROOT = Path("/var/cache/hotline/asterisk-sid")
+STATE_IN_ASTERISK = "/var/lib/hotline"  # the state folder as Asterisk sees it
+ETC_IN_ASTERISK = "/etc/hotline-asterisk"
+
+
+def _system_asterisk() -> bool:
+    return bool(shutil.which("asterisk") or Path("/usr/sbin/asterisk").exists())
+
+
+@dataclass(frozen=True)
+class Config:
+    asterisk_root: Path = field(
+        default_factory=lambda: Path(
+            os.environ.get("HOTLINE_ASTERISK_ROOT") or ("/" if _system_asterisk() else str(DEFAULT_CHROOT))
+        )
+    )
+    sip_port: int = field(default_factory=lambda: int(os.environ.get("HOTLINE_SIP_PORT", "5060")))
+    sim_port: int = field(default_factory=lambda: int(os.environ.get("HOTLINE_SIM_PORT", "5062")))
+    ami_port: int = field(default_factory=lambda: int(os.environ.get("HOTLINE_AMI_PORT", "5038")))
+    agi_port: int = field(default_factory=lambda: int(os.environ.get("HOTLINE_AGI_PORT", "4573")))
+    audiosocket_port: int = field(default_factory=lambda: int(os.environ.get("HOTLINE_AUDIOSOCKET_PORT", "4574")))
+    profile: str = field(default_factory=lambda: os.environ.get("HOTLINE_PROFILE", "national"))
+    asr: str = field(default_factory=lambda: os.environ.get("HOTLINE_ASR", "auto"))
+    db_url_env: str = field(default_factory=lambda: os.environ.get("HOTLINE_DB_URL", ""))
+
+    @property
+    def chrooted(self) -> bool:
+        return self.asterisk_root != Path("/")
+
+    def host_path(self, path_in_asterisk: str) -> Path:
+        """A path as Asterisk sees it -> the same file seen from the host."""
+        return self.asterisk_root / path_in_asterisk.lstrip("/")
+
+    @property
+    def state_dir(self) -> Path:
+        return self.host_path(STATE_IN_ASTERISK)
+
+    @property
+    def etc_dir(self) -> Path:
+        return self.host_path(ETC_IN_ASTERISK)
+
+    @property
+    def db_url(self) -> str:
+        return self.db_url_env or f"sqlite:///{self.state_dir / 'hotline.db'}"
+
+    def ami_secret(self) -> str:
+        env = os.environ.get("HOTLINE_AMI_SECRET")
+        if env:
+            return env
+        f = self.state_dir / "ami_secret"
+        if not f.exists():
+            f.parent.mkdir(parents=True, exist_ok=True)
+            f.touch(mode=0o600)
+            f.write_text(secrets.token_urlsafe(24))
+        return f.read_text().strip()

@@ -1,0 +1,289 @@
+"""`hotline call`: a real SIP call (SIPp) into the running system, the caller's audio as RTP.
+
+The caller waits for the greeting and the request prompt (their lengths come from the prompt
+files), speaks the WAV, then stays on the line for `hold_s` or until the system hangs up. The
+result is read back from the call log by the X-Hotline-Test header the call carried.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+import wave
+from pathlib import Path
+
+import numpy as np
+
+from hotline.config import REPO, Config
+from hotline.store import CallLog
+
+PROMPTS = REPO / "sounds" / "zh" / "hotline"
+
+
+class SipCallError(Exception):
+    pass
+
+
+def wav_seconds(path: Path) -> float:
+    with wave.open(str(path), "rb") as w:
+        return w.getnframes() / w.getframerate()
+
+
+def read_wav_8k(path: str | Path) -> np.ndarray:
+    import soxr
+
+    try:
+        with wave.open(str(path), "rb") as w:
+            rate, ch, width = w.getframerate(), w.getnchannels(), w.getsampwidth()
+            raw = w.readframes(w.getnframes())
+    except (OSError, EOFError, wave.Error) as e:
+        raise SipCallError(f"cannot read {path}: {e}") from None
+    if width != 2:
+        raise SipCallError(f"{path}: expected 16-bit PCM WAV")
+    pcm = np.frombuffer(raw, dtype="<i2").astype(np.float32)
+    if ch > 1:
+        pcm = pcm.reshape(-1, ch).mean(axis=1)
+    if rate != 8000:
+        pcm = soxr.resample(pcm, rate, 8000)
+    return np.clip(pcm, -32768, 32767).astype(np.int16)
+
+
+def ulaw_encode(pcm: np.ndarray) -> bytes:
+    """G.711 mu-law (the PCMU payload SIPp streams)."""
+    bias, clip = 0x84, 32635
+    x = pcm.astype(np.int32)
+    sign = np.where(x < 0, 0x80, 0)
+    x = np.minimum(np.abs(x), clip) + bias
+    exponent = np.floor(np.log2(x)).astype(np.int32) - 7
+    exponent = np.clip(exponent, 0, 7)
+    mantissa = (x >> (exponent + 3)) & 0x0F
+    return (~(sign | (exponent << 4) | mantissa) & 0xFF).astype(np.uint8).tobytes()
+
+
+def _free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _free_rtp_port() -> int:
+    # SIPp uses the port and the next ones (RTP, RTCP, and the video pair): find 4 free in a row
+    for _ in range(50):
+        p = _free_udp_port() & ~1
+        socks = []
+        try:
+            for k in range(4):
+                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                socks.append(s)
+                s.bind(("127.0.0.1", p + k))
+            return p
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
+    raise SipCallError("no free RTP ports")
+
+
+SCENARIO = """<?xml version="1.0" encoding="ISO-8859-1" ?>
+<!DOCTYPE scenario SYSTEM "sipp.dtd">
+<scenario name="hotline caller">
+  <send retrans="500"><![CDATA[
+      INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: "caller" <sip:caller@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:[service]@[remote_ip]:[remote_port]>
+      Call-ID: [call_id]
+      CSeq: 1 INVITE
+      Contact: <sip:caller@[local_ip]:[local_port]>
+      Max-Forwards: 70
+      X-Hotline-Test: @REF@
+@AGENT_HEADER@      Content-Type: application/sdp
+      Content-Length: [len]
+
+      v=0
+      o=sipp 1 1 IN IP[local_ip_type] [local_ip]
+      s=-
+      c=IN IP[media_ip_type] [media_ip]
+      t=0 0
+      m=audio [media_port] RTP/AVP 0 101
+      a=rtpmap:0 PCMU/8000
+      a=rtpmap:101 telephone-event/8000
+      a=fmtp:101 0-16
+      a=sendrecv
+    ]]></send>
+  <recv response="100" optional="true"/>
+  <recv response="180" optional="true"/>
+  <recv response="183" optional="true"/>
+  <recv response="200" rtd="true" rrs="true">
+    <action><ereg regexp=".*" search_in="hdr" header="To:" check_it="true" assign_to="remote_to"/></action>
+  </recv>
+  <send><![CDATA[
+      ACK [next_url] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: "caller" <sip:caller@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To:[$remote_to]
+      Call-ID: [call_id]
+      CSeq: 1 ACK
+      Contact: <sip:caller@[local_ip]:[local_port]>
+      Max-Forwards: 70
+      Content-Length: 0
+    ]]></send>
+  <nop><action><exec rtp_stream="@AUDIO@,1,0"/></action></nop>
+@DTMF@
+  <recv request="BYE" timeout="@WAIT_MS@" ontimeout="hangup"/>
+  <send><![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+    ]]></send>
+  <nop next="end"/>
+  <label id="hangup"/>
+  <send retrans="500"><![CDATA[
+      BYE [next_url] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: "caller" <sip:caller@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To:[$remote_to]
+      Call-ID: [call_id]
+      CSeq: @BYE_CSEQ@ BYE
+      Max-Forwards: 70
+      Content-Length: 0
+    ]]></send>
+  <recv response="200" timeout="5000"/>
+  <label id="end"/>
+</scenario>
+"""
+
+DTMF_INFO = """  <pause milliseconds="@PAUSE@"/>
+  <send retrans="500"><![CDATA[
+      INFO [next_url] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: "caller" <sip:caller@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To:[$remote_to]
+      Call-ID: [call_id]
+      CSeq: @CSEQ@ INFO
+      Contact: <sip:caller@[local_ip]:[local_port]>
+      Max-Forwards: 70
+      Content-Type: application/dtmf-relay
+      Content-Length: [len]
+
+      Signal=@DIGIT@
+      Duration=250
+    ]]></send>
+  <recv response="200" timeout="5000"/>
+"""
+
+
+def build_scenario(
+    ref: str, audio: Path, wait_ms: int, dtmf: str = "", dtmf_at_ms: int = 0, agent_script: str = ""
+) -> str:
+    steps, cseq, elapsed = [], 2, 0
+    for i, d in enumerate(dtmf):
+        pause = max(0, dtmf_at_ms - elapsed) if i == 0 else 400
+        steps.append(DTMF_INFO.replace("@PAUSE@", str(pause)).replace("@CSEQ@", str(cseq)).replace("@DIGIT@", d))
+        elapsed += pause
+        cseq += 1
+    agent = f"      X-Hotline-Agent-Script: {agent_script}\n" if agent_script else ""
+    return (
+        SCENARIO.replace("@REF@", ref)
+        .replace("@AGENT_HEADER@", agent)
+        .replace("@AUDIO@", str(audio))
+        .replace("@DTMF@", "".join(steps))
+        .replace("@WAIT_MS@", str(max(1000, wait_ms - elapsed)))
+        .replace("@BYE_CSEQ@", str(cseq))
+    )
+
+
+def place_call(
+    wav: str | Path,
+    platform: str = "12345",
+    dtmf: str = "",
+    agent_script: str = "",
+    hold_s: float = 12.0,
+    timeout_s: float = 120.0,
+    config: Config | None = None,
+    speak: bool = True,
+) -> dict:
+    cfg = config or Config()
+    if not set(dtmf) <= set("0123456789*#"):
+        raise SipCallError(f"--dtmf takes 0-9, * and #, not {dtmf!r}")
+    if agent_script and not set(agent_script) <= set("0123456789*#"):
+        raise SipCallError("--agent-script takes 0-9, * and #")
+    lead = wav_seconds(PROMPTS / f"greeting-{platform}.wav") + wav_seconds(PROMPTS / "ask.wav") + 1.2
+    speech = read_wav_8k(wav) if speak else np.zeros(0, dtype=np.int16)
+    audio = np.concatenate([np.zeros(int(lead * 8000), np.int16), speech, np.zeros(3 * 8000, np.int16)])
+    ref = uuid.uuid4().hex[:16]
+    with tempfile.TemporaryDirectory(prefix="hotline-call-") as tmp:
+        ulaw = Path(tmp) / "caller.ulaw"
+        ulaw.write_bytes(ulaw_encode(audio))
+        wait_ms = int((len(audio) / 8000 + hold_s) * 1000)
+        dtmf_at = int((wav_seconds(PROMPTS / f"greeting-{platform}.wav") * 0.5) * 1000)
+        scen = Path(tmp) / "caller.xml"
+        scen.write_text(build_scenario(ref, ulaw, wait_ms, dtmf, dtmf_at, agent_script))
+        cmd = [
+            "sipp",
+            f"127.0.0.1:{cfg.sip_port}",
+            "-sf",
+            str(scen),
+            "-s",
+            platform,
+            "-m",
+            "1",
+            "-i",
+            "127.0.0.1",
+            "-p",
+            str(_free_udp_port()),
+            "-mi",
+            "127.0.0.1",
+            "-mp",
+            str(_free_rtp_port()),
+            "-nostdin",
+            "-timeout",
+            f"{int(timeout_s)}s",
+            "-timeout_error",
+            "-max_recv_loops",
+            "1000",
+        ]
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s + 10, cwd=tmp)
+        except FileNotFoundError:
+            raise SipCallError("sipp is not installed (apt-get install sip-tester)") from None
+        except subprocess.TimeoutExpired:
+            raise SipCallError(f"the call did not finish within {timeout_s:.0f} s") from None
+    calllog = CallLog(cfg.db_url)
+    deadline = time.time() + 15
+    call = None
+    while time.time() < deadline:
+        call = calllog.find_by_ref(ref)
+        if call is not None and call.ended_at is not None:
+            break
+        time.sleep(0.2)
+    if call is None:
+        tail = (proc.stderr or proc.stdout)[-400:]
+        raise SipCallError(
+            f"no call record for this call (sipp exit {proc.returncode}); is `hotline serve` running? {tail}"
+        )
+    return {
+        "call_id": call.uniqueid,
+        "platform": platform,
+        "transcript": call.transcript,
+        "route": call.route,
+        "action": call.action,
+        "target": call.target,
+        "outcome": call.outcome or "hangup",
+        "emergency": call.emergency,
+        "handover_ms": call.handover_ms,
+        "recording": call.recording_path,
+        "sipp_exit": proc.returncode,
+        "events": [
+            {"at": e.at.isoformat(timespec="milliseconds"), "kind": e.kind, **(e.detail or {})}
+            for e in calllog.events(call.uniqueid)
+        ],
+    }

@@ -1,0 +1,113 @@
+"""CallLog: the only writer of call records. Every call leaves a record, whatever happens to it."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import create_engine, event, select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from hotline.store.models import Base, Call, CallEvent
+
+log = logging.getLogger("hotline.store")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def make_engine(url: str):
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(conn, _):  # WAL: the admin reads while the service writes
+            cur = conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+class CallLog:
+    def __init__(self, url: str) -> None:
+        self.engine = make_engine(url)
+        Base.metadata.create_all(self.engine)
+        self._session = sessionmaker(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        # a locked database is retried, not lost: the write waits rather than drops the record
+        for attempt in range(5):
+            s = self._session()
+            try:
+                yield s
+                s.commit()
+                return
+            except OperationalError as e:
+                s.rollback()
+                if "locked" not in str(e) or attempt == 4:
+                    raise
+                log.warning("database locked; retrying", extra={"attempt": attempt + 1})
+                time.sleep(0.2 * (attempt + 1))
+            finally:
+                s.close()
+
+    def open_call(self, uniqueid: str, platform: str, caller: str, profile: str, client_ref: str | None = None) -> int:
+        now = utcnow()
+        with self.session() as s:
+            existing = s.scalar(select(Call).where(Call.uniqueid == uniqueid))
+            if existing:
+                return existing.id
+            c = Call(
+                uniqueid=uniqueid,
+                platform=platform,
+                caller=caller[:64],
+                profile=profile,
+                client_ref=client_ref,
+                started_at=now,
+                answered_at=now,
+            )
+            s.add(c)
+            s.flush()
+            s.add(CallEvent(call_id=c.id, at=now, kind="answer", detail={"platform": platform}))
+            return c.id
+
+    def update(self, uniqueid: str, **fields: Any) -> None:
+        with self.session() as s:
+            c = s.scalar(select(Call).where(Call.uniqueid == uniqueid))
+            if c is None:
+                return
+            for k, v in fields.items():
+                setattr(c, k, v)
+
+    def add_event(self, uniqueid: str, kind: str, at: datetime | None = None, **detail: Any) -> None:
+        with self.session() as s:
+            c = s.scalar(select(Call).where(Call.uniqueid == uniqueid))
+            if c is None:
+                return
+            s.add(CallEvent(call_id=c.id, at=at or utcnow(), kind=kind, detail=detail or None))
+
+    def get(self, uniqueid: str) -> Call | None:
+        with self.session() as s:
+            return s.scalar(select(Call).where(Call.uniqueid == uniqueid))
+
+    def find_by_ref(self, client_ref: str) -> Call | None:
+        with self.session() as s:
+            return s.scalar(select(Call).where(Call.client_ref == client_ref))
+
+    def events(self, uniqueid: str) -> list[CallEvent]:
+        with self.session() as s:
+            c = s.scalar(select(Call).where(Call.uniqueid == uniqueid))
+            if c is None:
+                return []
+            return list(s.scalars(select(CallEvent).where(CallEvent.call_id == c.id).order_by(CallEvent.at)))
