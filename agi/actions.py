@@ -81,11 +81,16 @@ def _as_guide(decision):
     return replace(decision, action="guide")
 
 
-async def originate_conference_legs(ami, uniqueid: str, platform: str, other: str, delay: float = 0.8) -> None:
-    """Bring the receiving platform's agent and the other platform into conference hl-<uniqueid>."""
+async def originate_conference_legs(
+    ami, uniqueid: str, platform: str, other: str, delay: float = 0.8, with_agent: bool = True
+) -> None:
+    """Bring the receiving platform's agent (unless already there) and the other platform into
+    conference hl-<uniqueid>."""
     await asyncio.sleep(delay)  # the caller enters ConfBridge once the AGI has returned
     conf = f"hl-{uniqueid}"
-    legs = [(f"PJSIP/agent-{platform}", f"agent-{platform}"), (f"Local/{other}@hotline-conference-leg", other)]
+    legs = [(f"Local/{other}@hotline-conference-leg", other)]
+    if with_agent:
+        legs.insert(0, (f"PJSIP/agent-{platform}", f"agent-{platform}"))
     for channel, who in legs:
         action = {
             "Action": "Originate",
@@ -98,8 +103,8 @@ async def originate_conference_legs(ami, uniqueid: str, platform: str, other: st
             "CallerID": f"hotline <{platform}>",
             "Variable": [
                 f"HL_CONF={conf}",
-                f"HL_CALL={uniqueid}",
-                f"HL_PLATFORM={platform}",
+                f"__HL_CALL={uniqueid}",  # inherited through the Local channel to the trunk leg
+                f"__HL_PLATFORM={platform}",
                 f"PJSIP_HEADER(add,X-Hotline-Call)={uniqueid}",
             ],
         }

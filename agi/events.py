@@ -36,6 +36,7 @@ class EventRecorder:
         self.calllog = calllog
         self.calls: dict[str, CallState] = {}
         self.conf_owner: dict[str, str] = {}  # conference name -> call uniqueid
+        self.on_threeway = None  # async (uniqueid, platform, other, caller chan, agent chan): *3 pressed
 
     def state(self, uid: str) -> CallState:
         return self.calls.setdefault(uid, CallState())
@@ -76,6 +77,10 @@ class EventRecorder:
                 )
             elif kind == "HotlineAgentFeature":
                 self.state(uid).agent_feature = m.get("Feature", "")
+                if m.get("Feature") == "threeway" and self.on_threeway is not None:
+                    await self.on_threeway(
+                        uid, m.get("Platform", ""), m.get("Target", ""), m.get("Peer", ""), m.get("Agent", "")
+                    )
                 await self._do(
                     self.calllog.add_event,
                     uid,
@@ -103,6 +108,8 @@ class EventRecorder:
                 st = self.state(uid)
                 if who not in st.conference:
                     st.conference.append(who)
+                if who != "caller" and not who.startswith("agent-"):
+                    await self._handover(uid, now)  # the other platform is in the three-way call
             await self._do(
                 self.calllog.add_event,
                 uid,
@@ -121,14 +128,18 @@ class EventRecorder:
         st = self.state(uid)
         st.reached.append(target)
         await self._do(self.calllog.add_event, uid, "answered", _ts(now), target=target)
+        if not target.startswith("agent-"):
+            await self._handover(uid, now)
+
+    async def _handover(self, uid: str, now: float) -> None:
+        """The target leg answered: handover_ms = end of the caller's speech -> this moment."""
         call = await self._do(self.calllog.get, uid)
-        if call is None:
+        if call is None or call.handover_at is not None:
             return
-        if not target.startswith("agent-") and call.handover_at is None:
-            fields = {"handover_at": _ts(now)}
-            if call.speech_end_at is not None:
-                fields["handover_ms"] = round((_ts(now) - call.speech_end_at).total_seconds() * 1000, 1)
-            await self._do(self.calllog.update, uid, **fields)
+        fields = {"handover_at": _ts(now)}
+        if call.speech_end_at is not None:
+            fields["handover_ms"] = round((_ts(now) - call.speech_end_at).total_seconds() * 1000, 1)
+        await self._do(self.calllog.update, uid, **fields)
 
     async def _closed(self, uid: str, now: float, cause: str) -> None:
         st = self.calls.pop(uid, CallState())

@@ -21,7 +21,7 @@ from hotline.agi.channel import AgiChannel, AgiProtocolError, read_headers
 from hotline.agi.events import EventRecorder
 from hotline.agi.session import IvrSession
 from hotline.asr import Transcript, get_recognizer
-from hotline.config import STATE_IN_ASTERISK, Config
+from hotline.config import Config
 from hotline.profile import load_profile
 from hotline.router import get_router
 from hotline.store import CallLog
@@ -60,11 +60,12 @@ def setup_logging(level: str = "INFO") -> None:
 class HotlineService:
     def __init__(self, config: Config) -> None:
         self.config = config
-        self.state_in_asterisk = STATE_IN_ASTERISK
+        self.state_in_asterisk = config.state_in_asterisk
         self.profile = load_profile(config.profile)
         get_router(self.profile.id)  # compile the profile now, not during the first call
         self.calllog = CallLog(config.db_url)
         self.recorder = EventRecorder(self.calllog)
+        self.recorder.on_threeway = self._agent_threeway
         self.max_utterance_s = int(os.environ.get("HOTLINE_MAX_UTTERANCE_S", "20"))
         self.recognizer = get_recognizer(config.asr)
         self.ami: Manager | None = None
@@ -76,6 +77,28 @@ class HotlineService:
         t = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(t)
         t.add_done_callback(self._tasks.discard)
+
+    async def _agent_threeway(self, uniqueid: str, platform: str, other: str, peer: str, agent: str) -> None:
+        """An agent pressed *3: caller and agent into conference hl-<uniqueid>, the other platform dialed in."""
+        from hotline.agi.actions import originate_conference_legs
+
+        res = await self.ami.send_action(
+            {
+                "Action": "Redirect",
+                "Channel": peer,
+                "Context": "hotline-conference",
+                "Exten": "caller",
+                "Priority": "1",
+                "ExtraChannel": agent,
+                "ExtraContext": "hotline-conference",
+                "ExtraExten": "agent",
+                "ExtraPriority": "1",
+            }
+        )
+        log.info(
+            "agent *3: caller and agent to the conference: %s", dict(res).get("Response"), extra={"uniqueid": uniqueid}
+        )
+        self.spawn(originate_conference_legs(self.ami, uniqueid, platform, other, delay=0.3, with_agent=False))
 
     async def recognize(self, pcm) -> Transcript:
         loop = asyncio.get_running_loop()
@@ -119,7 +142,20 @@ class HotlineService:
             self.sessions -= 1
             writer.close()
 
+    async def reconcile_cdr(self) -> None:
+        """Every call leaves a record: import calls handled while the service was down."""
+        from hotline.store.cdr import ingest_cdr
+
+        master = self.config.host_path(f"{self.config.log_in_asterisk}/cdr-csv/Master.csv")
+        while True:
+            try:
+                await asyncio.to_thread(ingest_cdr, self.calllog, master)
+            except Exception:
+                log.exception("CDR reconciliation failed")
+            await asyncio.sleep(30)
+
     async def serve(self) -> None:
+        self.spawn(self.reconcile_cdr())
         await self.connect_ami()
         server = await asyncio.start_server(self.handle_agi, "127.0.0.1", self.config.agi_port, limit=2**20)
         log.info(

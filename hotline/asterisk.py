@@ -13,10 +13,8 @@ import subprocess
 import time
 from pathlib import Path
 
-from hotline.config import ETC_IN_ASTERISK, REPO, STATE_IN_ASTERISK, Config
+from hotline.config import REPO, Config
 
-RUN_IN_ASTERISK = "/var/run/hotline-asterisk"
-LOG_IN_ASTERISK = "/var/log/hotline-asterisk"
 SOUNDS_IN_ASTERISK = "/usr/share/asterisk/sounds/zh/hotline"
 
 
@@ -25,7 +23,7 @@ class AsteriskError(Exception):
 
 
 def _cmd(cfg: Config, *args: str) -> list[str]:
-    conf = f"{ETC_IN_ASTERISK}/asterisk.conf"
+    conf = f"{cfg.etc_in_asterisk}/asterisk.conf"
     if cfg.chrooted:
         return ["chroot", str(cfg.asterisk_root), "/usr/sbin/asterisk", "-C", conf, *args]
     return [shutil.which("asterisk") or "/usr/sbin/asterisk", "-C", conf, *args]
@@ -65,10 +63,10 @@ def provision(cfg: Config) -> None:
 def render(cfg: Config) -> None:
     """asterisk-config/ and dialplan/ -> the config folder, with @NAMES@ filled in."""
     values = {
-        "@ETC@": ETC_IN_ASTERISK,
-        "@RUN@": RUN_IN_ASTERISK,
-        "@LOG@": LOG_IN_ASTERISK,
-        "@STATE@": STATE_IN_ASTERISK,
+        "@ETC@": cfg.etc_in_asterisk,
+        "@RUN@": cfg.run_in_asterisk,
+        "@LOG@": cfg.log_in_asterisk,
+        "@STATE@": cfg.state_in_asterisk,
         "@SIP_PORT@": str(cfg.sip_port),
         "@SIM_PORT@": str(cfg.sim_port),
         "@AMI_PORT@": str(cfg.ami_port),
@@ -99,11 +97,11 @@ def render(cfg: Config) -> None:
     if stock.exists():
         shutil.copy2(stock, etc / "indications.conf")
     for d in (
-        RUN_IN_ASTERISK,
-        LOG_IN_ASTERISK,
-        f"{LOG_IN_ASTERISK}/cdr-csv",
-        f"{STATE_IN_ASTERISK}/recordings",
-        f"{STATE_IN_ASTERISK}/neighbours",
+        cfg.run_in_asterisk,
+        cfg.log_in_asterisk,
+        f"{cfg.log_in_asterisk}/cdr-csv",
+        f"{cfg.state_in_asterisk}/recordings",
+        f"{cfg.state_in_asterisk}/neighbours",
         SOUNDS_IN_ASTERISK,
         "/var/spool/asterisk/monitor",
     ):
@@ -116,7 +114,7 @@ def render(cfg: Config) -> None:
 
 
 def start(cfg: Config, timeout: float = 30) -> None:
-    log_dir = cfg.host_path(LOG_IN_ASTERISK)
+    log_dir = cfg.host_path(cfg.log_in_asterisk)
     log_dir.mkdir(parents=True, exist_ok=True)
     with (log_dir / "console.log").open("ab") as out:
         subprocess.Popen(

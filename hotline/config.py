@@ -7,6 +7,8 @@ HOTLINE_PROFILE         linkage profile of the site (default national)
 HOTLINE_ASR             recognizer engine: whisper | vosk | none (default whisper when its model is
                         installed, else none: DTMF drives the call)
 HOTLINE_AMI_SECRET      AMI secret; default: generated once into <state>/ami_secret (never committed)
+HOTLINE_INSTANCE        name of this Asterisk instance's folders (default hotline; the tests use
+                        hotline-test, so they never touch a running system)
 HOTLINE_SIP_PORT, HOTLINE_SIM_PORT, HOTLINE_AMI_PORT, HOTLINE_AGI_PORT, HOTLINE_AUDIOSOCKET_PORT
 """
 
@@ -20,8 +22,6 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent  # the checkout: asterisk-config/, dialplan/, sounds/
 DEFAULT_CHROOT = Path("/var/cache/hotline/asterisk-sid")
-STATE_IN_ASTERISK = "/var/lib/hotline"  # the state folder as Asterisk sees it
-ETC_IN_ASTERISK = "/etc/hotline-asterisk"
 
 
 def _system_asterisk() -> bool:
@@ -43,6 +43,24 @@ class Config:
     profile: str = field(default_factory=lambda: os.environ.get("HOTLINE_PROFILE", "national"))
     asr: str = field(default_factory=lambda: os.environ.get("HOTLINE_ASR", "auto"))
     db_url_env: str = field(default_factory=lambda: os.environ.get("HOTLINE_DB_URL", ""))
+    instance: str = field(default_factory=lambda: os.environ.get("HOTLINE_INSTANCE", "hotline"))
+
+    # folders as Asterisk sees them (inside the chroot when there is one)
+    @property
+    def state_in_asterisk(self) -> str:
+        return f"/var/lib/{self.instance}"
+
+    @property
+    def etc_in_asterisk(self) -> str:
+        return f"/etc/{self.instance}-asterisk"
+
+    @property
+    def run_in_asterisk(self) -> str:
+        return f"/var/run/{self.instance}-asterisk"
+
+    @property
+    def log_in_asterisk(self) -> str:
+        return f"/var/log/{self.instance}-asterisk"
 
     @property
     def chrooted(self) -> bool:
@@ -54,11 +72,11 @@ class Config:
 
     @property
     def state_dir(self) -> Path:
-        return self.host_path(STATE_IN_ASTERISK)
+        return self.host_path(self.state_in_asterisk)
 
     @property
     def etc_dir(self) -> Path:
-        return self.host_path(ETC_IN_ASTERISK)
+        return self.host_path(self.etc_in_asterisk)
 
     @property
     def db_url(self) -> str:

@@ -202,28 +202,33 @@ def build_scenario(
 
 
 def place_call(
-    wav: str | Path,
+    wav: str | Path | None,
     platform: str = "12345",
     dtmf: str = "",
     agent_script: str = "",
     hold_s: float = 12.0,
     timeout_s: float = 120.0,
     config: Config | None = None,
-    speak: bool = True,
+    hangup_after_s: float | None = None,
+    ref: str | None = None,
+    record_wait_s: float = 15.0,
 ) -> dict:
+    """Place one call; `wav=None` is a silent caller; `hangup_after_s` hangs up that long after answer."""
     cfg = config or Config()
     if not set(dtmf) <= set("0123456789*#"):
         raise SipCallError(f"--dtmf takes 0-9, * and #, not {dtmf!r}")
     if agent_script and not set(agent_script) <= set("0123456789*#"):
         raise SipCallError("--agent-script takes 0-9, * and #")
     lead = wav_seconds(PROMPTS / f"greeting-{platform}.wav") + wav_seconds(PROMPTS / "ask.wav") + 1.2
-    speech = read_wav_8k(wav) if speak else np.zeros(0, dtype=np.int16)
+    speech = read_wav_8k(wav) if wav is not None else np.zeros(0, dtype=np.int16)
     audio = np.concatenate([np.zeros(int(lead * 8000), np.int16), speech, np.zeros(3 * 8000, np.int16)])
-    ref = uuid.uuid4().hex[:16]
+    ref = ref or uuid.uuid4().hex[:16]
     with tempfile.TemporaryDirectory(prefix="hotline-call-") as tmp:
         ulaw = Path(tmp) / "caller.ulaw"
         ulaw.write_bytes(ulaw_encode(audio))
         wait_ms = int((len(audio) / 8000 + hold_s) * 1000)
+        if hangup_after_s is not None:
+            wait_ms = int(hangup_after_s * 1000)
         dtmf_at = int((wav_seconds(PROMPTS / f"greeting-{platform}.wav") * 0.5) * 1000)
         scen = Path(tmp) / "caller.xml"
         scen.write_text(build_scenario(ref, ulaw, wait_ms, dtmf, dtmf_at, agent_script))
@@ -258,7 +263,7 @@ def place_call(
         except subprocess.TimeoutExpired:
             raise SipCallError(f"the call did not finish within {timeout_s:.0f} s") from None
     calllog = CallLog(cfg.db_url)
-    deadline = time.time() + 15
+    deadline = time.time() + record_wait_s
     call = None
     while time.time() < deadline:
         call = calllog.find_by_ref(ref)
@@ -268,7 +273,7 @@ def place_call(
     if call is None:
         tail = (proc.stderr or proc.stdout)[-400:]
         raise SipCallError(
-            f"no call record for this call (sipp exit {proc.returncode}); is `hotline serve` running? {tail}"
+            f"no call record for call {ref} (sipp exit {proc.returncode}); is `hotline serve` running? {tail}"
         )
     return {
         "call_id": call.uniqueid,
