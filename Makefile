@@ -1,24 +1,48 @@
-# The two commands a newcomer needs:  make run   (set up, start, place a sample call)
-#                                      make test  (the whole test suite)
+# The two commands a newcomer needs:  make run   (set up, start Asterisk and the service, place a sample call)
+#                                      make test  (the whole test suite, as CI runs it)
 PY      ?= python3
 VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
+RUNDIR  := .hotline
 
-.PHONY: setup run test lint eval bench clean
+.PHONY: setup run start stop status call test lint eval bench clean
 
-$(STAMP): setup.cfg pyproject.toml
+$(STAMP): setup.cfg pyproject.toml asr_models/manifest.yaml
+	scripts/install-system-deps.sh
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/hotline models fetch whisper-base
 	touch $(STAMP)
 
 setup: $(STAMP)
 
-run: setup
+# Asterisk (built once into a cached chroot when the host has none) + the FastAGI service
+start: setup
 	$(BIN)/hotline profiles check
-	$(BIN)/hotline route --platform 12345 "我家楼下有人在打架，请快派警察过来"
-	$(BIN)/hotline route --platform 110 "楼上漏水把我家天花板泡坏了，物业也不管"
+	$(BIN)/hotline asterisk up
+	@mkdir -p $(RUNDIR)
+	@if [ -f $(RUNDIR)/serve.pid ] && kill -0 $$(cat $(RUNDIR)/serve.pid) 2>/dev/null; then \
+	  echo "hotline serve already running (pid $$(cat $(RUNDIR)/serve.pid))"; \
+	else \
+	  nohup $(BIN)/hotline serve >> $(RUNDIR)/serve.log 2>&1 & echo $$! > $(RUNDIR)/serve.pid; \
+	  for i in $$(seq 1 100); do grep -q "FastAGI listening" $(RUNDIR)/serve.log 2>/dev/null && break; sleep 0.2; done; \
+	  echo "hotline serve started (pid $$(cat $(RUNDIR)/serve.pid)); log: $(RUNDIR)/serve.log"; \
+	fi
+
+# one sample call: a caller reports a fight to 12345 and is handed to 110
+call:
+	$(BIN)/hotline call --platform 12345 sounds/samples/caller-fight.wav
+
+run: start call
+
+stop:
+	@if [ -f $(RUNDIR)/serve.pid ]; then kill $$(cat $(RUNDIR)/serve.pid) 2>/dev/null || true; rm -f $(RUNDIR)/serve.pid; fi
+	$(BIN)/hotline asterisk down
+
+status:
+	$(BIN)/hotline asterisk status
 
 test: setup
 	$(BIN)/ruff check .
@@ -31,4 +55,4 @@ bench: setup
 	$(BIN)/python benchmarks/bench_router.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache $(RUNDIR)

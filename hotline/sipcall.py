@@ -212,8 +212,10 @@ def place_call(
     hangup_after_s: float | None = None,
     ref: str | None = None,
     record_wait_s: float = 15.0,
+    repeat_after_s: float | None = None,
 ) -> dict:
-    """Place one call; `wav=None` is a silent caller; `hangup_after_s` hangs up that long after answer."""
+    """Place one call; `wav=None` is a silent caller; `hangup_after_s` hangs up that long after answer;
+    `repeat_after_s` has the caller say it again that long after first speaking (to the new party)."""
     cfg = config or Config()
     if not set(dtmf) <= set("0123456789*#"):
         raise SipCallError(f"--dtmf takes 0-9, * and #, not {dtmf!r}")
@@ -221,7 +223,11 @@ def place_call(
         raise SipCallError("--agent-script takes 0-9, * and #")
     lead = wav_seconds(PROMPTS / f"greeting-{platform}.wav") + wav_seconds(PROMPTS / "ask.wav") + 1.2
     speech = read_wav_8k(wav) if wav is not None else np.zeros(0, dtype=np.int16)
-    audio = np.concatenate([np.zeros(int(lead * 8000), np.int16), speech, np.zeros(3 * 8000, np.int16)])
+    parts = [np.zeros(int(lead * 8000), np.int16), speech, np.zeros(3 * 8000, np.int16)]
+    if repeat_after_s is not None and len(speech):
+        # the caller tells whoever took over the call again: their audio must arrive there
+        parts += [np.zeros(int(repeat_after_s * 8000), np.int16), speech, np.zeros(2 * 8000, np.int16)]
+    audio = np.concatenate(parts)
     ref = ref or uuid.uuid4().hex[:16]
     with tempfile.TemporaryDirectory(prefix="hotline-call-") as tmp:
         ulaw = Path(tmp) / "caller.ulaw"
@@ -286,6 +292,7 @@ def place_call(
         "emergency": call.emergency,
         "handover_ms": call.handover_ms,
         "recording": call.recording_path,
+        "client_ref": ref,
         "sipp_exit": proc.returncode,
         "events": [
             {"at": e.at.isoformat(timespec="milliseconds"), "kind": e.kind, **(e.detail or {})}

@@ -33,3 +33,6 @@ def hotline_cli():
         return subprocess.run([str(exe), *args], input=stdin, capture_output=True, timeout=timeout, env=e)
 
     return run
+
+
+pytest_plugins = ["tests.telephony"]

@@ -1,0 +1,60 @@
+"""The dialplan and configuration as an Asterisk engineer would check them."""
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from hotline import asterisk
+from hotline.config import REPO, Config
+
+
+def test_dialplan_passes_asterisklint(tmp_path, monkeypatch):
+    lint = shutil.which("asterisklint") or str(Path(__import__("sys").executable).with_name("asterisklint"))
+    monkeypatch.setenv("HOTLINE_ASTERISK_ROOT", str(tmp_path / "root"))
+    monkeypatch.setenv("HOTLINE_AMI_SECRET", "lint-only")
+    cfg = Config()
+    asterisk.render(cfg)
+    r = subprocess.run([lint, "dialplan-check", "extensions.conf"], cwd=cfg.etc_dir, capture_output=True, text=True)
+    assert r.returncode == 0 and not r.stdout.strip() and not r.stderr.strip(), r.stdout + r.stderr
+
+
+def test_no_secret_is_committed():
+    for conf in (REPO / "asterisk-config").glob("*.conf"):
+        assert not re.search(r"^\s*secret\s*=", conf.read_text(), re.M), conf
+    tracked = subprocess.run(["git", "ls-files"], cwd=REPO, capture_output=True, text=True).stdout.split()
+    assert not any(p.endswith("manager_secret.conf") or p.endswith("ami_secret") for p in tracked)
+
+
+def test_every_prompt_the_code_plays_exists():
+    sounds = {p.stem for p in (REPO / "sounds" / "zh" / "hotline").glob("*.wav")}
+    listed = {line.split("\t")[0] for line in (REPO / "sounds" / "prompts.tsv").read_text().splitlines()
+              if line and not line.startswith("#")}
+    assert listed <= sounds
+    used = set()
+    for f in (REPO / "dialplan").glob("*.conf"):
+        used |= set(re.findall(r"Playback\(hotline/([a-z0-9-]+)\)", f.read_text()))
+    for f in (REPO / "agi").glob("*.py"):
+        used |= set(re.findall(r'"hotline/([a-z0-9-]+)"', f.read_text()))
+    assert {"goodbye", "service-down", "menu", "menu-again", "offer-transfer", "retry"} <= used
+    missing = {u for u in used if u not in sounds}
+    assert not missing, missing
+
+
+@pytest.mark.parametrize("target", ["110", "12345", "119", "120", "122", "12348", "12313", "12395",
+                                    "utility:power", "utility:water", "utility:gas", "utility:heat",
+                                    "utility:telecom", "locksmith"])
+def test_every_target_has_a_prompt(target):
+    from hotline.agi.actions import plan_for
+    from hotline.profile import load_profile
+    from hotline.router import route_call
+
+    d = route_call("", "12345")
+    from dataclasses import replace
+
+    for action in ("transfer", "guide"):
+        plan = plan_for(replace(d, action=action, target=target), load_profile("guilin"))
+        for prompt in plan.prompts:
+            assert (REPO / "sounds" / "zh" / prompt).with_suffix(".wav").exists(), (action, target, prompt)

@@ -1,0 +1,140 @@
+"""End to end: real SIP calls (SIPp, RTP audio) through the real Asterisk and the FastAGI service."""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import time
+
+import numpy as np
+import pytest
+
+from hotline.router import route_call
+from hotline.sipcall import SipCallError, place_call, read_wav_8k
+from hotline.store import CallLog
+from tests.telephony import best_correlation, read_pcm
+
+pytestmark = [pytest.mark.asterisk, pytest.mark.slow]
+
+
+def call(shared_dir, cfg, name, platform, **kw):
+    wav = shared_dir / "audio" / "calls" / f"{name}.wav" if name else None
+    return place_call(wav, platform=platform, config=cfg, **kw)
+
+
+def neighbour_recording(cfg, target: str, call_id: str):
+    return cfg.state_dir / "neighbours" / f"{target}-{call_id}.wav"
+
+
+def test_police_matter_at_12345_reaches_110_with_the_callers_audio(shared_dir, pbx, service):
+    r = call(shared_dir, pbx, "p01", "12345", repeat_after_s=10, hold_s=4)
+    assert r["route"]["target"] == "110" and r["route"]["emergency"] is True
+    assert r["action"] == "transfer"
+    assert r["outcome"] == "reached:110"
+    assert "打架" in r["transcript"]
+    assert r["handover_ms"] is not None and r["handover_ms"] > 0
+    # what 110 heard contains the caller's own words (correlation with the WAV the caller sent)
+    rec = neighbour_recording(pbx, "110", r["call_id"])
+    heard, rate = read_pcm(rec)
+    assert rate == 8000
+    sent = read_wav_8k(shared_dir / "audio/calls/p01.wav").astype(np.float64)
+    assert best_correlation(sent, heard) > 0.6
+    kinds = [e["kind"] for e in r["events"]]
+    for k in ("answer", "prompt", "speech_end", "transcript", "decision", "action", "handover", "answered", "hangup"):
+        assert k in kinds, k
+
+
+def test_non_police_matter_at_110_reaches_12345(shared_dir, pbx, service):
+    r = call(shared_dir, pbx, "p21", "110")
+    assert r["route"]["target"] == "12345" and not r["emergency"]
+    assert r["outcome"] == "reached:12345"
+
+
+def test_emergency_at_110_bridges_three_parties(shared_dir, pbx, service):
+    # fire reported to 110: the police stay on the line while 119 joins (三方通话)
+    r = call(shared_dir, pbx, "p25", "110")
+    assert r["action"] == "conference" and r["emergency"]
+    assert r["outcome"].startswith("conference:")
+    members = r["outcome"].split(":", 1)[1].split("+")
+    assert len(members) == 3 and {"caller", "agent-110", "119"} <= set(members)
+    assert sum(1 for e in r["events"] if e["kind"] == "bridge_join") >= 3
+
+
+def test_guide_says_the_number(shared_dir, pbx, service):
+    r = call(shared_dir, pbx, "p28", "12345", hold_s=20)
+    assert r["action"] == "guide"
+    assert r["outcome"] == "guided:12348"
+    assert any(e["kind"] == "prompt" and e.get("prompt") == "guide-12348" for e in r["events"])
+
+
+def test_dtmf_menu_drives_a_silent_caller(shared_dir, pbx, service):
+    r = call(shared_dir, pbx, None, "12345", dtmf="1", hold_s=15)
+    assert r["route"]["rule"] == "dtmf-menu"
+    assert r["outcome"] == "reached:110"
+
+
+def test_silent_caller_is_asked_twice_then_reaches_an_agent(shared_dir, pbx, service):
+    r = call(shared_dir, pbx, None, "12345", hold_s=60, timeout_s=150)
+    prompts = [e.get("prompt") for e in r["events"] if e["kind"] == "prompt"]
+    assert "ask" in prompts and "ask-again" in prompts and "menu" in prompts
+    assert r["action"] == "agent"
+    assert r["outcome"] == "agent"
+
+
+@pytest.mark.parametrize("keys, expect", [("*1", "reached:110"), ("*3", "conference")])
+def test_agent_one_key_features(shared_dir, pbx, service, keys, expect):
+    r = call(shared_dir, pbx, "p20", "12345", agent_script=keys, hold_s=14)
+    assert r["action"] == "accept"
+    assert any(e["kind"] == "agent_feature" for e in r["events"])
+    if expect == "conference":
+        members = r["outcome"].split(":", 1)[1].split("+")
+        assert r["outcome"].startswith("conference:") and len(members) == 3
+        assert {"caller", "agent-12345", "110"} <= set(members)
+    else:
+        assert r["outcome"] == expect
+
+
+def test_hang_up_during_the_greeting_closes_the_record(shared_dir, pbx, service):
+    r = call(shared_dir, pbx, "p01", "12345", hangup_after_s=2)
+    assert r["outcome"] == "hangup"
+    assert r["events"][-1]["kind"] == "hangup"
+
+
+def test_service_down_sends_the_caller_to_an_agent_and_the_call_is_still_recorded(shared_dir, pbx, service):
+    service.stop()
+    try:
+        with pytest.raises(SipCallError) as e:
+            call(shared_dir, pbx, "p11", "12345", hold_s=8, record_wait_s=2)
+        ref = str(e.value).split("no call record for call ")[1].split(" ")[0]
+        # the dialplan's fallback reached the agent seat: CDR shows it
+        cdr = pbx.host_path(f"{pbx.log_in_asterisk}/cdr-csv/Master.csv").read_text()
+        assert f"ref:{ref}|fallback:service-down" in cdr
+    finally:
+        service.start()
+    log = CallLog(pbx.db_url)
+    deadline = time.time() + 20
+    rec = None
+    while time.time() < deadline and rec is None:
+        rec = log.find_by_ref(ref)
+        time.sleep(0.5)
+    assert rec is not None, "the call handled while the service was down has no record"
+    assert rec.outcome == "agent" and rec.ended_at is not None
+    assert "unavailable" in (rec.error or "")
+
+
+def test_five_concurrent_calls_are_all_handled_and_recorded(shared_dir, pbx, service):
+    plan = [("p01", "12345", "reached:110"), ("p12", "12345", "accepted:12345"), ("p21", "110", "reached:12345"),
+            ("p17", "12345", "accepted:12345"), ("p24", "110", "accepted:110")]
+    with cf.ThreadPoolExecutor(max_workers=5) as pool:
+        futs = [pool.submit(call, shared_dir, pbx, n, p, hold_s=10, timeout_s=180) for n, p, _ in plan]
+        results = [f.result() for f in futs]
+    assert len({r["call_id"] for r in results}) == 5
+    right = 0
+    for (name, platform, expect), r in zip(plan, results, strict=True):
+        # every call was heard, decided, acted on and closed
+        kinds = [e["kind"] for e in r["events"]]
+        assert "decision" in kinds and kinds[-1] == "hangup", (name, kinds)
+        # the system did what its router decided from what it heard (recognition may vary under load)
+        again = route_call(r["transcript"], platform, attempt=r["route"]["attempt"])
+        assert (r["route"]["action"], r["route"]["target"]) == (again.action, again.target), name
+        right += r["outcome"] == expect
+    assert right >= 4, [(r["transcript"], r["outcome"]) for r in results]
