@@ -15,8 +15,11 @@ from hotline.sipcall import place_call
 
 CALLS = Path(__file__).resolve().parents[2] / "shared" / "audio" / "calls"
 # transfers (12345 -> 110 and 110 -> 12345) whose text routes away from the receiving platform
-PLAN = [(f"p{i:02d}", "12345") for i in range(1, 11)] + [(f"p{i:02d}", "110") for i in (21, 22, 23)] + [
-    ("p25", "12345"), ("p26", "12345"), ("p27", "12345")]
+PLAN = (
+    [(f"p{i:02d}", "12345") for i in range(1, 11)]
+    + [(f"p{i:02d}", "110") for i in (21, 22, 23)]
+    + [("p25", "12345"), ("p26", "12345"), ("p27", "12345")]
+)
 
 
 def pct(values: list[float], q: float) -> float:
@@ -40,8 +43,10 @@ def main() -> None:
         print(f"{name}@{platform}: {r['outcome']:<22} handover {r['handover_ms']} ms  '{r['transcript']}'", flush=True)
     print(f"\n{n} calls in {time.time() - t0:.0f} s; outcomes: {outcomes}")
     if lat:
-        print(f"handover_ms over {len(lat)} handovers: p50 {pct(lat, 0.5):.0f}  p95 {pct(lat, 0.95):.0f}  "
-              f"min {min(lat):.0f}  max {max(lat):.0f}  mean {statistics.mean(lat):.0f}")
+        print(
+            f"handover_ms over {len(lat)} handovers: p50 {pct(lat, 0.5):.0f}  p95 {pct(lat, 0.95):.0f}  "
+            f"min {min(lat):.0f}  max {max(lat):.0f}  mean {statistics.mean(lat):.0f}"
+        )
     if decode:
         print(f"recognizer decode per utterance: p50 {pct(decode, 0.5):.0f} ms  p95 {pct(decode, 0.95):.0f} ms")
 

@@ -185,6 +185,16 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("name", nargs="?")
     m.set_defaults(func=cmd_models)
 
+    ad = sub.add_parser("admin", help="the call-log admin site: serve | create-user | token | seed")
+    ad.add_argument("op", nargs="?", default="serve", choices=["serve", "create-user", "token", "seed"])
+    ad.add_argument("name", nargs="?", help="user name (create-user, token)")
+    ad.add_argument("--role", choices=["admin", "viewer"], default="viewer")
+    ad.add_argument("--host", default="127.0.0.1")
+    ad.add_argument("--port", type=int, default=8080)
+    ad.add_argument("--calls", type=int, default=500, help="seed: how many demo calls")
+    ad.add_argument("--days", type=int, default=30, help="seed: spread over this many days")
+    ad.set_defaults(func=cmd_admin)
+
     t = sub.add_parser("transcribe", help="recognize a WAV file")
     t.add_argument("--engine", default="auto", choices=["auto", "whisper", "vosk", "none"])
     t.add_argument("--model", default=None)
@@ -280,6 +290,64 @@ def cmd_models(args: argparse.Namespace) -> int:
     except models.ModelError as e:
         raise CommandError(str(e), EXIT_UNAVAILABLE) from None
     return 0
+
+
+def cmd_admin(args: argparse.Namespace) -> int:
+    from hotline.config import Config
+    from hotline.store import CallLog
+
+    if args.op == "serve":
+        from waitress import serve
+
+        from hotline.admin import create_app
+
+        app = create_app()
+        print(f"admin on http://{args.host}:{args.port}/ (database {Config().db_url})", flush=True)
+        serve(app, host=args.host, port=args.port, threads=8, ident="hotline-admin")
+        return 0
+    calllog = CallLog(Config().db_url)
+    if args.op == "seed":
+        import shutil
+
+        from hotline.admin.seed import seed_calls
+        from hotline.config import REPO
+
+        # the demo calls share one sample recording, so the detail page has something to play
+        rec = Config().state_dir / "recordings" / "demo-sample.wav"
+        rec.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO / "sounds" / "samples" / "caller-fight.wav", rec)
+        n = seed_calls(calllog, args.calls, args.days, recording=str(rec))
+        print(f"seeded {n} demo calls")
+        return 0
+    if not args.name:
+        raise CommandError(f"admin {args.op} needs a user name")
+    from hotline.admin.auth import create_user, issue_token
+
+    if args.op == "token":
+        try:
+            print(issue_token(calllog, args.name))
+        except ValueError as e:
+            raise CommandError(str(e)) from None
+        return 0
+    password = _read_password()
+    try:
+        create_user(calllog, args.name, password, args.role)
+    except ValueError as e:
+        raise CommandError(str(e)) from None
+    print(f"user {args.name!r} created ({args.role})")
+    return 0
+
+
+def _read_password() -> str:
+    """From a prompt (twice) on a terminal, else the first line of stdin: never from the command line."""
+    if sys.stdin.isatty():
+        import getpass
+
+        first = getpass.getpass("password: ")
+        if getpass.getpass("again: ") != first:
+            raise CommandError("the passwords differ")
+        return first
+    return sys.stdin.readline().rstrip("\n")
 
 
 def cmd_transcribe(args: argparse.Namespace) -> int:

@@ -77,8 +77,9 @@ class Service:
     def start(self, timeout: float = 60) -> None:
         exe = Path(sys.executable).with_name("hotline")
         self._log = self.log_path.open("ab")
-        self.proc = subprocess.Popen([str(exe), "serve"], stdout=self._log, stderr=subprocess.STDOUT,
-                                     env=dict(os.environ))
+        self.proc = subprocess.Popen(
+            [str(exe), "serve"], stdout=self._log, stderr=subprocess.STDOUT, env=dict(os.environ)
+        )
         deadline = time.time() + timeout
         while time.time() < deadline:
             if b"FastAGI listening" in self.log_path.read_bytes():
@@ -125,6 +126,6 @@ def best_correlation(ref: np.ndarray, test: np.ndarray) -> float:
     n = 1 << int(np.ceil(np.log2(len(test) + len(ref))))
     x = np.fft.irfft(np.fft.rfft(test, n) * np.conj(np.fft.rfft(ref, n)), n)[: len(test) - len(ref) + 1]
     cs = np.concatenate([[0.0], np.cumsum(test * test)])
-    win = cs[len(ref):] - cs[: -len(ref)]
+    win = cs[len(ref) :] - cs[: -len(ref)]
     ncc = x / np.sqrt(np.sum(ref * ref) * np.maximum(win, 1e-9))
     return float(np.max(ncc))

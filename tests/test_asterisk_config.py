@@ -30,8 +30,11 @@ def test_no_secret_is_committed():
 
 def test_every_prompt_the_code_plays_exists():
     sounds = {p.stem for p in (REPO / "sounds" / "zh" / "hotline").glob("*.wav")}
-    listed = {line.split("\t")[0] for line in (REPO / "sounds" / "prompts.tsv").read_text().splitlines()
-              if line and not line.startswith("#")}
+    listed = {
+        line.split("\t")[0]
+        for line in (REPO / "sounds" / "prompts.tsv").read_text().splitlines()
+        if line and not line.startswith("#")
+    }
     assert listed <= sounds
     used = set()
     for f in (REPO / "dialplan").glob("*.conf"):
@@ -43,9 +46,25 @@ def test_every_prompt_the_code_plays_exists():
     assert not missing, missing
 
 
-@pytest.mark.parametrize("target", ["110", "12345", "119", "120", "122", "12348", "12313", "12395",
-                                    "utility:power", "utility:water", "utility:gas", "utility:heat",
-                                    "utility:telecom", "locksmith"])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "110",
+        "12345",
+        "119",
+        "120",
+        "122",
+        "12348",
+        "12313",
+        "12395",
+        "utility:power",
+        "utility:water",
+        "utility:gas",
+        "utility:heat",
+        "utility:telecom",
+        "locksmith",
+    ],
+)
 def test_every_target_has_a_prompt(target):
     from hotline.agi.actions import plan_for
     from hotline.profile import load_profile

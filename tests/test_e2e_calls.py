@@ -122,8 +122,13 @@ def test_service_down_sends_the_caller_to_an_agent_and_the_call_is_still_recorde
 
 
 def test_five_concurrent_calls_are_all_handled_and_recorded(shared_dir, pbx, service):
-    plan = [("p01", "12345", "reached:110"), ("p12", "12345", "accepted:12345"), ("p21", "110", "reached:12345"),
-            ("p17", "12345", "accepted:12345"), ("p24", "110", "accepted:110")]
+    plan = [
+        ("p01", "12345", "reached:110"),
+        ("p12", "12345", "accepted:12345"),
+        ("p21", "110", "reached:12345"),
+        ("p17", "12345", "accepted:12345"),
+        ("p24", "110", "accepted:110"),
+    ]
     with cf.ThreadPoolExecutor(max_workers=5) as pool:
         futs = [pool.submit(call, shared_dir, pbx, n, p, hold_s=10, timeout_s=180) for n, p, _ in plan]
         results = [f.result() for f in futs]

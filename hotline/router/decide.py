@@ -405,7 +405,11 @@ def _longest_only(hits: list[Hit]) -> list[Hit]:
     if len(hits) < 2:
         return hits
     keep = []
+    seen: set[tuple[str, int, int]] = set()
     for h in hits:
+        if (h.key, h.start, h.end) in seen:
+            continue  # 拿着刀 and 拿*刀 heard on the same span: one piece of evidence
+        seen.add((h.key, h.start, h.end))
         inside = any(o.start <= h.start and h.end <= o.end and (o.end - o.start) > (h.end - h.start) for o in hits)
         if not inside:
             keep.append(h)

@@ -1,6 +1,6 @@
 """The call log: one record per call, with its event timeline (SQLite by default, any SQLAlchemy URL)."""
 
-from hotline.store.calllog import CallLog
-from hotline.store.models import Base, Call, CallEvent
+from hotline.store.calllog import CallLog, migrate
+from hotline.store.models import Base, Call, CallEvent, User
 
-__all__ = ["Base", "Call", "CallEvent", "CallLog"]
+__all__ = ["Base", "Call", "CallEvent", "CallLog", "User", "migrate"]

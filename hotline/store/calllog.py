@@ -7,13 +7,14 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, event, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from hotline.store.models import Base, Call, CallEvent
+from hotline.store.models import Base, Call, CallEvent, User  # noqa: F401 (User: for the admin)
 
 log = logging.getLogger("hotline.store")
 
@@ -38,10 +39,31 @@ def make_engine(url: str):
     return create_engine(url, pool_pre_ping=True)
 
 
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def migrate(engine) -> None:
+    """Bring the schema to the newest Alembic revision (a no-op when it is there already)."""
+    from alembic import command
+    from alembic.config import Config as AlembicConfig
+    from sqlalchemy import inspect
+
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        tables = set(inspect(conn).get_table_names())
+        if "calls" in tables and "alembic_version" not in tables:
+            # made by an earlier build with create_all: adopt it as the first revision
+            Base.metadata.create_all(conn)
+            command.stamp(cfg, "0001")
+        command.upgrade(cfg, "head")
+
+
 class CallLog:
     def __init__(self, url: str) -> None:
         self.engine = make_engine(url)
-        Base.metadata.create_all(self.engine)
+        migrate(self.engine)
         self._session = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
@@ -61,6 +83,13 @@ class CallLog:
                 time.sleep(0.2 * (attempt + 1))
             finally:
                 s.close()
+
+    def optimize(self) -> None:
+        """Refresh the query planner's statistics (SQLite picks its indexes from them)."""
+        from sqlalchemy import text
+
+        with self.engine.begin() as conn:
+            conn.execute(text("ANALYZE" if self.engine.dialect.name in ("sqlite", "postgresql") else "SELECT 1"))
 
     def open_call(self, uniqueid: str, platform: str, caller: str, profile: str, client_ref: str | None = None) -> int:
         now = utcnow()

@@ -47,7 +47,13 @@ class Call(Base):
         back_populates="call", order_by="CallEvent.at", cascade="all, delete-orphan"
     )
 
-    __table_args__ = (Index("ix_calls_platform_started", "platform", "started_at"),)
+    __table_args__ = (
+        Index("ix_calls_platform_started", "platform", "started_at"),
+        Index("ix_calls_action_started", "action", "started_at"),
+        Index("ix_calls_target_started", "target", "started_at"),
+        Index("ix_calls_emergency_started", "emergency", "started_at"),
+        Index("ix_calls_outcome_started", "outcome", "started_at"),
+    )
 
 
 class CallEvent(Base):
@@ -62,3 +68,18 @@ class CallEvent(Base):
     detail: Mapped[dict | None] = mapped_column(JSON)
 
     call: Mapped[Call] = relationship(back_populates="events")
+
+
+class User(Base):
+    """An admin-site user. Passwords and API tokens are stored as hashes only."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(16), default="viewer")  # admin | viewer
+    api_token_hash: Mapped[str | None] = mapped_column(String(128), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime)
