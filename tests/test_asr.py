@@ -43,7 +43,7 @@ def test_models_are_verified_by_hash():
 
 def test_unreachable_model_host_gives_a_clear_message(tmp_path, monkeypatch):
     monkeypatch.setenv("HOTLINE_MODELS", str(tmp_path))
-    with pytest.raises(models.ModelError, match="cannot reach alphacephei.com"):
+    with pytest.raises(models.ModelError, match=r"cannot reach alphacephei\.com"):
         models.fetch("vosk-model-small-cn-0.22")
 
 
