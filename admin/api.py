@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from hotline.admin import calllog
 from hotline.admin.auth import hash_token
-from hotline.admin.queries import BadFilter, CallFilter
-from hotline.store.models import Call, CallEvent, User
+from hotline.admin.queries import BadFilter, CallFilter, call_with_events
+from hotline.store.models import Call, User
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -68,10 +68,10 @@ def calls():
 @token_required
 def call(call_id: int):
     with calllog().session() as s:
-        c = s.get(Call, call_id)
-        if c is None:
+        found = call_with_events(s, call_id)
+        if found is None:
             abort(404)
-        events = list(s.scalars(select(CallEvent).where(CallEvent.call_id == c.id).order_by(CallEvent.at)))
+        c, events = found
         out = _call_json(c)
         out["route"] = c.route
         out["events"] = [{"at": e.at.isoformat(), "kind": e.kind, "detail": e.detail} for e in events]

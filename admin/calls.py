@@ -13,8 +13,8 @@ from flask_login import login_required
 from sqlalchemy import select
 
 from hotline.admin import calllog, labels
-from hotline.admin.queries import PER_PAGE_CHOICES, BadFilter, CallFilter
-from hotline.store.models import Call, CallEvent
+from hotline.admin.queries import PER_PAGE_CHOICES, BadFilter, CallFilter, call_with_events
+from hotline.store.models import Call
 
 bp = Blueprint("calls", __name__)
 CSV_LIMIT = 100_000
@@ -107,12 +107,10 @@ def export_csv():
 @login_required
 def detail(call_id: int):
     with calllog().session() as s:
-        call = s.get(Call, call_id)
-        if call is None:
-            abort(404)
-        events = list(
-            s.scalars(select(CallEvent).where(CallEvent.call_id == call.id).order_by(CallEvent.at, CallEvent.id))
-        )
+        found = call_with_events(s, call_id)
+    if found is None:
+        abort(404)
+    call, events = found
     route = call.route or {}
     work_order = {
         "诉求人": call.caller or "（未知）",

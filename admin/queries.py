@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Select, func, or_, select
 
-from hotline.store.models import Call
+from hotline.store.models import Call, CallEvent
 
 MAX_PAGE = 100_000
 PER_PAGE_CHOICES = (25, 50, 100)
@@ -146,3 +146,12 @@ def _text(value: str, limit: int) -> str:
     if len(value) > limit:
         raise BadFilter(f"搜索条件过长（最多 {limit} 个字符）。")
     return value
+
+
+def call_with_events(s, call_id: int) -> tuple[Call, list[CallEvent]] | None:
+    """One call and its timeline, oldest event first (None when there is no such call)."""
+    call = s.get(Call, call_id)
+    if call is None:
+        return None
+    events = s.scalars(select(CallEvent).where(CallEvent.call_id == call.id).order_by(CallEvent.at, CallEvent.id))
+    return call, list(events)

@@ -14,28 +14,12 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 PLATFORMS = ("12345", "110")
-TARGETS = (
-    "110",
-    "12345",
-    "119",
-    "120",
-    "122",
-    "12348",
-    "12313",
-    "12395",
-    "utility:power",
-    "utility:water",
-    "utility:gas",
-    "utility:heat",
-    "utility:telecom",
-    "locksmith",
-)
 Target = Literal[
     "110",
     "12345",
@@ -51,8 +35,9 @@ Target = Literal[
     "utility:heat",
     "utility:telecom",
     "locksmith",
-    "receiving",
+    "receiving",  # a category's target: stays with whichever platform received the call
 ]
+TARGETS = tuple(t for t in get_args(Target) if t != "receiving")  # what `hotline route` may answer
 Owner = Literal["110", "12345", "other", "none", "agent"]
 # always: the matter is an emergency by itself (drowning, missing child, fire)
 # unless_past: violent matters, an emergency unless the caller tells of the past

@@ -9,6 +9,7 @@ import pytest
 
 from hotline import asterisk
 from hotline.config import REPO, Config
+from hotline.profile import TARGETS
 
 
 def test_dialplan_passes_asterisklint(tmp_path, monkeypatch):
@@ -46,25 +47,7 @@ def test_every_prompt_the_code_plays_exists():
     assert not missing, missing
 
 
-@pytest.mark.parametrize(
-    "target",
-    [
-        "110",
-        "12345",
-        "119",
-        "120",
-        "122",
-        "12348",
-        "12313",
-        "12395",
-        "utility:power",
-        "utility:water",
-        "utility:gas",
-        "utility:heat",
-        "utility:telecom",
-        "locksmith",
-    ],
-)
+@pytest.mark.parametrize("target", TARGETS)
 def test_every_target_has_a_prompt(target):
     from hotline.agi.actions import plan_for
     from hotline.profile import load_profile

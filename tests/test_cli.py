@@ -1,22 +1,9 @@
 import json
 
+from hotline.profile import TARGETS as PROFILE_TARGETS
+
 REQUIRED = {"target", "action", "emergency", "category", "matched", "profile", "confidence"}
-TARGETS = {
-    "110",
-    "12345",
-    "119",
-    "120",
-    "122",
-    "12348",
-    "12313",
-    "12395",
-    "utility:power",
-    "utility:water",
-    "utility:gas",
-    "utility:heat",
-    "utility:telecom",
-    "locksmith",
-}
+TARGETS = set(PROFILE_TARGETS)
 ACTIONS = {"accept", "transfer", "conference", "guide", "clarify", "agent"}
 
 
