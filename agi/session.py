@@ -89,7 +89,8 @@ class IvrSession:
             if utt.digit:
                 return await self.menu_choice(utt.digit)
             decision = await self.understand(utt, attempt)
-            if decision.action != "clarify" and not (decision.rule == "no-match" and decision.action == "agent"):
+            # not understood twice (nothing matched, or too weakly): the DTMF menu, then an agent
+            if decision.action != "clarify" and decision.rule not in ("no-match", "low-confidence"):
                 return decision
         return await self.menu()
 
