@@ -28,7 +28,6 @@ class CallState:
     reached: list[str] = field(default_factory=list)  # neighbours / agent seats that answered, in order
     conference: list[str] = field(default_factory=list)  # who joined the conference
     fallback: bool = False
-    agent_feature: str = ""
 
 
 class EventRecorder:
@@ -76,7 +75,6 @@ class EventRecorder:
                     self.calllog.add_event, uid, "agent", _ts(now), seat=m.get("Seat"), status=m.get("Status")
                 )
             elif kind == "HotlineAgentFeature":
-                self.state(uid).agent_feature = m.get("Feature", "")
                 if m.get("Feature") == "threeway" and self.on_threeway is not None:
                     await self.on_threeway(
                         uid, m.get("Platform", ""), m.get("Target", ""), m.get("Peer", ""), m.get("Agent", "")
@@ -93,7 +91,7 @@ class EventRecorder:
                 self.conf_owner[m.get("Conference", "")] = uid
             elif kind == "HotlineFallback":
                 self.state(uid).fallback = True
-                if self.calllog.get(uid) is None:  # the service never saw this call: record it now
+                if await self._do(self.calllog.get, uid) is None:  # the service never saw this call: record it
                     await self._do(
                         self.calllog.open_call, uid, m.get("Platform", "") or "?", m.get("Caller", ""), "national"
                     )
@@ -121,7 +119,7 @@ class EventRecorder:
             )
         elif ev == "Hangup":
             uid = m.get("Uniqueid", "")
-            if uid and uid == m.get("Linkedid", uid) and self.calllog.get(uid) is not None:
+            if uid and uid == m.get("Linkedid", uid) and await self._do(self.calllog.get, uid) is not None:
                 await self._closed(uid, now, m.get("Cause-txt", ""))
 
     async def _answered(self, uid: str, target: str, now: float) -> None:

@@ -9,7 +9,7 @@ HOTLINE_ASR             recognizer engine: whisper | vosk | none (default whispe
 HOTLINE_AMI_SECRET      AMI secret; default: generated once into <state>/ami_secret (never committed)
 HOTLINE_INSTANCE        name of this Asterisk instance's folders (default hotline; the tests use
                         hotline-test, so they never touch a running system)
-HOTLINE_SIP_PORT, HOTLINE_SIM_PORT, HOTLINE_AMI_PORT, HOTLINE_AGI_PORT, HOTLINE_AUDIOSOCKET_PORT
+HOTLINE_SIP_PORT, HOTLINE_SIM_PORT, HOTLINE_AMI_PORT, HOTLINE_AGI_PORT
 """
 
 from __future__ import annotations
@@ -39,7 +39,6 @@ class Config:
     sim_port: int = field(default_factory=lambda: int(os.environ.get("HOTLINE_SIM_PORT", "5062")))
     ami_port: int = field(default_factory=lambda: int(os.environ.get("HOTLINE_AMI_PORT", "5038")))
     agi_port: int = field(default_factory=lambda: int(os.environ.get("HOTLINE_AGI_PORT", "4573")))
-    audiosocket_port: int = field(default_factory=lambda: int(os.environ.get("HOTLINE_AUDIOSOCKET_PORT", "4574")))
     profile: str = field(default_factory=lambda: os.environ.get("HOTLINE_PROFILE", "national"))
     asr: str = field(default_factory=lambda: os.environ.get("HOTLINE_ASR", "auto"))
     db_url_env: str = field(default_factory=lambda: os.environ.get("HOTLINE_DB_URL", ""))

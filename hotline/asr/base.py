@@ -50,14 +50,6 @@ def read_wav_16k(path: str | Path) -> np.ndarray:
     return pcm
 
 
-def slin8k_to_16k(raw: bytes) -> np.ndarray:
-    """Signed-linear 8 kHz audio (AudioSocket, RECORD FILE sln) -> float32 16 kHz."""
-    import soxr
-
-    pcm = np.frombuffer(raw[: len(raw) // 2 * 2], dtype="<i2").astype(np.float32) / 32768.0
-    return soxr.resample(pcm, 8000, 16000, quality="HQ").astype(np.float32)
-
-
 class NoRecognizer:
     """No speech engine: the call flow falls back to its DTMF menu."""
 
