@@ -27,7 +27,8 @@ start: setup
 	@if [ -f $(RUNDIR)/serve.pid ] && kill -0 $$(cat $(RUNDIR)/serve.pid) 2>/dev/null; then \
 	  echo "hotline serve already running (pid $$(cat $(RUNDIR)/serve.pid))"; \
 	else \
-	  nohup $(BIN)/hotline serve >> $(RUNDIR)/serve.log 2>&1 & echo $$! > $(RUNDIR)/serve.pid; \
+	  if [ -f $(RUNDIR)/serve.log ]; then mv $(RUNDIR)/serve.log $(RUNDIR)/serve.log.1; fi; \
+	  nohup $(BIN)/hotline serve > $(RUNDIR)/serve.log 2>&1 & echo $$! > $(RUNDIR)/serve.pid; \
 	  for i in $$(seq 1 100); do grep -q "FastAGI listening" $(RUNDIR)/serve.log 2>/dev/null && break; sleep 0.2; done; \
 	  echo "hotline serve started (pid $$(cat $(RUNDIR)/serve.pid)); log: $(RUNDIR)/serve.log"; \
 	fi

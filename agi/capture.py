@@ -1,7 +1,8 @@
-"""Audio capture: record what the caller says after the prompt, until they fall silent.
+"""Audio capture, fallback path: record what the caller says after the prompt (RECORD FILE).
 
-RECORD FILE writes an 8 kHz WAV where Asterisk runs; the service reads it from the host side
-(`Config.host_path`). The end of speech is the recording's end less its trailing silence.
+The live path (agi/live_capture.py, AudioSocket) is the default; this one serves when a site turns
+it off (HOTLINE_CAPTURE=record). RECORD FILE writes an 8 kHz WAV where Asterisk runs; the service
+reads it from the host side (`Config.host_path`). The end of speech is the recording's end less its trailing silence.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import time
 import wave
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -25,8 +27,13 @@ class Utterance:
     stopped: float  # epoch seconds: RECORD FILE returned
     speech_end: float  # epoch seconds: the caller's last voiced frame
     voiced_s: float  # seconds of speech heard
-    ended_by: str  # silence | timeout | dtmf
+    ended_by: str  # silence | timeout | dtmf (RECORD FILE); endpoint | no-speech | max-length | dtmf | hangup (live)
     digit: str = ""
+    pcm16k: Any = None  # the audio already in memory (live capture), else read from `path`
+    barged_in: bool = False
+    voiced_frames: int = 0
+    speculation: Any = None  # live_capture.Speculation: recognition started at a pause
+    transcriber: Any = None  # asr.streaming.StreamingTranscriber: recognised while the caller spoke
 
 
 def trailing_silence_s(path: Path) -> tuple[float, float, float]:

@@ -21,7 +21,11 @@ MAX_HEADER_BYTES = 16384
 
 
 class CallerHungUp(Exception):
-    """The caller hung up (or Asterisk closed the AGI connection)."""
+    """The caller hung up (or Asterisk closed the AGI connection); `during` says what was going on."""
+
+    def __init__(self, during: str = "ivr") -> None:
+        super().__init__(during)
+        self.during = during
 
 
 class AgiProtocolError(Exception):

@@ -12,16 +12,20 @@ import logging
 import os
 import signal
 import time
+import wave
 from concurrent.futures import ThreadPoolExecutor
 
 from panoramisk import Manager
 from panoramisk.fast_agi import Request
 
+from hotline.agi.audiosocket import AudioSocketServer
 from hotline.agi.channel import AgiChannel, AgiProtocolError, read_headers
 from hotline.agi.events import EventRecorder
+from hotline.agi.live_capture import ListenSettings
 from hotline.agi.session import IvrSession
 from hotline.asr import Transcript, get_recognizer
-from hotline.config import Config
+from hotline.asr.endpoint import EndpointSettings
+from hotline.config import REPO, Config
 from hotline.profile import load_profile
 from hotline.router import get_router
 from hotline.store import CallLog
@@ -66,8 +70,13 @@ class HotlineService:
         self.calllog = CallLog(config.db_url)
         self.recorder = EventRecorder(self.calllog)
         self.recorder.on_threeway = self._agent_threeway
-        self.max_utterance_s = int(os.environ.get("HOTLINE_MAX_UTTERANCE_S", "20"))
-        self.recognizer = get_recognizer(config.asr)
+        if config.capture not in ("audiosocket", "record"):
+            raise ValueError(f"HOTLINE_CAPTURE={config.capture!r}: audiosocket or record")
+        self.capture = config.capture
+        self.listen = listen_settings()
+        self.audiosocket = AudioSocketServer()
+        self._prompts: dict[str, bytes] = {}
+        self.recognizer = get_recognizer(config.asr, config.asr_model or None)
         self.ami: Manager | None = None
         self._asr_pool = ThreadPoolExecutor(max_workers=max(1, (os.cpu_count() or 2) // 2), thread_name_prefix="asr")
         self._tasks: set[asyncio.Task] = set()
@@ -99,6 +108,27 @@ class HotlineService:
             "agent *3: caller and agent to the conference: %s", dict(res).get("Response"), extra={"uniqueid": uniqueid}
         )
         self.spawn(originate_conference_legs(self.ami, uniqueid, platform, other, delay=0.3, with_agent=False))
+
+    def prompt_pcm(self, name: str) -> bytes:
+        """A prompt's 8 kHz PCM, for playing it over AudioSocket (cached; b"" when missing)."""
+        if name not in self._prompts:
+            try:
+                with wave.open(str(REPO / "sounds" / "zh" / "hotline" / f"{name}.wav"), "rb") as w:
+                    ok = (w.getframerate(), w.getnchannels(), w.getsampwidth()) == (8000, 1, 2)
+                    self._prompts[name] = w.readframes(w.getnframes()) if ok else b""
+            except (OSError, wave.Error):
+                self._prompts[name] = b""
+            if not self._prompts[name]:
+                log.error("prompt %s is missing or not 8 kHz mono 16-bit: the caller hears silence there", name)
+        return self._prompts[name]
+
+    def streaming_transcriber(self):
+        """A per-utterance streaming decoder when the engine streams (Vosk), else None (Whisper)."""
+        if not hasattr(self.recognizer, "stream"):
+            return None
+        from hotline.asr.streaming import StreamingTranscriber
+
+        return StreamingTranscriber(self.recognizer, self._asr_pool)
 
     async def recognize(self, pcm) -> Transcript:
         loop = asyncio.get_running_loop()
@@ -158,9 +188,12 @@ class HotlineService:
         self.spawn(self.reconcile_cdr())
         await self.connect_ami()
         server = await asyncio.start_server(self.handle_agi, "127.0.0.1", self.config.agi_port, limit=2**20)
+        audio_server = await asyncio.start_server(self.audiosocket.handle, "127.0.0.1", self.config.audiosocket_port)
         log.info(
-            "FastAGI listening on 127.0.0.1:%d (profile %s, recognizer %s:%s)",
+            "FastAGI listening on 127.0.0.1:%d, AudioSocket on 127.0.0.1:%d (capture %s, profile %s, recognizer %s:%s)",
             self.config.agi_port,
+            self.config.audiosocket_port,
+            self.capture,
             self.profile.id,
             self.recognizer.engine,
             self.recognizer.model,
@@ -169,7 +202,7 @@ class HotlineService:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        async with server:
+        async with server, audio_server:
             await stop.wait()
         log.info("stopping: %d session(s) in progress", self.sessions)
         deadline = time.time() + 10
@@ -177,6 +210,20 @@ class HotlineService:
             await asyncio.sleep(0.2)
         if self.ami:
             self.ami.close()
+
+
+def listen_settings() -> ListenSettings:
+    """Listening limits from the environment (see hotline/config.py)."""
+    env = os.environ.get
+    return ListenSettings(
+        endpoint=EndpointSettings(
+            endpoint_ms=int(env("HOTLINE_ENDPOINT_MS", "600")), pause_ms=int(env("HOTLINE_PAUSE_MS", "1400"))
+        ),
+        no_speech_s=float(env("HOTLINE_NO_SPEECH_S", "6")),
+        max_utterance_s=float(env("HOTLINE_MAX_UTTERANCE_S", "20")),
+        barge_in=env("HOTLINE_BARGE_IN", "1") != "0",
+        speculate_after_ms=int(env("HOTLINE_SPECULATE_MS", "240")),
+    )
 
 
 def run_service(config: Config | None = None) -> None:

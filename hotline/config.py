@@ -4,12 +4,24 @@ HOTLINE_ASTERISK_ROOT   "/" for an Asterisk installed on the host; else the sid 
                         builds (default /var/cache/hotline/asterisk-sid when the host has none)
 HOTLINE_DB_URL          SQLAlchemy URL of the call log (default: SQLite in the state folder)
 HOTLINE_PROFILE         linkage profile of the site (default national)
-HOTLINE_ASR             recognizer engine: whisper | vosk | none (default whisper when its model is
-                        installed, else none: DTMF drives the call)
+HOTLINE_ASR             recognizer engine: auto | whisper | vosk | none. auto (default): a Chinese
+                        Vosk model when one is installed, else Whisper, else none (DTMF drives the call)
+HOTLINE_ASR_MODEL       the model of that engine, a name from `hotline models list` (default: the
+                        engine's first installed model)
 HOTLINE_AMI_SECRET      AMI secret; default: generated once into <state>/ami_secret (never committed)
 HOTLINE_INSTANCE        name of this Asterisk instance's folders (default hotline; the tests use
                         hotline-test, so they never touch a running system)
-HOTLINE_SIP_PORT, HOTLINE_SIM_PORT, HOTLINE_AMI_PORT, HOTLINE_AGI_PORT
+HOTLINE_SIP_PORT, HOTLINE_SIM_PORT, HOTLINE_AMI_PORT, HOTLINE_AGI_PORT, HOTLINE_AUDIOSOCKET_PORT
+HOTLINE_CAPTURE         audiosocket (default: live audio, end of speech in ~0.6 s, barge-in) |
+                        record (RECORD FILE with a 2 s silence endpoint)
+HOTLINE_ENDPOINT_MS     trailing silence that ends the caller's utterance once it is understood (default 600)
+HOTLINE_PAUSE_MS        trailing silence that ends it when it is not (yet) understood (default 1400)
+HOTLINE_NO_SPEECH_S     seconds after the question with no speech before re-asking (default 6)
+HOTLINE_MAX_UTTERANCE_S longest utterance listened to (default 20)
+HOTLINE_BARGE_IN        1 (default): the caller may speak over the question; 0: not
+HOTLINE_WHISPER_BEAM    Whisper beam size (default 5; 1 is greedy: faster, less accurate)
+HOTLINE_WHISPER_SHORT_CONTEXT  1 (default): encode a window just longer than the speech; 0: 30 s
+HOTLINE_SPECULATE_MS    pause after which recognition starts before the endpoint (default 240; 0: off)
 """
 
 from __future__ import annotations
@@ -39,8 +51,11 @@ class Config:
     sim_port: int = field(default_factory=lambda: int(os.environ.get("HOTLINE_SIM_PORT", "5062")))
     ami_port: int = field(default_factory=lambda: int(os.environ.get("HOTLINE_AMI_PORT", "5038")))
     agi_port: int = field(default_factory=lambda: int(os.environ.get("HOTLINE_AGI_PORT", "4573")))
+    audiosocket_port: int = field(default_factory=lambda: int(os.environ.get("HOTLINE_AUDIOSOCKET_PORT", "4574")))
+    capture: str = field(default_factory=lambda: os.environ.get("HOTLINE_CAPTURE", "audiosocket"))
     profile: str = field(default_factory=lambda: os.environ.get("HOTLINE_PROFILE", "national"))
     asr: str = field(default_factory=lambda: os.environ.get("HOTLINE_ASR", "auto"))
+    asr_model: str = field(default_factory=lambda: os.environ.get("HOTLINE_ASR_MODEL", ""))
     db_url_env: str = field(default_factory=lambda: os.environ.get("HOTLINE_DB_URL", ""))
     instance: str = field(default_factory=lambda: os.environ.get("HOTLINE_INSTANCE", "hotline"))
 

@@ -213,15 +213,20 @@ def place_call(
     ref: str | None = None,
     record_wait_s: float = 15.0,
     repeat_after_s: float | None = None,
+    speak_at_s: float | None = None,
 ) -> dict:
     """Place one call; `wav=None` is a silent caller; `hangup_after_s` hangs up that long after answer;
-    `repeat_after_s` has the caller say it again that long after first speaking (to the new party)."""
+    `repeat_after_s` has the caller say it again that long after first speaking (to the new party);
+    `speak_at_s` starts speaking that long after answer (default: after the question has been asked;
+    earlier is talking over the prompts)."""
     cfg = config or Config()
     if not set(dtmf) <= set("0123456789*#"):
         raise SipCallError(f"--dtmf takes 0-9, * and #, not {dtmf!r}")
     if agent_script and not set(agent_script) <= set("0123456789*#"):
         raise SipCallError("--agent-script takes 0-9, * and #")
     lead = wav_seconds(PROMPTS / f"greeting-{platform}.wav") + wav_seconds(PROMPTS / "ask.wav") + 1.2
+    if speak_at_s is not None:
+        lead = max(0.0, speak_at_s)
     speech = read_wav_8k(wav) if wav is not None else np.zeros(0, dtype=np.int16)
     parts = [np.zeros(int(lead * 8000), np.int16), speech, np.zeros(3 * 8000, np.int16)]
     if repeat_after_s is not None and len(speech):
@@ -285,6 +290,7 @@ def place_call(
         "call_id": call.uniqueid,
         "platform": platform,
         "transcript": call.transcript,
+        "asr_engine": call.asr_engine,
         "route": call.route,
         "action": call.action,
         "target": call.target,

@@ -26,6 +26,7 @@ TEST_ENV = {
     "HOTLINE_SIM_PORT": "15062",
     "HOTLINE_AMI_PORT": "15038",
     "HOTLINE_AGI_PORT": "14573",
+    "HOTLINE_AUDIOSOCKET_PORT": "14574",
 }
 
 
@@ -74,11 +75,12 @@ class Service:
         self.log_path = log_path
         self.proc: subprocess.Popen | None = None
 
-    def start(self, timeout: float = 60) -> None:
+    def start(self, timeout: float = 60, **env: str) -> None:
+        """Start `hotline serve`; keyword arguments are extra environment (HOTLINE_ASR="vosk", ...)."""
         exe = Path(sys.executable).with_name("hotline")
         self._log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
-            [str(exe), "serve"], stdout=self._log, stderr=subprocess.STDOUT, env=dict(os.environ)
+            [str(exe), "serve"], stdout=self._log, stderr=subprocess.STDOUT, env={**os.environ, **env}
         )
         deadline = time.time() + timeout
         while time.time() < deadline:

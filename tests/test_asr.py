@@ -130,3 +130,34 @@ def test_transcribe_cli_accepts_8k_and_16k(hotline_cli, shared_dir, tmp_path):
         w.setframerate(8000)
     r = hotline_cli("transcribe", "--json", str(tmp_path / "empty.wav"))
     assert r.returncode == 0 and json.loads(r.stdout)["text"] == ""
+
+
+def test_streaming_transcriber_decodes_8k_frames_as_they_arrive(shared_dir, vosk_ko):
+    """The live call path for streaming engines: 20 ms frames of 8 kHz audio in, text at a pause
+    while the stream goes on, and a final transcript close to decoding the whole file at once."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from hotline.asr.streaming import StreamingTranscriber
+
+    with wave.open(str(shared_dir / "audio/calls/p01.wav"), "rb") as w:
+        assert w.getframerate() == 8000
+        raw = w.readframes(w.getnframes())
+    whole = vosk_ko.transcribe_pcm(read_wav_16k(shared_dir / "audio/calls/p01.wav")).text
+
+    async def feed():
+        t = StreamingTranscriber(vosk_ko, ThreadPoolExecutor(1))
+        half = len(raw) // 2 // 320 * 320
+        for i in range(0, half, 320):
+            t.push(raw[i : i + 320])
+            await asyncio.sleep(0)
+        mid = await t.so_far()
+        for i in range(half, len(raw), 320):
+            t.push(raw[i : i + 320])
+            await asyncio.sleep(0)
+        return mid, await t.finish()
+
+    mid, final = asyncio.run(feed())
+    assert mid.text and final.text and final.engine == "vosk"
+    assert abs(final.audio_s - len(raw) / 16000) < 0.05
+    assert cer(whole, final.text) < 0.25  # chunked 8 -> 16 kHz resampling changes little

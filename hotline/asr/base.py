@@ -35,13 +35,22 @@ class Recognizer(Protocol):
 
 def read_wav_16k(path: str | Path) -> np.ndarray:
     """A WAV file (8 or 16 kHz, 16-bit, mono or stereo) as float32 mono at 16 kHz."""
-    import soxr
-
     with wave.open(str(path), "rb") as w:
         rate, channels, width = w.getframerate(), w.getnchannels(), w.getsampwidth()
         raw = w.readframes(w.getnframes())
     if width != 2:
         raise ValueError(f"{path}: expected 16-bit PCM, got {8 * width}-bit")
+    return pcm16_to_16k(raw, rate, channels)
+
+
+def pcm16_to_16k(raw: bytes, rate: int = 8000, channels: int = 1) -> np.ndarray:
+    """Signed 16-bit little-endian PCM (a WAV's frames, AudioSocket's payload) as float32 mono at 16 kHz.
+
+    The phone line is 8 kHz; the models want 16 kHz: soxr's band-limited resampler, not sample doubling,
+    so the upper half of the spectrum stays empty instead of filling with images.
+    """
+    import soxr
+
     pcm = np.frombuffer(raw, dtype="<i2").astype(np.float32) / 32768.0
     if channels > 1:
         pcm = pcm.reshape(-1, channels).mean(axis=1)
@@ -62,9 +71,12 @@ class NoRecognizer:
 
 @lru_cache(maxsize=4)
 def get_recognizer(engine: str = "auto", model: str | None = None) -> Recognizer:
-    """The configured engine; "auto" takes Whisper when its model is installed, else none."""
+    """The configured engine. "auto": a Chinese Vosk model (streaming, the product's default) when one
+    is installed, else Whisper, else none."""
     from hotline.asr import models
 
+    if engine == "auto" and model is None and models.default_vosk_model():
+        engine = "vosk"
     if engine in ("auto", "whisper"):
         path = models.installed_path(model or "whisper-base")
         if path is not None:

@@ -55,6 +55,11 @@ class VoskStream:
             return ev
         return None
 
+    @property
+    def partial(self) -> str:
+        """The current hypothesis since the last final result."""
+        return self._last_partial
+
     def finish(self) -> str:
         text = self._text(json.loads(self.recognizer.FinalResult()).get("text", ""))
         if text:

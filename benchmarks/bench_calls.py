@@ -1,0 +1,82 @@
+"""The shared spoken calls through the real system: SIPp -> Asterisk -> AudioSocket -> recognizer ->
+router -> action. Prints how many reach an allowed target and action, and end of speech -> route
+decision as the call log timed it (speech_end and decision events of the same answer).
+
+Needs the system running (`make start`) and ../shared beside the checkout.
+usage: .venv/bin/python benchmarks/bench_calls.py [ID ...]      (default: every row of the manifest)
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+from hotline.sipcall import place_call
+
+CALLS = Path(__file__).resolve().parents[2] / "shared" / "audio" / "calls"
+
+
+def pct(values: list[float], q: float) -> float:
+    s = sorted(values)
+    return s[min(len(s) - 1, round(q * (len(s) - 1)))]
+
+
+def end_to_decision_ms(events: list[dict]) -> list[float]:
+    out, end = [], None
+    for e in events:
+        if e["kind"] == "speech_end" and e.get("ended_by") in ("endpoint", "max-length", "silence"):
+            end = datetime.fromisoformat(e["at"])
+        elif e["kind"] == "decision" and end is not None:
+            out.append((datetime.fromisoformat(e["at"]) - end).total_seconds() * 1000)
+            end = None
+    return out
+
+
+def main() -> None:
+    rows = list(csv.DictReader((CALLS / "manifest.tsv").open(encoding="utf-8"), delimiter="\t"))
+    if len(sys.argv) > 1:
+        rows = [r for r in rows if r["id"] in sys.argv[1:]]
+    lat, handover = [], []
+    target_ok = action_ok = emerg_ok = emerg_n = 0
+    t0 = time.time()
+    for r in rows:
+        res = place_call(CALLS / f"{r['id']}.wav", platform=r["platform"], hold_s=10, timeout_s=150)
+        route = res["route"] or {}
+        allowed_targets = set(r["targets"].split("|"))
+        allowed_actions = set(r["actions"].split("|"))
+        first = next((e for e in res["events"] if e["kind"] == "decision"), {})
+        t_ok = route.get("target") in allowed_targets
+        a_ok = first.get("action") in allowed_actions and first.get("target") in allowed_targets
+        target_ok += t_ok
+        action_ok += a_ok
+        if r["emergency"] == "1":
+            emerg_n += 1
+            emerg_ok += bool(route.get("emergency")) and t_ok
+        ms = end_to_decision_ms(res["events"])
+        lat += ms
+        if res["handover_ms"] is not None:
+            handover.append(res["handover_ms"])
+        print(
+            f"{r['id']}@{r['platform']}: {res['outcome']:<24} end->decision {', '.join(f'{m:.0f}' for m in ms)} ms"
+            f"  {'ok' if t_ok else 'WRONG TARGET'}{'' if a_ok else ' (not first time)'}  '{res['transcript']}'",
+            flush=True,
+        )
+    n = len(rows)
+    print(f"\n{n} calls in {time.time() - t0:.0f} s")
+    print(f"allowed target: {target_ok}/{n} ({target_ok / n:.0%}); emergency rows right: {emerg_ok}/{emerg_n}")
+    print(f"allowed action and target on the first answer: {action_ok}/{n}")
+    if lat:
+        print(
+            f"end of speech -> route decision over {len(lat)} answers: p50 {pct(lat, 0.5):.0f} ms, "
+            f"p95 {pct(lat, 0.95):.0f} ms, max {max(lat):.0f} ms"
+        )
+    if handover:
+        p50, p95 = pct(handover, 0.5), pct(handover, 0.95)
+        print(f"handover_ms over {len(handover)} handovers: p50 {p50:.0f}  p95 {p95:.0f}")
+
+
+if __name__ == "__main__":
+    main()
