@@ -42,6 +42,7 @@ EVENT = {
     "fallback": "故障兜底",
     "hangup": "挂机",
     "error": "错误",
+    "capture_fallback": "改用录音方式收音",
 }
 
 

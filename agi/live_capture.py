@@ -10,6 +10,7 @@ the endpointer as they arrive. The listening ends at the first of:
   max-length  the caller spoke for `max_utterance_s` without a pause long enough
   dtmf        a key was pressed (during the prompt or after it)
   hangup      Asterisk closed the stream: the caller hung up (the audio so far is kept)
+  error       a bug in this listener (logged): the session goes on with what was heard
 
 Barge-in: once the caller has spoken for `barge_in_ms` over the prompt, the prompt stops.
 Streaming engines (Vosk) get every frame of the utterance as it arrives (`on_frame`).
@@ -22,6 +23,7 @@ callers stop mid-sentence ("我想问一下，……") and the rest usually carr
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -30,6 +32,7 @@ from typing import Any
 from hotline.agi.audiosocket import KIND_AUDIO, KIND_DTMF, KIND_HANGUP, AudioSocketConnection
 from hotline.asr.endpoint import FRAME_BYTES, FRAME_MS, Endpointer, EndpointSettings
 
+log = logging.getLogger("hotline.agi")
 SILENCE = b"\0" * FRAME_BYTES
 SEND_AHEAD_FRAMES = 2  # a little audio queued ahead absorbs event-loop jitter
 
@@ -166,14 +169,23 @@ async def listen_live(
                 await asyncio.sleep(delay)
 
     tasks = [asyncio.ensure_future(receive()), asyncio.ensure_future(send_and_watch())]
+
+    def on_task_end(t: asyncio.Task) -> None:
+        if not t.cancelled() and t.exception() is not None:
+            log.error("live capture failed: %r", t.exception())
+            finish("error")  # the session goes on with what was heard
+
+    for t in tasks:
+        t.add_done_callback(on_task_end)
     try:
         await done.wait()
     finally:
         for t in tasks:
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-    if state["ended_by"] != "hangup":
-        await conn.hangup()
+        # whatever happened here, AudioSocket() must return: else the caller sits in silence
+        if state["ended_by"] != "hangup":
+            await conn.hangup()
     return LiveUtterance(
         pcm8k=ep.pcm() if ep.speaking else b"",
         started=started,

@@ -78,7 +78,11 @@ class HotlineService:
         self._prompts: dict[str, bytes] = {}
         self.recognizer = get_recognizer(config.asr, config.asr_model or None)
         self.ami: Manager | None = None
-        self._asr_pool = ThreadPoolExecutor(max_workers=max(1, (os.cpu_count() or 2) // 2), thread_name_prefix="asr")
+        self.vosk_bias = os.environ.get("HOTLINE_VOSK_BIAS", "0") == "1" and hasattr(self.recognizer, "set_bias")
+        if self.vosk_bias:  # keyword spotting on the profile's phrases (models with a dynamic graph)
+            self.recognizer.set_bias(p for c in self.profile.categories for p in c.phrases)
+        workers = getattr(self.recognizer, "workers", None) or (os.cpu_count() or 2)
+        self._asr_pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="asr")
         self._tasks: set[asyncio.Task] = set()
         self.sessions = 0
 
@@ -128,7 +132,7 @@ class HotlineService:
             return None
         from hotline.asr.streaming import StreamingTranscriber
 
-        return StreamingTranscriber(self.recognizer, self._asr_pool)
+        return StreamingTranscriber(self.recognizer, self._asr_pool, biased=self.vosk_bias)
 
     async def recognize(self, pcm) -> Transcript:
         loop = asyncio.get_running_loop()
@@ -217,7 +221,7 @@ def listen_settings() -> ListenSettings:
     env = os.environ.get
     return ListenSettings(
         endpoint=EndpointSettings(
-            endpoint_ms=int(env("HOTLINE_ENDPOINT_MS", "600")), pause_ms=int(env("HOTLINE_PAUSE_MS", "1400"))
+            endpoint_ms=int(env("HOTLINE_ENDPOINT_MS", "600")), pause_ms=int(env("HOTLINE_PAUSE_MS", "1200"))
         ),
         no_speech_s=float(env("HOTLINE_NO_SPEECH_S", "6")),
         max_utterance_s=float(env("HOTLINE_MAX_UTTERANCE_S", "20")),

@@ -79,6 +79,8 @@ async def one_stream(port: int, server, recognize, router, calls, seed: int, res
 
         speculate = settings.speculate_after_ms > 0
         utt = await listen_live(conn, b"", settings, on_pause=on_pause if speculate else None)
+        for t in tasks:
+            t.cancel()  # the caller stops sending once the listener has hung up the stream
         spec = utt.speculation
         if spec is not None and spec.voiced_frames == utt.voiced_frames:
             tr, _ = await spec.task
@@ -88,8 +90,6 @@ async def one_stream(port: int, server, recognize, router, calls, seed: int, res
             used = False
         d = router.route(tr.text, platform=platform)
         decided = time.time()
-        for t in tasks:
-            t.cancel()
         writer.close()
         if utt.speech_end is not None:
             results.append(
@@ -104,7 +104,7 @@ async def run_level(n: int, calls, recognizer, router) -> dict:
     from hotline.agi.audiosocket import AudioSocketServer
     from hotline.asr.base import pcm16_to_16k
 
-    pool = ThreadPoolExecutor(max_workers=max(1, (os.cpu_count() or 2) // 2))
+    pool = ThreadPoolExecutor(max_workers=getattr(recognizer, "workers", 1))
     loop = asyncio.get_running_loop()
 
     async def recognize(pcm8k: bytes):
@@ -143,20 +143,21 @@ async def main(levels: list[int]) -> None:
     recognizer.transcribe_pcm(__import__("numpy").zeros(16000, "float32") + 0.01)  # warm up
     print(
         f"live recognition, {recognizer.engine}:{recognizer.model} short_context={recognizer.short_context}, "
+        f"beam {recognizer.beam_size}, {recognizer.workers} decode workers, "
         f"speculate={os.environ.get('HOTLINE_SPECULATE_MS', '240')} ms, {os.cpu_count()} cores"
     )
     sustained = 0
     for n in levels:
         r = await run_level(n, calls, recognizer, router)
         ok = r["p95"] <= P95_BUDGET_MS
-        sustained = n if ok else sustained
+        sustained = max(sustained, n) if ok else sustained
         print(
             f"  {n:2d} concurrent streams: {r['utterances']:3d} utterances, end of speech -> decision "
             f"p50 {r['p50']:.0f} ms p95 {r['p95']:.0f} ms max {r['max']:.0f} ms; "
             f"decided from the pause guess {r['speculative']:.0%}; CPU {r['cpu_cores']:.2f} cores"
             + ("" if ok else "  (over the 1.5 s budget)")
         )
-    print(f"sustained with p95 <= {P95_BUDGET_MS} ms: {sustained} concurrent callers speaking")
+    print(f"largest level measured with p95 <= {P95_BUDGET_MS} ms: {sustained or 'none'} concurrent callers speaking")
 
 
 if __name__ == "__main__":

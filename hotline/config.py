@@ -15,10 +15,13 @@ HOTLINE_SIP_PORT, HOTLINE_SIM_PORT, HOTLINE_AMI_PORT, HOTLINE_AGI_PORT, HOTLINE_
 HOTLINE_CAPTURE         audiosocket (default: live audio, end of speech in ~0.6 s, barge-in) |
                         record (RECORD FILE with a 2 s silence endpoint)
 HOTLINE_ENDPOINT_MS     trailing silence that ends the caller's utterance once it is understood (default 600)
-HOTLINE_PAUSE_MS        trailing silence that ends it when it is not (yet) understood (default 1400)
+HOTLINE_PAUSE_MS        trailing silence that ends it when it is not (yet) understood (default 1200)
 HOTLINE_NO_SPEECH_S     seconds after the question with no speech before re-asking (default 6)
 HOTLINE_MAX_UTTERANCE_S longest utterance listened to (default 20)
 HOTLINE_BARGE_IN        1 (default): the caller may speak over the question; 0: not
+HOTLINE_VOSK_BIAS       1: Vosk decodes only the profile's phrases (keyword spotting); default 0
+HOTLINE_ASR_WORKERS     decodes that run at once (default: one per core)
+HOTLINE_ASR_THREADS     threads per decode (default 1)
 HOTLINE_WHISPER_BEAM    Whisper beam size (default 5; 1 is greedy: faster, less accurate)
 HOTLINE_WHISPER_SHORT_CONTEXT  1 (default): encode a window just longer than the speech; 0: 30 s
 HOTLINE_SPECULATE_MS    pause after which recognition starts before the endpoint (default 240; 0: off)

@@ -161,3 +161,20 @@ def test_streaming_transcriber_decodes_8k_frames_as_they_arrive(shared_dir, vosk
     assert mid.text and final.text and final.engine == "vosk"
     assert abs(final.audio_s - len(raw) / 16000) < 0.05
     assert cer(whole, final.text) < 0.25  # chunked 8 -> 16 kHz resampling changes little
+
+
+def test_vosk_biasing_restricts_output_to_the_given_phrases(shared_dir, vosk_ko):
+    """Biasing toward a profile's phrases: the decoder may only say them (or nothing). The phrases
+    are Korean here because the model is; the property does not depend on the language."""
+    import re
+
+    from hotline.asr.vosk_engine import VoskRecognizer
+
+    biased = VoskRecognizer(models.installed_path(KO), name=KO, phrases=["안녕하세요", "감사*합니다"])
+    s = biased.stream(biased=True)
+    s.accept(read_wav_16k(shared_dir / "audio/calls/p01.wav"))
+    text = s.finish()
+    assert text and re.fullmatch("(안녕하세요|감사|합니다)+", text), text
+    free = vosk_ko.stream()  # the same audio, unbiased, says something else
+    free.accept(read_wav_16k(shared_dir / "audio/calls/p01.wav"))
+    assert free.finish() != text

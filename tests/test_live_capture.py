@@ -265,3 +265,27 @@ def test_handshake_must_be_a_uuid(bad: bytes) -> None:
         return data
 
     assert asyncio.run(go()) == struct.pack(">BH", KIND_HANGUP, 0)
+
+
+def test_a_failure_inside_the_listener_still_ends_audiosocket() -> None:
+    # were AudioSocket() left running, the caller would sit in silence: the stream must be hung up
+    def broken(_frame: bytes) -> None:
+        raise RuntimeError("recognizer blew up")
+
+    async def go():
+        server = AudioSocketServer()
+        tcp = await asyncio.start_server(server.handle, "127.0.0.1", 0)
+        stream_id, connected = server.expect()
+        ast = FakeAsterisk(tcp.sockets[0].getsockname()[1], stream_id)
+        await ast.connect()
+        conn = await asyncio.wait_for(connected, 2)
+        feeding = asyncio.ensure_future(ast.stream(speech_8k()))
+        utt = await asyncio.wait_for(listen_live(conn, b"", FAST, on_frame=broken), 10)
+        await asyncio.wait_for(ast.closed_by_server.wait(), 2)
+        feeding.cancel()
+        tcp.close()
+        return utt, ast
+
+    utt, ast = asyncio.run(go())
+    assert utt.ended_by == "error"
+    assert ast.received[-1][0] == KIND_HANGUP

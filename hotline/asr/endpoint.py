@@ -22,7 +22,7 @@ FRAME_BYTES = RATE * FRAME_MS // 1000 * 2  # 320 bytes: what Asterisk sends over
 @dataclass(frozen=True)
 class EndpointSettings:
     endpoint_ms: int = 600  # trailing silence that ends an utterance that was understood
-    pause_ms: int = 1400  # longest pause inside one utterance (callers pause mid-sentence: "我想问一下，…")
+    pause_ms: int = 1200  # longest pause inside one utterance (callers pause mid-sentence: "我想问一下，…")
     onset_ms: int = 120  # voiced audio that starts one (shorter: clicks and breaths start it)
     preroll_ms: int = 300
     min_rms: float = 300.0  # int16 RMS; quieter frames are silence whatever the VAD says

@@ -22,9 +22,9 @@ CHUNK_BYTES = 3200  # 200 ms of 8 kHz 16-bit audio
 
 
 class StreamingTranscriber:
-    def __init__(self, recognizer, executor: Executor) -> None:
+    def __init__(self, recognizer, executor: Executor, biased: bool = False) -> None:
         self.recognizer = recognizer
-        self._stream = recognizer.stream()
+        self._stream = recognizer.stream(biased=biased)
         self._resampler = soxr.ResampleStream(8000, 16000, 1, dtype="float32", quality="HQ")
         self._executor = executor
         self._pending = bytearray()

@@ -80,9 +80,17 @@ class VoskRecognizer:
         SetLogLevel(-1)
         self.model = name
         self._model = Model(str(model_dir))
-        self._grammar = json.dumps([*sorted(set(phrases)), "[unk]"], ensure_ascii=False) if phrases else None
+        self._grammar: str | None = None
+        if phrases:
+            self.set_bias(phrases)
         self._t2s = opencc.OpenCC("t2s")
         self._lock = threading.Lock()
+
+    def set_bias(self, phrases: Iterable[str]) -> None:
+        """Restrict decoding to these phrases (plus [unk] for everything else): keyword spotting for
+        the router. Gapped phrases (被*打了) contribute their parts."""
+        words = sorted({part for p in phrases for part in p.split("*") if part.strip()})
+        self._grammar = json.dumps([*words, "[unk]"], ensure_ascii=False) if words else None
 
     def stream(self, biased: bool = False) -> VoskStream:
         from vosk import KaldiRecognizer

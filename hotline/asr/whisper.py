@@ -41,11 +41,15 @@ class WhisperRecognizer:
         from faster_whisper.tokenizer import Tokenizer
 
         self.model = name
+        # Decodes in parallel, one core each: on 2 cores, 2 workers x 1 thread decode 4.75 utterances/s
+        # (p50 0.41 s each) where 1 worker x 2 threads managed 1.98/s (p50 0.47 s); see README.
+        self.workers = int(os.environ.get("HOTLINE_ASR_WORKERS", "0")) or (os.cpu_count() or 1)
         self._model = WhisperModel(
             str(model_dir),
             device="cpu",
             compute_type="int8",
-            cpu_threads=threads or int(os.environ.get("HOTLINE_ASR_THREADS", "2")),
+            cpu_threads=threads or int(os.environ.get("HOTLINE_ASR_THREADS", "1")),
+            num_workers=self.workers,
         )
         self._tokenizer = Tokenizer(self._model.hf_tokenizer, True, task="transcribe", language="zh")
         self._suppress = sorted(
@@ -60,7 +64,7 @@ class WhisperRecognizer:
             short_context = os.environ.get("HOTLINE_WHISPER_SHORT_CONTEXT", "1") != "0"
         self.short_context = short_context
         self._t2s = opencc.OpenCC("t2s")
-        self._lock = threading.Lock()  # one decode at a time per model: 2 cores, no oversubscription
+        self._slots = threading.BoundedSemaphore(self.workers)  # no more decodes at once than workers
 
     # ------------------------------------------------------------------------------ public
     def transcribe_pcm(self, pcm16k: np.ndarray) -> Transcript:
@@ -71,7 +75,7 @@ class WhisperRecognizer:
         speech = self._speech_span(pcm16k)
         if speech is None:
             return Transcript("", self.engine, self.model, audio_s, time.perf_counter() - t0, no_speech=True)
-        with self._lock:
+        with self._slots:
             if self.short_context and len(speech) / 16000 + WINDOW_PAD_S <= FULL_WINDOW_S:
                 text = self._decode_window(speech)
             else:
