@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import time
+import wave
 
 import numpy as np
 import pytest
@@ -106,10 +107,31 @@ def test_caller_talking_over_the_question_stops_it_and_is_heard(shared_dir, pbx,
     assert r["route"]["target"] == "110" and r["outcome"] == "reached:110"
 
 
-def test_hang_up_mid_sentence_still_records_what_was_said(shared_dir, pbx, service):
-    # an emergency cut off mid-sentence: the record keeps the words and the emergency flag for a call-back
+def test_hang_up_mid_sentence_still_records_what_was_said(shared_dir, pbx, service, tmp_path):
+    # an emergency cut off mid-sentence: the record keeps the words and the emergency flag for a call-back.
+    # p01 with its 0.7 s comma pause shortened to 0.2 s, so no endpoint can come before the hang-up
+    pcm = read_wav_8k(shared_dir / "audio/calls/p01.wav")
+    frames = pcm[: len(pcm) // 160 * 160].reshape(-1, 160)
+    voiced = np.sqrt(np.mean(frames.astype(np.float64) ** 2, axis=1)) > 300
+    first = int(np.argmax(voiced))
+    runs, start = [], None
+    for i in range(first, len(voiced)):
+        if not voiced[i] and start is None:
+            start = i
+        elif voiced[i] and start is not None:
+            runs.append((i - start, start, i))
+            start = None
+    _, gap_start, gap_end = max(runs)  # the comma pause after 打架
+    joined = np.concatenate([frames[: gap_start + 10], frames[gap_end:]]).reshape(-1)
+    wav = tmp_path / "p01-no-pause.wav"
+    with wave.open(str(wav), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes(joined.astype("<i2").tobytes())
+    second_clause_mid = (gap_start + 10 + (len(frames) - gap_end) / 3) / 50  # seconds into the WAV
     lead = wav_seconds(PROMPTS / "greeting-12345.wav") + wav_seconds(PROMPTS / "ask.wav") + 1.2
-    r = call(shared_dir, pbx, "p01", "12345", hangup_after_s=lead + 2.85)  # after "…在打架", before the endpoint
+    r = place_call(wav, platform="12345", config=pbx, hangup_after_s=lead + second_clause_mid)
     assert r["outcome"] == "hangup"
     assert "打架" in r["transcript"] and r["emergency"] is True
     assert any(e["kind"] == "hangup" and e.get("during") == "utterance" for e in r["events"])
