@@ -6,7 +6,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 RUNDIR  := .hotline
 
-.PHONY: setup run start stop status call test lint eval bench clean
+.PHONY: setup run start stop status call test lint eval bench bench-asr bench-calls clean
 
 $(STAMP): setup.cfg pyproject.toml asr_models/manifest.yaml
 	scripts/install-system-deps.sh
@@ -55,6 +55,15 @@ eval: setup
 
 bench: setup
 	$(BIN)/python benchmarks/bench_router.py
+
+# speech: CER / speed / memory per engine, then live recognition under load (no Asterisk needed)
+bench-asr: setup
+	$(BIN)/python benchmarks/bench_asr.py
+	$(BIN)/python benchmarks/bench_live.py 1 4 8 12 16
+
+# the shared spoken calls through the running system (`make start` first)
+bench-calls: setup
+	$(BIN)/python benchmarks/bench_calls.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache $(RUNDIR)
