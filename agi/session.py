@@ -94,7 +94,7 @@ class IvrSession:
             if utt.ended_by == "hangup":
                 raise CallerHungUp("utterance")
             # not understood twice (nothing matched, or too weakly): the DTMF menu, then an agent
-            if _understood(decision):
+            if decision.understood:
                 return decision
         return await self.menu()
 
@@ -172,17 +172,17 @@ class IvrSession:
 
     def _so_far_understood(self, streaming):
         async def at_pause(_pcm8k: bytes) -> tuple[Transcript, bool]:
-            tr = await streaming.so_far()
-            d = get_router(self.svc.profile.id).route(tr.text, platform=self.platform, attempt=self.attempt_no)
-            return tr, _understood(d)
+            return self._judged(await streaming.so_far())
 
         return at_pause
 
     async def _speculate(self, pcm8k: bytes) -> tuple[Transcript, bool]:
         """What the caller said up to this pause, and whether the router understands it."""
-        tr = await self.svc.recognize(await asyncio.to_thread(pcm16_to_16k, pcm8k))
+        return self._judged(await self.svc.recognize(await asyncio.to_thread(pcm16_to_16k, pcm8k)))
+
+    def _judged(self, tr: Transcript) -> tuple[Transcript, bool]:
         d = get_router(self.svc.profile.id).route(tr.text, platform=self.platform, attempt=self.attempt_no)
-        return tr, _understood(d)
+        return tr, d.understood
 
     async def _heard(self, utt: Utterance, attempt: int) -> Utterance:
         self.speech_end = utt.speech_end
@@ -297,10 +297,6 @@ class IvrSession:
         await self.agi.set_variable("HL_TARGET", target)
         await self.agi.set_variable("HL_ACTION", action)
         await self._event("action", action=action, target=target)
-
-
-def _understood(d: Decision) -> bool:
-    return d.action != "clarify" and d.rule not in ("no-match", "low-confidence")
 
 
 def _write_wav8k(path, pcm8k: bytes) -> None:

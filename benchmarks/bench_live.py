@@ -74,8 +74,7 @@ async def one_stream(port: int, server, recognize, router, calls, seed: int, res
 
         async def on_pause(pcm8k: bytes, platform=platform):
             tr = await recognize(pcm8k)
-            d = router.route(tr.text, platform=platform)
-            return tr, d.action != "clarify" and d.rule not in ("no-match", "low-confidence")
+            return tr, router.route(tr.text, platform=platform).understood
 
         speculate = settings.speculate_after_ms > 0
         utt = await listen_live(conn, b"", settings, on_pause=on_pause if speculate else None)

@@ -59,6 +59,11 @@ class Decision:
     normalized: str = ""
     evidence: list[Evidence] = field(default_factory=list)
 
+    @property
+    def understood(self) -> bool:
+        """Something matched well enough to act on; else the caller is asked again (or the menu)."""
+        return self.action != "clarify" and self.rule not in ("no-match", "low-confidence")
+
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["evidence"] = [asdict(e) for e in self.evidence]
