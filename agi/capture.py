@@ -29,7 +29,7 @@ class Utterance:
     voiced_s: float  # seconds of speech heard
     ended_by: str  # silence | timeout | dtmf (RECORD FILE); endpoint | no-speech | max-length | dtmf | hangup (live)
     digit: str = ""
-    pcm16k: Any = None  # the audio already in memory (live capture), else read from `path`
+    pcm8k: bytes | None = None  # the audio already in memory (live capture), else read from `path`
     barged_in: bool = False
     voiced_frames: int = 0
     speculation: Any = None  # live_capture.Speculation: recognition started at a pause

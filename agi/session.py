@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import wave
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -18,7 +17,7 @@ from hotline.agi.actions import Plan, originate_conference_legs, plan_for
 from hotline.agi.capture import Utterance, capture_utterance
 from hotline.agi.channel import AgiChannel, CallerHungUp
 from hotline.agi.live_capture import listen_live
-from hotline.asr.base import Transcript, pcm16_to_16k, read_wav_16k
+from hotline.asr.base import Transcript, pcm16_to_16k, read_wav_16k, write_wav
 from hotline.router import Decision, get_router
 
 log = logging.getLogger("hotline.agi")
@@ -154,7 +153,7 @@ class IvrSession:
             log.warning("AudioSocket() did not return after the stream ended", extra={"uniqueid": self.uid})
         rel = f"{self.svc.state_in_asterisk}/recordings/{self.uid}-{attempt}.wav"
         path = self.svc.config.host_path(rel)
-        await asyncio.to_thread(_write_wav8k, path, live.pcm8k)
+        await asyncio.to_thread(write_wav, path, live.pcm8k)  # what the admin plays back
         return Utterance(
             path,
             live.started,
@@ -163,7 +162,7 @@ class IvrSession:
             live.voiced_s,
             live.ended_by,
             live.digit,
-            pcm16k=pcm16_to_16k(live.pcm8k) if live.pcm8k else None,
+            pcm8k=live.pcm8k,
             barged_in=live.barged_in,
             voiced_frames=live.voiced_frames,
             speculation=live.speculation,
@@ -215,7 +214,10 @@ class IvrSession:
                 tr, _ = await spec.task  # recognised during the caller's pause: nothing was said since
                 speculative = True
             else:
-                pcm = utt.pcm16k if utt.pcm16k is not None else await asyncio.to_thread(read_wav_16k, utt.path)
+                if utt.pcm8k is not None:  # resampled only when no guess or stream already has the text
+                    pcm = await asyncio.to_thread(pcm16_to_16k, utt.pcm8k)
+                else:
+                    pcm = await asyncio.to_thread(read_wav_16k, utt.path)
                 tr = await self.svc.recognize(pcm)
                 speculative = False
             text = tr.text
@@ -297,13 +299,3 @@ class IvrSession:
         await self.agi.set_variable("HL_TARGET", target)
         await self.agi.set_variable("HL_ACTION", action)
         await self._event("action", action=action, target=target)
-
-
-def _write_wav8k(path, pcm8k: bytes) -> None:
-    """The caller's utterance as the admin plays it back (8 kHz mono 16-bit)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(8000)
-        w.writeframes(pcm8k)

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from hotline.asr import get_recognizer, models
-from hotline.asr.base import read_wav_16k
+from hotline.asr.base import read_wav_16k, write_wav
 from hotline.asr.metrics import cer, edit_distance
 from hotline.router import route_call
 
@@ -124,10 +124,7 @@ def test_transcribe_cli_accepts_8k_and_16k(hotline_cli, shared_dir, tmp_path):
     bad.write_bytes(b"not a wav")
     r = hotline_cli("transcribe", str(bad))
     assert r.returncode == 2 and b"cannot read" in r.stderr and b"Traceback" not in r.stderr
-    with wave.open(str(tmp_path / "empty.wav"), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(8000)
+    write_wav(tmp_path / "empty.wav", b"")
     r = hotline_cli("transcribe", "--json", str(tmp_path / "empty.wav"))
     assert r.returncode == 0 and json.loads(r.stdout)["text"] == ""
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import time
-import wave
 
 import numpy as np
 import pytest
 
+from hotline.asr.base import write_wav
 from hotline.config import REPO
 from hotline.router import route_call
 from hotline.sipcall import PROMPTS, SipCallError, place_call, read_wav_8k, wav_seconds
@@ -124,11 +124,7 @@ def test_hang_up_mid_sentence_still_records_what_was_said(shared_dir, pbx, servi
     _, gap_start, gap_end = max(runs)  # the comma pause after 打架
     joined = np.concatenate([frames[: gap_start + 10], frames[gap_end:]]).reshape(-1)
     wav = tmp_path / "p01-no-pause.wav"
-    with wave.open(str(wav), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(8000)
-        w.writeframes(joined.astype("<i2").tobytes())
+    write_wav(wav, joined.astype("<i2").tobytes())
     second_clause_mid = (gap_start + 10 + (len(frames) - gap_end) / 3) / 50  # seconds into the WAV
     lead = wav_seconds(PROMPTS / "greeting-12345.wav") + wav_seconds(PROMPTS / "ask.wav") + 1.2
     r = place_call(wav, platform="12345", config=pbx, hangup_after_s=lead + second_clause_mid)

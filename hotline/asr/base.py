@@ -43,6 +43,16 @@ def read_wav_16k(path: str | Path) -> np.ndarray:
     return pcm16_to_16k(raw, rate, channels)
 
 
+def write_wav(path: str | Path, pcm: bytes, rate: int = 8000) -> None:
+    """Signed 16-bit mono PCM as a WAV file (folders created)."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(pcm)
+
+
 def pcm16_to_16k(raw: bytes, rate: int = 8000, channels: int = 1) -> np.ndarray:
     """Signed 16-bit little-endian PCM (a WAV's frames, AudioSocket's payload) as float32 mono at 16 kHz.
 
