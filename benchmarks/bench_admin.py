@@ -12,6 +12,8 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+from percentile import pct  # benchmarks/percentile.py: run as benchmarks/<name>.py
+
 from hotline.admin import create_app
 from hotline.admin.auth import create_user
 from hotline.admin.seed import seed_calls
@@ -29,11 +31,6 @@ FILTERS = [
     "q=138",
     "platform=110&emergency=0&page=50",
 ]
-
-
-def pct(v: list[float], q: float) -> float:
-    s = sorted(v)
-    return s[min(len(s) - 1, round(q * (len(s) - 1)))]
 
 
 def main() -> None:

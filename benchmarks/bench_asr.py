@@ -15,12 +15,9 @@ import sys
 import time
 from pathlib import Path
 
+from percentile import pct  # benchmarks/percentile.py: run as benchmarks/<name>.py
+
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "audio"
-
-
-def pct(v: list[float], q: float) -> float:
-    s = sorted(v)
-    return s[min(len(s) - 1, round(q * (len(s) - 1)))]
 
 
 def run_engine(engine: str) -> dict:

@@ -14,14 +14,11 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+from percentile import pct  # benchmarks/percentile.py: run as benchmarks/<name>.py
+
 from hotline.sipcall import place_call
 
 CALLS = Path(__file__).resolve().parents[2] / "shared" / "audio" / "calls"
-
-
-def pct(values: list[float], q: float) -> float:
-    s = sorted(values)
-    return s[min(len(s) - 1, round(q * (len(s) - 1)))]
 
 
 def end_to_decision_ms(events: list[dict]) -> list[float]:

@@ -11,6 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+from percentile import pct  # benchmarks/percentile.py: run as benchmarks/<name>.py
+
 from hotline.sipcall import place_call
 
 CALLS = Path(__file__).resolve().parents[2] / "shared" / "audio" / "calls"
@@ -20,11 +22,6 @@ PLAN = (
     + [(f"p{i:02d}", "110") for i in (21, 22, 23)]
     + [("p25", "12345"), ("p26", "12345"), ("p27", "12345")]
 )
-
-
-def pct(values: list[float], q: float) -> float:
-    s = sorted(values)
-    return s[min(len(s) - 1, round(q * (len(s) - 1)))]
 
 
 def main() -> None:

@@ -23,14 +23,11 @@ import uuid
 import wave
 from pathlib import Path
 
+from percentile import pct  # benchmarks/percentile.py: run as benchmarks/<name>.py
+
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "audio" / "calls"
 P95_BUDGET_MS = 1500
 MIN_UTTERANCES = 16  # per concurrency level
-
-
-def pct(v: list[float], q: float) -> float:
-    s = sorted(v)
-    return s[min(len(s) - 1, round(q * (len(s) - 1)))]
 
 
 def load_calls() -> list[tuple[str, str, bytes]]:
