@@ -59,8 +59,7 @@ def calls():
     except BadFilter as e:
         return jsonify(error=str(e)), 400
     with calllog().session() as s:
-        total = s.scalar(f.count()) or 0
-        rows = list(s.scalars(f.query().offset((f.page - 1) * f.per_page).limit(f.per_page)))
+        total, rows = f.page_of(s)
     return jsonify(total=total, page=f.page, per_page=f.per_page, calls=[_call_json(c) for c in rows])
 
 

@@ -33,9 +33,8 @@ def _filter() -> CallFilter:
 def list_calls():
     f = _filter()
     with calllog().session() as s:
-        total = s.scalar(f.count()) or 0
+        total, rows = f.page_of(s)
         pages = max(1, math.ceil(total / f.per_page))
-        rows = list(s.scalars(f.query().offset((f.page - 1) * f.per_page).limit(f.per_page)))
         categories = [
             c
             for (c,) in s.execute(
