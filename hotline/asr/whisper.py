@@ -39,6 +39,7 @@ class WhisperRecognizer:
     ) -> None:
         from faster_whisper import WhisperModel
         from faster_whisper.tokenizer import Tokenizer
+        from faster_whisper.transcribe import get_suppressed_tokens
 
         self.model = name
         # Decodes in parallel, one core each: on 2 cores, 2 workers x 1 thread decode 4.75 utterances/s
@@ -52,11 +53,7 @@ class WhisperRecognizer:
             num_workers=self.workers,
         )
         self._tokenizer = Tokenizer(self._model.hf_tokenizer, True, task="transcribe", language="zh")
-        self._suppress = sorted(
-            set(self._tokenizer.non_speech_tokens)
-            | {self._tokenizer.transcribe, self._tokenizer.translate, self._tokenizer.sot, self._tokenizer.sot_prev}
-            | {self._tokenizer.sot_lm}
-        )
+        self._suppress = list(get_suppressed_tokens(self._tokenizer, [-1]))  # as faster-whisper's own decode
         # beam 5 over greedy: real 8 kHz recordings CER 0.167 -> 0.096 for ~0.2 s more per utterance,
         # affordable once the encoder runs on a short window (benchmarks/bench_asr.py)
         self.beam_size = int(os.environ.get("HOTLINE_WHISPER_BEAM", "5"))
