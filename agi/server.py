@@ -73,12 +73,12 @@ class HotlineService:
         if config.capture not in ("audiosocket", "record"):
             raise ValueError(f"HOTLINE_CAPTURE={config.capture!r}: audiosocket or record")
         self.capture = config.capture
-        self.listen = listen_settings()
+        self.listen = listen_settings(config)
         self.audiosocket = AudioSocketServer()
         self._prompts: dict[str, bytes] = {}
         self.recognizer = get_recognizer(config.asr, config.asr_model or None)
         self.ami: Manager | None = None
-        self.vosk_bias = os.environ.get("HOTLINE_VOSK_BIAS", "0") == "1" and hasattr(self.recognizer, "set_bias")
+        self.vosk_bias = config.vosk_bias and hasattr(self.recognizer, "set_bias")
         if self.vosk_bias:  # keyword spotting on the profile's phrases (models with a dynamic graph)
             self.recognizer.set_bias(p for c in self.profile.categories for p in c.phrases)
         workers = getattr(self.recognizer, "workers", None) or (os.cpu_count() or 2)
@@ -145,7 +145,7 @@ class HotlineService:
             host="127.0.0.1",
             port=self.config.ami_port,
             username="hotline",
-            secret=self.config.ami_secret(),
+            secret=self.config.ami_password(),
             ping_delay=10,
             reconnect_timeout=2,
         )
@@ -216,21 +216,19 @@ class HotlineService:
             self.ami.close()
 
 
-def listen_settings() -> ListenSettings:
-    """Listening limits from the environment (see hotline/config.py)."""
-    env = os.environ.get
+def listen_settings(config: Config) -> ListenSettings:
+    """The listening limits of the settings object."""
     return ListenSettings(
-        endpoint=EndpointSettings(
-            endpoint_ms=int(env("HOTLINE_ENDPOINT_MS", "600")), pause_ms=int(env("HOTLINE_PAUSE_MS", "1200"))
-        ),
-        no_speech_s=float(env("HOTLINE_NO_SPEECH_S", "6")),
-        max_utterance_s=float(env("HOTLINE_MAX_UTTERANCE_S", "20")),
-        barge_in=env("HOTLINE_BARGE_IN", "1") != "0",
-        speculate_after_ms=int(env("HOTLINE_SPECULATE_MS", "240")),
+        endpoint=EndpointSettings(endpoint_ms=config.endpoint_ms, pause_ms=config.pause_ms),
+        no_speech_s=config.no_speech_s,
+        max_utterance_s=config.max_utterance_s,
+        barge_in=config.barge_in,
+        speculate_after_ms=config.speculate_ms,
     )
 
 
 def run_service(config: Config | None = None) -> None:
-    setup_logging(os.environ.get("HOTLINE_LOG_LEVEL", "INFO"))
-    service = HotlineService(config or Config())
+    config = config or Config()
+    setup_logging(config.log_level)
+    service = HotlineService(config)
     asyncio.run(service.serve())

@@ -84,7 +84,7 @@ def render(cfg: Config) -> None:
         (etc / src.name).write_text(fill(src.read_text(encoding="utf-8")), encoding="utf-8")
     for src in sorted((REPO / "dialplan").glob("*.conf")):
         (etc / "dialplan" / src.name).write_text(fill(src.read_text(encoding="utf-8")), encoding="utf-8")
-    secret = cfg.ami_secret()
+    secret = cfg.ami_password()
     f = etc / "manager_secret.conf"
     f.write_text(
         "; written by `hotline asterisk up`; not part of the repository\n"

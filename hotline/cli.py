@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Sequence
 
@@ -28,7 +27,9 @@ class CommandError(Exception):
 
 
 def default_profile() -> str:
-    return os.environ.get("HOTLINE_PROFILE", "national")
+    from hotline.config import settings
+
+    return settings().profile
 
 
 def _safe_text(s: str) -> str:
@@ -167,6 +168,10 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--json", action="store_true")
     a.set_defaults(func=cmd_asterisk)
 
+    st = sub.add_parser("settings", help="every setting (HOTLINE_* environment), its value and what it sets")
+    st.add_argument("--markdown", action="store_true", help="the README's table")
+    st.set_defaults(func=cmd_settings)
+
     sv = sub.add_parser("serve", help="run the FastAGI service (foreground)")
     sv.set_defaults(func=cmd_serve)
 
@@ -209,9 +214,9 @@ def cmd_asterisk(args: argparse.Namespace) -> int:
     import time
 
     from hotline import asterisk
-    from hotline.config import Config
+    from hotline.config import settings
 
-    cfg = Config()
+    cfg = settings()
     try:
         if args.op == "up":
             t = time.perf_counter()
@@ -229,6 +234,21 @@ def cmd_asterisk(args: argparse.Namespace) -> int:
             return 0 if st["running"] else EXIT_UNAVAILABLE
     except asterisk.AsteriskError as e:
         raise CommandError(str(e), EXIT_UNAVAILABLE) from None
+    return 0
+
+
+def cmd_settings(args: argparse.Namespace) -> int:
+    from hotline.config import settings, settings_table
+
+    if args.markdown:  # the README's table
+        print("| variable | default | what it sets |\n|---|---|---|")
+        for env, default, what in settings_table():
+            print(f"| `{env}` | {default} | {what} |")
+        return 0
+    current = settings().model_dump()
+    for (env, _default, what), value in zip(settings_table(), current.values(), strict=True):
+        shown = "(set)" if env.endswith(("SECRET", "SECRET_KEY")) and value else value
+        print(f"{env:<34} {shown!s:<40} {what}")
     return 0
 
 
@@ -293,7 +313,7 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 
 def cmd_admin(args: argparse.Namespace) -> int:
-    from hotline.config import Config
+    from hotline.config import settings
     from hotline.store import CallLog
 
     if args.op == "serve":
@@ -302,10 +322,10 @@ def cmd_admin(args: argparse.Namespace) -> int:
         from hotline.admin import create_app
 
         app = create_app()
-        print(f"admin on http://{args.host}:{args.port}/ (database {Config().db_url})", flush=True)
+        print(f"admin on http://{args.host}:{args.port}/ (database {settings().db_url})", flush=True)
         serve(app, host=args.host, port=args.port, threads=8, ident="hotline-admin")
         return 0
-    calllog = CallLog(Config().db_url)
+    calllog = CallLog(settings().db_url)
     if args.op == "seed":
         import shutil
 
@@ -313,7 +333,7 @@ def cmd_admin(args: argparse.Namespace) -> int:
         from hotline.config import REPO
 
         # the demo calls share one sample recording, so the detail page has something to play
-        rec = Config().state_dir / "recordings" / "demo-sample.wav"
+        rec = settings().state_dir / "recordings" / "demo-sample.wav"
         rec.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(REPO / "sounds" / "samples" / "caller-fight.wav", rec)
         n = seed_calls(calllog, args.calls, args.days, recording=str(rec))
@@ -396,7 +416,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except Exception as e:  # the promise: a clear message, never a traceback
         print(f"hotline: internal error: {type(e).__name__}: {e}", file=sys.stderr)
-        if os.environ.get("HOTLINE_DEBUG"):
+        from hotline.config import settings
+
+        if settings().debug:
             raise
         return EXIT_INTERNAL
 

@@ -7,7 +7,6 @@ and the field, e.g. ``profiles/guilin.yaml: categories[3].owner: Input should be
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -191,9 +190,11 @@ class Profile:
 def profile_dirs() -> list[Path]:
     """Where profiles are looked up: $HOTLINE_PROFILE_DIR (operator's own) first, then the shipped ones."""
     dirs: list[Path] = []
-    env = os.environ.get("HOTLINE_PROFILE_DIR")
-    if env:
-        dirs.append(Path(env))
+    from hotline.config import settings
+
+    own = settings().profile_dir
+    if own:
+        dirs.append(own)
     dirs.append(Path(str(resources.files("hotline.profiles"))))
     return dirs
 
