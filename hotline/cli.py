@@ -165,8 +165,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     a = sub.add_parser("asterisk", help="the real Asterisk: up | down | status")
     a.add_argument("op", choices=["up", "down", "status"])
+    a.add_argument(
+        "--sim", action="store_true", help="up: with the simulated neighbours and test callers (dev, tests, demo)"
+    )
     a.add_argument("--json", action="store_true")
     a.set_defaults(func=cmd_asterisk)
+
+    db = sub.add_parser("db", help="the call database: upgrade (bring the schema up to date)")
+    db.add_argument("op", choices=["upgrade"])
+    db.set_defaults(func=cmd_db)
 
     st = sub.add_parser("settings", help="every setting (HOTLINE_* environment), its value and what it sets")
     st.add_argument("--markdown", action="store_true", help="the README's table")
@@ -220,8 +227,11 @@ def cmd_asterisk(args: argparse.Namespace) -> int:
     try:
         if args.op == "up":
             t = time.perf_counter()
-            what = asterisk.up(cfg)
-            print(f"asterisk {what} in {time.perf_counter() - t:.1f} s ({cfg.asterisk_root})")
+            what, warnings = asterisk.up(cfg, sim=args.sim)
+            shape = "simulation overlay" if args.sim else "production"
+            print(f"asterisk {what} in {time.perf_counter() - t:.1f} s ({cfg.asterisk_root}, {shape})")
+            for w in warnings:
+                print(f"  warning: {w}", file=sys.stderr)
         elif args.op == "down":
             print("asterisk stopped" if asterisk.down(cfg) else "asterisk was not running")
         else:
@@ -260,7 +270,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_call(args: argparse.Namespace) -> int:
-    from hotline.sipcall import SipCallError, place_call
+    from hotline.sim.sipcall import SipCallError, place_call
 
     try:
         result = place_call(
@@ -312,10 +322,24 @@ def cmd_models(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_db(args: argparse.Namespace) -> int:
+    from hotline.config import settings
+    from hotline.store import migrate
+
+    url = settings().db_url
+    try:
+        revision = migrate(url)
+    except Exception as e:
+        raise CommandError(f"database {url.split('@')[-1]}: {type(e).__name__}: {e}", EXIT_UNAVAILABLE) from None
+    print(f"schema at revision {revision}")
+    return 0
+
+
 def cmd_admin(args: argparse.Namespace) -> int:
     from hotline.config import settings
-    from hotline.store import CallLog
+    from hotline.store import CallLog, migrate
 
+    migrate(settings().db_url)  # the admin is a service start: the schema is brought up to date once
     if args.op == "serve":
         from waitress import serve
 
