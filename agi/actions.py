@@ -86,9 +86,10 @@ class ConferenceDialer:
     of a three-way call; an emergency's person-now fallback, which keeps calling the emergency number
     into the conference until it answers."""
 
-    def __init__(self, ami: Any, ring_s: float = 20.0, give_up_s: float = 600.0) -> None:
+    def __init__(self, ami: Any, ring_s: float = 20.0, give_up_s: float = 600.0, retry_gap_s: float = 2.0) -> None:
         self.ami = ami  # panoramisk.Manager (send_action)
-        self.ring_s = ring_s
+        self.ring_s = ring_s  # how long each call to the emergency number rings
+        self.retry_gap_s = retry_gap_s  # then this long (an answer may be on its way) before calling again
         self.give_up_s = give_up_s
         self._joined: dict[str, dict[str, asyncio.Event]] = {}
         self._ended: dict[str, asyncio.Event] = {}
@@ -155,7 +156,7 @@ class ConferenceDialer:
             attempt += 1
             await self.originate(uid, platform, caller, f"Local/{target}@{CONTEXT_CONFERENCE_LEG}", target)
             waiting = [asyncio.ensure_future(ended.wait()), asyncio.ensure_future(target_in.wait())]
-            await asyncio.wait(waiting, timeout=self.ring_s + 2, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(waiting, timeout=self.ring_s + self.retry_gap_s, return_when=asyncio.FIRST_COMPLETED)
             for w in waiting:
                 w.cancel()
         outcome = "joined" if target_in.is_set() else ("caller left" if ended.is_set() else "gave up")

@@ -117,6 +117,8 @@ class AgiChannel:
         self._writer = writer
         self.environment = environment
         self.hung_up = False
+        for k, v in environment.items():
+            self._trace("=", f"{k}: {v}")
 
     @property
     def uniqueid(self) -> str:

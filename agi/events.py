@@ -10,6 +10,7 @@ the journal's view of it. tests/fixtures/ami/ holds recorded event traces replay
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -53,10 +54,12 @@ class EventRecorder:
 
     async def on_event(self, manager: Any, msg: Any) -> None:
         """panoramisk's callback: one AMI event."""
+        m = dict(msg)
+        log.debug("ami %s", json.dumps(m, ensure_ascii=False))  # a trace: tests/fixtures/ami/ are made of these
         try:
-            self.handle(dict(msg))
+            self.handle(m)
         except Exception:
-            log.exception("event handling failed: %s", dict(msg).get("Event"), extra={"uniqueid": _uid_of(msg)})
+            log.exception("event handling failed: %s", m.get("Event"), extra={"uniqueid": _uid_of(m)})
 
     def handle(self, m: dict[str, str]) -> None:
         now = self.clock()

@@ -193,12 +193,12 @@ def build_scenario(
         cseq += 1
     headers = "".join(f"      {k}: {v}\n" for k, v in (extra_headers or {}).items())
     return (
-        SCENARIO.replace("@REF@", ref)
-        .replace("@EXTRA_HEADERS@", headers)
+        SCENARIO.replace("@EXTRA_HEADERS@", headers)
         .replace("@AUDIO@", str(audio))
         .replace("@DTMF@", "".join(steps))
         .replace("@WAIT_MS@", str(max(1000, wait_ms - elapsed)))
         .replace("@BYE_CSEQ@", str(cseq))
+        .replace("@REF@", ref)  # last: the DTMF steps carry it too
     )
 
 

@@ -27,6 +27,7 @@ from hotline.store.models import Base, Call, CallEvent, Meta, User  # noqa: F401
 
 log = logging.getLogger("hotline.store")
 T = TypeVar("T")
+_CALL_COLUMNS = frozenset(Call.__table__.columns.keys())
 
 
 def utcnow() -> datetime:
@@ -128,6 +129,14 @@ class CallLog:
     def _call(s: Session, uniqueid: str) -> Call | None:
         return s.scalar(select(Call).where(Call.uniqueid == uniqueid))
 
+    @staticmethod
+    def _set(call: Call, fields: dict[str, Any]) -> None:
+        unknown = [k for k in fields if k not in _CALL_COLUMNS]
+        if unknown:
+            raise ValueError(f"not a field of a call: {', '.join(unknown)}")
+        for k, v in fields.items():
+            setattr(call, k, v)
+
     def apply_open_call(
         self, uniqueid: str, platform: str, caller: str, profile: str, at: datetime | None = None
     ) -> int:
@@ -157,8 +166,7 @@ class CallLog:
             c = self._call(s, uniqueid)
             if c is None:
                 return False
-            for k, v in fields.items():
-                setattr(c, k, v)
+            self._set(c, fields)
             return True
 
         return self.transaction(work)
@@ -193,8 +201,7 @@ class CallLog:
                 return False
             if journal_id and s.scalar(select(CallEvent.id).where(CallEvent.journal_id == journal_id)):
                 return True
-            for k, v in fields.items():
-                setattr(c, k, v)
+            self._set(c, fields)
             s.add(CallEvent(call_id=c.id, at=at, kind="decision", detail=detail, journal_id=journal_id))
             return True
 
