@@ -85,7 +85,7 @@ def test_service_killed_mid_call_the_caller_reaches_an_agent_and_the_record_is_c
 
 def test_a_locked_database_does_not_change_where_an_emergency_goes(shared_dir, pbx, service):
     db = pbx.db_url.split("///", 1)[1]
-    locker = sqlite3.connect(db, timeout=0)
+    locker = sqlite3.connect(db, timeout=0, check_same_thread=False)
     locker.execute("BEGIN EXCLUSIVE")
     released = threading.Timer(45, lambda: (locker.rollback(), locker.close()))
     released.start()

@@ -15,7 +15,13 @@ from hotline.store.journal import JOURNAL_FILE, REJECTED_FILE, CallJournal
 
 
 @pytest.fixture
-def store(tmp_path):
+def store(tmp_path, db_url):
+    migrate(db_url)
+    return CallLog(db_url), tmp_path / "journal"
+
+
+@pytest.fixture
+def sqlite_store(tmp_path):
     url = f"sqlite:///{tmp_path / 'calls.db'}"
     migrate(url)
     return CallLog(url), tmp_path / "journal"
@@ -38,8 +44,8 @@ def test_entries_are_applied_in_order_and_the_file_empties(store):
     assert (folder / JOURNAL_FILE).stat().st_size == 0  # everything applied: the file starts afresh
 
 
-def test_a_locked_database_delays_the_record_but_never_the_caller(store):
-    log, folder = store
+def test_a_locked_database_delays_the_record_but_never_the_caller(sqlite_store):
+    log, folder = sqlite_store
     db_path = log.url.split("///", 1)[1]
     j = CallJournal(log, folder)
     j.start()

@@ -18,10 +18,9 @@ FIXTURE = REPO / "tests" / "fixtures" / "cdr" / "Master.csv"
 
 
 @pytest.fixture
-def world(tmp_path):
-    url = f"sqlite:///{tmp_path / 'calls.db'}"
-    migrate(url)
-    log = CallLog(url)
+def world(tmp_path, db_url):
+    migrate(db_url)
+    log = CallLog(db_url)
     with log.session() as s:  # a database made before every call of the fixture
         s.merge(Meta(key="created_at", value="2026-11-30T00:00:00"))
     journal = CallJournal(log, tmp_path / "journal")
