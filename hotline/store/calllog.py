@@ -178,13 +178,18 @@ class CallLog:
         at: datetime | None,
         detail: dict[str, Any] | None,
         journal_id: str | None = None,
+        fields: dict[str, Any] | None = None,
     ) -> bool:
+        """One event of the call and, with it in the same transaction, changes to the call's fields."""
+
         def work(s: Session) -> bool:
             c = self._call(s, uniqueid)
             if c is None:
                 return False
             if journal_id and s.scalar(select(CallEvent.id).where(CallEvent.journal_id == journal_id)):
                 return True  # applied before a restart: not twice
+            if fields:
+                self._set(c, fields)
             s.add(CallEvent(call_id=c.id, at=at or utcnow(), kind=kind, detail=detail or None, journal_id=journal_id))
             return True
 
@@ -194,18 +199,7 @@ class CallLog:
         self, uniqueid: str, fields: dict[str, Any], at: datetime, detail: dict[str, Any], journal_id: str | None
     ) -> bool:
         """The decision's fields and its `decision` event, in one transaction."""
-
-        def work(s: Session) -> bool:
-            c = self._call(s, uniqueid)
-            if c is None:
-                return False
-            if journal_id and s.scalar(select(CallEvent.id).where(CallEvent.journal_id == journal_id)):
-                return True
-            self._set(c, fields)
-            s.add(CallEvent(call_id=c.id, at=at, kind="decision", detail=detail, journal_id=journal_id))
-            return True
-
-        return self.transaction(work)
+        return self.apply_event(uniqueid, "decision", at, detail, journal_id, fields)
 
     # compatibility for tools and tests that write directly (the admin's seed, benchmarks)
     def open_call(self, uniqueid: str, platform: str, caller: str, profile: str) -> int:
