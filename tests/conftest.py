@@ -57,15 +57,19 @@ def postgres_url(postgres_server):
     import uuid
 
     from sqlalchemy import create_engine, text
+    from sqlalchemy.pool import NullPool
 
     name = f"hotline_t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(postgres_server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def run(sql: str) -> None:
+        # a fresh connection each time: a test may have restarted the server in between
+        admin = create_engine(postgres_server, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+        with admin.connect() as c:
+            c.execute(text(sql))
+
+    run(f'CREATE DATABASE "{name}"')
     yield postgres_server.rsplit("/", 1)[0] + f"/{name}"
-    with admin.connect() as c:
-        c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
