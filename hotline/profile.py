@@ -149,7 +149,7 @@ class Conversation(_Strict):
 
 def _default_conversation() -> dict[str, Conversation]:
     return {
-        "12345": Conversation(welcome="welcome-12345", to_person="agent"),
+        "12345": Conversation(welcome="welcome-12345", no_speech_s=5.0, to_person="agent"),
         "110": Conversation(welcome="welcome-110", reasks=0, no_speech_s=5.0, to_person="accept-110"),
     }
 
