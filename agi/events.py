@@ -20,7 +20,7 @@ log = logging.getLogger("hotline.events")
 
 
 def _ts(epoch: float) -> datetime:
-    return datetime.fromtimestamp(epoch, UTC).replace(tzinfo=None)
+    return datetime.fromtimestamp(epoch, UTC)  # aware: it is compared with times read from the call log
 
 
 @dataclass

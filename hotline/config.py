@@ -25,6 +25,15 @@ HOTLINE_ASR_THREADS     threads per decode (default 1)
 HOTLINE_WHISPER_BEAM    Whisper beam size (default 5; 1 is greedy: faster, less accurate)
 HOTLINE_WHISPER_SHORT_CONTEXT  1 (default): encode a window just longer than the speech; 0: 30 s
 HOTLINE_SPECULATE_MS    pause after which recognition starts before the endpoint (default 240; 0: off)
+HOTLINE_TIMEZONE        the site's time zone (IANA name, default Asia/Shanghai): the admin shows, filters
+                        and counts days in it; the database keeps UTC
+HOTLINE_ADMIN_SECRET_KEY  the admin's session-signing key (default: random per start, so sessions end
+                        at a restart; set it when several processes serve the admin)
+HOTLINE_ADMIN_INSECURE_COOKIES  1: session cookies without Secure, for a plain-HTTP test box (default 0)
+HOTLINE_RECORDING_ROOTS extra folders (os.pathsep-separated) the admin may serve recordings from, beside
+                        the state folder
+HOTLINE_ADMIN_TRUSTED_PROXIES  how many reverse proxies in front of the admin set X-Forwarded-For
+                        (default 0: the peer address is the client's, as with waitress alone)
 """
 
 from __future__ import annotations
@@ -34,6 +43,7 @@ import secrets
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 REPO = Path(__file__).resolve().parent.parent  # the checkout: asterisk-config/, dialplan/, sounds/
 DEFAULT_CHROOT = Path("/var/cache/hotline/asterisk-sid")
@@ -61,6 +71,17 @@ class Config:
     asr_model: str = field(default_factory=lambda: os.environ.get("HOTLINE_ASR_MODEL", ""))
     db_url_env: str = field(default_factory=lambda: os.environ.get("HOTLINE_DB_URL", ""))
     instance: str = field(default_factory=lambda: os.environ.get("HOTLINE_INSTANCE", "hotline"))
+    timezone: str = field(default_factory=lambda: os.environ.get("HOTLINE_TIMEZONE", "Asia/Shanghai"))
+    admin_secret_key: str = field(default_factory=lambda: os.environ.get("HOTLINE_ADMIN_SECRET_KEY", ""))
+    admin_insecure_cookies: bool = field(
+        default_factory=lambda: os.environ.get("HOTLINE_ADMIN_INSECURE_COOKIES", "0") == "1"
+    )
+    recording_roots: tuple[str, ...] = field(
+        default_factory=lambda: tuple(p for p in os.environ.get("HOTLINE_RECORDING_ROOTS", "").split(os.pathsep) if p)
+    )
+    admin_trusted_proxies: int = field(
+        default_factory=lambda: int(os.environ.get("HOTLINE_ADMIN_TRUSTED_PROXIES", "0"))
+    )
 
     # folders as Asterisk sees them (inside the chroot when there is one)
     @property
@@ -94,6 +115,11 @@ class Config:
     @property
     def etc_dir(self) -> Path:
         return self.host_path(self.etc_in_asterisk)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The site's time zone (zoneinfo: the offsets and their history come from the tz database)."""
+        return ZoneInfo(self.timezone)
 
     @property
     def db_url(self) -> str:

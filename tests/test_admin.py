@@ -9,7 +9,8 @@ from datetime import datetime
 import pytest
 
 from hotline.admin import create_app
-from hotline.admin.auth import create_user, issue_token
+from hotline.admin.auth import create_user
+from hotline.admin.tokens import issue_token
 from hotline.admin.seed import seed_calls
 from hotline.config import REPO
 from hotline.store import CallLog
@@ -237,4 +238,4 @@ def test_create_user_cli_reads_the_password_from_stdin(hotline_cli, tmp_path):
     r = hotline_cli("admin", "create-user", "dave", "--role", "viewer", stdin=b"a-long-password-1\n", env=env)
     assert r.returncode == 0, r.stderr
     again = hotline_cli("admin", "create-user", "dave", stdin=b"a-long-password-1\n", env=env)
-    assert again.returncode == 2 and b"exists" in again.stderr
+    assert again.returncode == 2 and "已存在" in again.stderr.decode()

@@ -1,6 +1,30 @@
 """The call log: one record per call, with its event timeline (SQLite by default, any SQLAlchemy URL)."""
 
 from hotline.store.calllog import CallLog, migrate
-from hotline.store.models import Base, Call, CallEvent, User
+from hotline.store.models import (
+    ApiToken,
+    AuditEntry,
+    Base,
+    Call,
+    CallEvent,
+    CallReview,
+    CallStatsHour,
+    LoginThrottle,
+    StatsState,
+    User,
+)
 
-__all__ = ["Base", "Call", "CallEvent", "CallLog", "User", "migrate"]
+__all__ = [
+    "ApiToken",
+    "AuditEntry",
+    "Base",
+    "Call",
+    "CallEvent",
+    "CallLog",
+    "CallReview",
+    "CallStatsHour",
+    "LoginThrottle",
+    "StatsState",
+    "User",
+    "migrate",
+]
