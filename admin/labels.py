@@ -28,6 +28,8 @@ SCOPE: dict[str, str] = table()["scopes"]
 AUDIT_ACTION: dict[str, str] = table()["audit_actions"]
 OUTCOME_KIND: dict[str, str] = table()["outcomes"]
 REVIEW_DESTINATIONS: list[dict[str, str]] = table()["review_destinations"]
+OWNER: dict[str, str] = table()["owners"]
+EMERGENCY_RULE: dict[str, str] = table()["emergency_rules"]
 
 
 def _profile(name: str | None):
@@ -148,7 +150,8 @@ def event_detail(kind: str, detail: dict[str, Any] | None, profile: str | None =
     """A timeline entry's fields as (Chinese name, Chinese value); unknown fields are left out."""
     if not detail:
         return []
-    names, values = table()["event_fields"], table()["event_values"]
+    names = {**table()["event_fields"], **table().get("event_fields_by_kind", {}).get(kind, {})}
+    values = table()["event_values"]
     out = []
     for key, value in detail.items():
         if key not in names or value in (None, "", []):

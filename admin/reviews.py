@@ -61,7 +61,9 @@ def _destinations() -> list[SelectChoice]:
 
 
 class ReviewForm(FlaskForm):
-    verdict = RadioField("分流决定", choices=[SelectChoice("correct", "正确"), SelectChoice("wrong", "错误")], default="wrong")
+    verdict = RadioField(
+        "分流决定", choices=[SelectChoice("correct", "正确"), SelectChoice("wrong", "错误")], default="wrong"
+    )
     destination = SelectField("正确去向", choices=_destinations)
     emergency = BooleanField("紧急（有人身、财产危险正在发生）")
     category = SelectField("正确分类", choices=[], validators=[Optional()])

@@ -10,8 +10,8 @@ import pytest
 
 from hotline.admin import create_app
 from hotline.admin.auth import create_user
-from hotline.admin.tokens import issue_token
 from hotline.admin.seed import seed_calls
+from hotline.admin.tokens import issue_token
 from hotline.config import REPO
 from hotline.store import CallLog
 
