@@ -288,7 +288,7 @@ def test_create_user_and_token_cli(hotline_cli, tmp_path):
 
 
 def test_seed_writes_aware_utc_like_the_service(tmp_path):
-    db, log = make_log(tmp_path, calls=20)
+    _, log = make_log(tmp_path, calls=20)
     with log.session() as s:
         for c in s.scalars(select(Call)):
             assert c.started_at.utcoffset().total_seconds() == 0
