@@ -135,7 +135,7 @@ def write_xlsx(calls: Iterator[Call], path: Path, title: str, on_row: Callable[[
     for c in calls:
         row = []
         for _, fn, ident in cols:
-            value = fn(c)
+            value = fn(c) or None  # an empty cell, not an empty string
             cell = WriteOnlyCell(ws, value=value)
             cell.data_type = "s"  # text, never a formula or a number: 13812345678 stays 13812345678
             if ident:
