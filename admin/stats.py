@@ -20,7 +20,7 @@ from hotline.store.models import Call, CallStatsHour, StatsState
 from hotline.store.types import utcnow
 
 _LOG_R = math.log(1.02)
-SLACK = timedelta(minutes=1)
+SLACK = timedelta(minutes=1)  # longer than SQLite's busy timeout (30 s)
 PLATFORMS = ("12345", "110")
 
 
@@ -114,15 +114,19 @@ def _runs(hours: list[datetime]) -> Iterable[tuple[datetime, datetime]]:
         yield start, prev + timedelta(hours=1)
 
 
-def refresh(calllog) -> int:
-    """Bring the hourly figures up to date; returns how many hours were recomputed."""
+def refresh(calllog, slack: timedelta = SLACK) -> int:
+    """Bring the hourly figures up to date; returns how many hours were recomputed.
+
+    Calls written up to `slack` before the last refresh are looked at again: a writer may have taken
+    its timestamp before waiting for the database lock and committed after that refresh read.
+    """
     mark = utcnow()
     with calllog.session() as s:
         state = s.get(StatsState, 1)
         rolled = state.rolled_at if state else None
         changed = select(Call.started_at)
         if rolled is not None:
-            changed = changed.where(Call.updated_at >= rolled - SLACK)
+            changed = changed.where(Call.updated_at >= rolled - slack)
         hours = sorted({floor_hour(t) for t in s.scalars(changed) if t is not None})
         if not hours and state is not None:
             return 0
