@@ -313,7 +313,11 @@ def cmd_admin(args: argparse.Namespace) -> int:
 
         app = create_app()
         print(f"admin on http://{args.host}:{args.port}/ (database {Config().db_url})", flush=True)
-        serve(app, host=args.host, port=args.port, threads=8, ident="hotline-admin")
+        # behind a reverse proxy the app reads X-Forwarded-For itself (ProxyFix, HOTLINE_ADMIN_TRUSTED_PROXIES)
+        keep = Config().admin_trusted_proxies > 0
+        serve(
+            app, host=args.host, port=args.port, threads=8, ident="hotline-admin", clear_untrusted_proxy_headers=not keep
+        )
         return 0
     calllog = CallLog(Config().db_url)
     if args.op == "seed":
