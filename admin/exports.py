@@ -69,7 +69,7 @@ def columns() -> list[tuple[str, Callable[[Call], str], bool]]:
         ("处置动作", lambda c: labels.ACTION.get(c.action or "", c.action or ""), False),
         ("目标", lambda c: labels.target(c.target, c.profile), False),
         ("结果", lambda c: labels.outcome(c.outcome, c.profile), False),
-        ("分流规则", lambda c: labels.rule((c.route or {}).get("rule")), False),
+        ("分流规则", lambda c: labels.rule(c.rule), False),
         ("转接耗时（毫秒）", lambda c: "" if c.handover_ms is None else str(round(c.handover_ms)), False),
     ]
 
@@ -87,10 +87,38 @@ def csv_cell(value: str, identifier: bool) -> str:
     return formula_safe(value)
 
 
-def iter_calls(f: CallFilter) -> Iterator[Call]:
+# only what the columns show: whole ORM objects (with the route's JSON) would be ~3x slower
+EXPORT_FIELDS = (
+    Call.uniqueid,
+    Call.caller,
+    Call.platform,
+    Call.profile,
+    Call.started_at,
+    Call.answered_at,
+    Call.ended_at,
+    Call.transcript,
+    Call.category,
+    Call.emergency,
+    Call.action,
+    Call.target,
+    Call.outcome,
+    Call.handover_ms,
+    Call.route["rule"].as_string().label("rule"),
+)
+
+
+def export_query(f: CallFilter, scope: str | None = None):
+    stmt = f.rows(*EXPORT_FIELDS)
+    return stmt if scope is None else stmt.where(Call.platform == scope)
+
+
+def iter_calls(f: CallFilter, session=None, scope: str | None = None) -> Iterator:
     """Every call of the filter, read in batches (no cap)."""
+    if session is not None:
+        yield from session.execute(export_query(f, scope).execution_options(yield_per=BATCH))
+        return
     with calllog().session() as s:
-        yield from s.scalars(f.query().execution_options(yield_per=BATCH))
+        yield from s.execute(export_query(f, scope).execution_options(yield_per=BATCH))
 
 
 def csv_lines(calls: Iterator[Call], on_row: Callable[[int], None] | None = None) -> Iterator[str]:
@@ -267,24 +295,20 @@ def start():
 
 
 def _run(app, job: Job, f: CallFilter, scope: str | None) -> None:
-    from hotline.store.models import Call as CallModel
-
     def progress(n: int) -> None:
         job.done = n
 
     try:
-        with app.app_context():
-            # the thread has no signed-in user: the scope captured at the start applies
-            stmt = f.query() if not scope else f.query().where(CallModel.platform == scope)
-            with calllog(app).session() as s:
-                calls = s.scalars(stmt.execution_options(yield_per=BATCH))
-                if job.fmt == "csv":
-                    with job.path.open("w", encoding="utf-8", newline="") as out:
-                        for chunk in csv_lines(calls, progress):
-                            out.write(chunk)
-                else:
-                    write_xlsx(calls, job.path, _title(f), progress)
-                    job.state = "packing"
+        # the thread has no signed-in user: the scope captured at the start applies
+        with app.app_context(), calllog(app).session() as s:
+            calls = iter_calls(f, s, scope)
+            if job.fmt == "csv":
+                with job.path.open("w", encoding="utf-8", newline="") as out:
+                    for chunk in csv_lines(calls, progress):
+                        out.write(chunk)
+            else:
+                write_xlsx(calls, job.path, _title(f), progress)
+                job.state = "packing"
         job.state = "done"
     except Exception as e:  # shown on the progress page; the file is removed
         job.state, job.error = "failed", f"{type(e).__name__}: {e}"[:300]

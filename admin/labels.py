@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 import csv
-from functools import cache
+import time
+from functools import cache, lru_cache, wraps
 from importlib import resources
 from typing import Any
 
@@ -32,6 +33,18 @@ OWNER: dict[str, str] = table()["owners"]
 EMERGENCY_RULE: dict[str, str] = table()["emergency_rules"]
 
 
+def _fresh(fn):
+    """Memoised for a minute: a list or an export asks for the same few names thousands of times, and
+    a profile edited by an operator still shows within the minute."""
+    cached = lru_cache(maxsize=8192)(lambda minute, *args: fn(*args))
+
+    @wraps(fn)
+    def wrapped(*args):
+        return cached(int(time.monotonic() // 60), *args)
+
+    return wrapped
+
+
 def _profile(name: str | None):
     try:
         return load_profile(name or "national")
@@ -39,6 +52,7 @@ def _profile(name: str | None):
         return load_profile("national")
 
 
+@_fresh
 def target(code: str | None, profile: str | None = None) -> str:
     """'119' -> '119 消防救援', 'utility:power' -> '供电抢修（95598）', '110' -> '110 报警台'."""
     if not code:
@@ -60,6 +74,7 @@ def target_choices(profile: str | None = None) -> dict[str, str]:
     return {c: target(c, profile) for c in codes}
 
 
+@_fresh
 def category(cid: str | None, profile: str | None = None) -> str:
     """A category's name from the call's profile (a cue's name when an emergency cue named it)."""
     if not cid:
@@ -74,6 +89,7 @@ def category(cid: str | None, profile: str | None = None) -> str:
     return cid
 
 
+@_fresh
 def short_category(cid: str | None, profile: str | None = None) -> str:
     """The name without its parenthesised detail, for charts: 打架斗殴、伤害."""
     return category(cid, profile).split("（")[0]
@@ -83,6 +99,7 @@ def category_choices(profile: str | None = None) -> list[tuple[str, str]]:
     return [(c.id, c.name) for c in _profile(profile).categories]
 
 
+@_fresh
 def rule(code: str | None) -> str:
     return table()["rules"].get(code or "", code or "")
 
@@ -109,6 +126,7 @@ def explanation(route: dict[str, Any] | None, profile: str | None = None) -> str
     return template.format(**values)
 
 
+@_fresh
 def outcome(value: str | None, profile: str | None = None) -> str:
     """'reached:119' -> '已转至 119 消防救援'; 'conference:caller+agent-110+119' -> '三方通话：来电人、…'."""
     kinds = table()["outcomes"]

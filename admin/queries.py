@@ -153,7 +153,11 @@ class CallFilter:
         return or_(Call.transcript.like(pat, escape="\\"), Call.caller.like(pat, escape="\\"))
 
     def query(self) -> Select:
-        return self.where(select(Call)).order_by(SORTS[self.sort], Call.id.desc())
+        return self.rows(Call)
+
+    def rows(self, *columns) -> Select:
+        """The filtered calls, in the list's order, as these columns (or entities)."""
+        return self.where(select(*columns)).order_by(SORTS[self.sort], Call.id.desc())
 
     def page_of(self, s) -> tuple[int, list[Call]]:
         """(matching calls in all, the calls on this filter's page); a page past the end shows the last."""

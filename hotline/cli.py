@@ -315,9 +315,8 @@ def cmd_admin(args: argparse.Namespace) -> int:
         print(f"admin on http://{args.host}:{args.port}/ (database {Config().db_url})", flush=True)
         # behind a reverse proxy the app reads X-Forwarded-For itself (ProxyFix, HOTLINE_ADMIN_TRUSTED_PROXIES)
         keep = Config().admin_trusted_proxies > 0
-        serve(
-            app, host=args.host, port=args.port, threads=8, ident="hotline-admin", clear_untrusted_proxy_headers=not keep
-        )
+        serve(app, host=args.host, port=args.port, threads=8, ident="hotline-admin",
+              clear_untrusted_proxy_headers=not keep)
         return 0
     calllog = CallLog(Config().db_url)
     if args.op == "seed":

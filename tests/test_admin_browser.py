@@ -52,11 +52,14 @@ def _serve(db: str, tmp: Path):
     proc = subprocess.Popen(
         [str(exe), "admin", "--port", str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
-    for _ in range(200):
+    deadline = time.time() + 180  # a large database is ANALYZEd at start
+    while time.time() < deadline:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
             break
         except OSError:
+            if proc.poll() is not None:
+                raise RuntimeError(proc.stdout.read().decode(errors="replace")[-2000:]) from None
             time.sleep(0.1)
     return proc, f"http://localhost:{port}"
 
