@@ -1,9 +1,9 @@
-"""The dashboard's figures, pre-aggregated per UTC hour and platform (call_stats_hourly).
+"""The dashboard's figures, pre-aggregated per local day of the site and platform (call_stats_daily).
 
-Every write of a call sets calls.updated_at; a refresh recomputes the hours of the calls written since
-the last one (with a minute's slack for writes that committed late), so 90 days are read as ~4,000
-small rows instead of every call. Latencies are histograms with buckets 2 % wide: percentiles over any
-range of hours are merged from them (within 1 %).
+Every write of a call sets calls.updated_at; a refresh recomputes the days of the calls written since
+the last one (with a minute's slack for writes that committed late), so 90 days are read as 180 small
+rows instead of every call. Latencies are histograms with buckets 2 % wide: percentiles over any range
+of days are merged from them (within 1 %). A change of the site's zone rebuilds every day.
 """
 
 from __future__ import annotations
@@ -12,11 +12,12 @@ import math
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select, update
 
-from hotline.store.models import Call, CallStatsHour, StatsState
+from hotline.store.models import Call, CallStatsDay, StatsState
 from hotline.store.types import utcnow
 
 _LOG_R = math.log(1.02)
@@ -46,25 +47,23 @@ def percentile(hist: Counter, q: float) -> float | None:
     return bucket_ms(max(hist))
 
 
-def floor_hour(t: datetime) -> datetime:
-    return t.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-
-
 @dataclass
-class _Hour:
+class _Day:
     calls: int = 0
     emergencies: int = 0
     to_other_platform: int = 0
     handovers: int = 0
     handovers_ok: int = 0
+    hours: list[int] = field(default_factory=lambda: [0] * 24)
     actions: Counter = field(default_factory=Counter)
     categories: Counter = field(default_factory=Counter)
     outcomes: Counter = field(default_factory=Counter)
     handover_hist: Counter = field(default_factory=Counter)
     decision_hist: Counter = field(default_factory=Counter)
 
-    def add(self, r) -> None:
+    def add(self, r, hour: int) -> None:
         self.calls += 1
+        self.hours[hour] += 1
         self.emergencies += bool(r.emergency)
         self.actions[r.action or "clarify"] += 1
         if r.category:
@@ -83,6 +82,16 @@ class _Hour:
             if ms >= 0:
                 self.decision_hist[bucket(ms)] += 1
 
+    def figures(self) -> dict:
+        return {
+            "hours": self.hours,
+            "actions": dict(self.actions),
+            "categories": dict(self.categories),
+            "outcomes": dict(self.outcomes),
+            "handover_hist": {str(k): v for k, v in self.handover_hist.items()},
+            "decision_hist": {str(k): v for k, v in self.decision_hist.items()},
+        }
+
 
 _COLUMNS = (
     Call.started_at,
@@ -99,23 +108,31 @@ _COLUMNS = (
 )
 
 
-def _runs(hours: list[datetime]) -> Iterable[tuple[datetime, datetime]]:
-    """Contiguous runs of hours as [start, end) spans."""
+def _runs(days: list[date]) -> Iterable[tuple[date, date]]:
+    """Contiguous runs of days as (first, last)."""
     start = prev = None
-    for h in hours:
+    for d in days:
         if start is None:
-            start = prev = h
-        elif h - prev == timedelta(hours=1):
-            prev = h
+            start = prev = d
+        elif d - prev == timedelta(days=1):
+            prev = d
         else:
-            yield start, prev + timedelta(hours=1)
-            start = prev = h
+            yield start, prev
+            start = prev = d
     if start is not None:
-        yield start, prev + timedelta(hours=1)
+        yield start, prev
 
 
-def refresh(calllog, slack: timedelta = SLACK) -> int:
-    """Bring the hourly figures up to date; returns how many hours were recomputed.
+def _span(first: date, last: date, zone: ZoneInfo):
+    from datetime import UTC, datetime, time
+
+    lo = datetime.combine(first, time(0), zone).astimezone(UTC)
+    hi = datetime.combine(last + timedelta(days=1), time(0), zone).astimezone(UTC)
+    return lo, hi
+
+
+def refresh(calllog, zone: ZoneInfo, slack: timedelta = SLACK) -> int:
+    """Bring the daily figures up to date; returns how many days were recomputed.
 
     Calls written up to `slack` before the last refresh are looked at again: a writer may have taken
     its timestamp before waiting for the database lock and committed after that refresh read.
@@ -123,56 +140,55 @@ def refresh(calllog, slack: timedelta = SLACK) -> int:
     mark = utcnow()
     with calllog.session() as s:
         state = s.get(StatsState, 1)
-        rolled = state.rolled_at if state else None
+        rolled = state.rolled_at if state and state.zone == zone.key else None
         changed = select(Call.started_at)
         if rolled is not None:
             changed = changed.where(Call.updated_at >= rolled - slack)
-        hours = sorted({floor_hour(t) for t in s.scalars(changed) if t is not None})
-        if not hours and state is not None:
+        days = sorted({t.astimezone(zone).date() for t in s.scalars(changed) if t is not None})
+        if not days and rolled is not None:
             return 0
-        agg: dict[tuple[datetime, str], _Hour] = {}
-        for lo, hi in _runs(hours):
+        agg: dict[tuple[date, str], _Day] = {}
+        for first, last in _runs(days):
+            lo, hi = _span(first, last, zone)
             for r in s.execute(select(*_COLUMNS).where(Call.started_at >= lo, Call.started_at < hi)):
-                agg.setdefault((floor_hour(r.started_at), r.platform), _Hour()).add(r)
+                local = r.started_at.astimezone(zone)
+                agg.setdefault((local.date(), r.platform), _Day()).add(r, local.hour)
     with calllog.session() as s:
-        # the state row is the lock: one refresher writes at a time, and a slower one that read an
-        # older state leaves the figures to the one that finished first
+        # the state row is the lock: one refresher writes at a time, and one that read an older state
+        # leaves the figures to the one that finished first
         if s.get(StatsState, 1) is None:
-            s.add(StatsState(id=1, rolled_at=None))
+            s.add(StatsState(id=1))
             s.flush()
-        done = s.execute(
-            update(StatsState)
-            .where(
-                StatsState.id == 1, StatsState.rolled_at.is_(None) if rolled is None else StatsState.rolled_at == rolled
-            )
-            .values(rolled_at=mark)
-        ).rowcount
-        if not done:
+        before = (
+            StatsState.rolled_at.is_(None)
+            if state is None or state.rolled_at is None
+            else (StatsState.rolled_at == state.rolled_at)
+        )
+        done = s.execute(update(StatsState).where(StatsState.id == 1, before).values(rolled_at=mark, zone=zone.key))
+        if not done.rowcount:
             return 0
-        for lo, hi in _runs(hours):
-            s.execute(delete(CallStatsHour).where(CallStatsHour.hour >= lo, CallStatsHour.hour < hi))
+        if rolled is None:
+            s.execute(delete(CallStatsDay))  # first build, or the zone changed: every day anew
+        for first, last in _runs(days):
+            s.execute(delete(CallStatsDay).where(CallStatsDay.day >= first, CallStatsDay.day <= last))
         s.add_all(
-            CallStatsHour(
-                hour=h,
+            CallStatsDay(
+                day=d,
                 platform=p,
                 calls=a.calls,
                 emergencies=a.emergencies,
                 to_other_platform=a.to_other_platform,
                 handovers=a.handovers,
                 handovers_ok=a.handovers_ok,
-                actions=dict(a.actions),
-                categories=dict(a.categories),
-                outcomes=dict(a.outcomes),
-                handover_hist={str(k): v for k, v in a.handover_hist.items()},
-                decision_hist={str(k): v for k, v in a.decision_hist.items()},
+                figures=a.figures(),
             )
-            for (h, p), a in agg.items()
+            for (d, p), a in agg.items()
         )
-    return len(hours)
+    return len(days)
 
 
-def hours_between(s, lo: datetime, hi: datetime, platform: str | None) -> list[CallStatsHour]:
-    stmt = select(CallStatsHour).where(CallStatsHour.hour >= lo, CallStatsHour.hour < hi)
+def days_between(s, first: date, last: date, platform: str | None) -> list[CallStatsDay]:
+    stmt = select(CallStatsDay).where(CallStatsDay.day >= first, CallStatsDay.day <= last)
     if platform:
-        stmt = stmt.where(CallStatsHour.platform == platform)
+        stmt = stmt.where(CallStatsDay.platform == platform)
     return list(s.scalars(stmt))

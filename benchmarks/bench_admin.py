@@ -91,8 +91,8 @@ def main() -> None:
     print("dashboard:")
     t = time.perf_counter()
     with app.app_context():
-        hours = stats.refresh(log)
-    print(f"  first build of the hourly figures ({hours} hours): {(time.perf_counter() - t) * 1000:.0f} ms")
+        days = stats.refresh(log, localtime.zone())
+    print(f"  first build of the daily figures ({days} days): {(time.perf_counter() - t) * 1000:.0f} ms")
     wait = 61 - (time.monotonic() - seeded_at)
     if wait > 0:  # the refresh re-reads calls written within a minute of it (stats.SLACK)
         print(f"  (waiting {wait:.0f} s until the seeded calls are older than the refresh slack)")

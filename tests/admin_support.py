@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -26,7 +27,30 @@ USERS = {
 }
 
 
+_TEMPLATES: dict[tuple[int, bool], Path] = {}
+
+
 def make_log(tmp: Path, calls: int = 300, events: bool = True) -> tuple[str, CallLog]:
+    """A call log in `tmp`, copied from a template built once per size (seeding and hashing the users'
+    passwords is most of a test's time)."""
+    key = (calls, events)
+    if key not in _TEMPLATES:
+        folder = Path(tempfile.mkdtemp(prefix="admin-template-"))
+        _, log = _build(folder, calls, events)
+        with log.engine.begin() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        log.engine.dispose()
+        _TEMPLATES[key] = folder
+    shutil.copy2(_TEMPLATES[key] / "admin.db", tmp / "admin.db")
+    db = f"sqlite:///{tmp / 'admin.db'}"
+    return db, CallLog(db)
+
+
+def template_dirs() -> list[str]:
+    return [str(p) for p in _TEMPLATES.values()]
+
+
+def _build(tmp: Path, calls: int, events: bool) -> tuple[str, CallLog]:
     db = f"sqlite:///{tmp / 'admin.db'}"
     log = CallLog(db)
     rec = tmp / "recordings" / "sample.wav"
@@ -70,7 +94,7 @@ def make_app(tmp: Path, db: str, **over):
         db,
         TESTING=True,
         SESSION_COOKIE_SECURE=False,
-        HOTLINE_RECORDING_ROOTS=[str(tmp)],
+        HOTLINE_RECORDING_ROOTS=[str(tmp), *template_dirs()],
         HOTLINE_EXPORT_DIR=str(tmp / "exports"),
         **over,
     )

@@ -8,13 +8,16 @@ import html
 import math
 import re
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
 from hotline.admin import stats
-from hotline.store.models import Call, CallStatsHour
+from hotline.store.models import Call, CallStatsDay
 from tests.admin_support import login, make_app, make_log
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 @pytest.fixture
@@ -30,11 +33,11 @@ def nearest_rank(values, q):
 
 def test_hourly_figures_match_the_calls(app):
     log = app.extensions["calllog"]
-    stats.refresh(log)
+    stats.refresh(log, SHANGHAI)
     with log.session() as s:
         calls = list(s.scalars(select(Call)))
-        hours = list(s.scalars(select(CallStatsHour)))
-    assert sum(h.calls for h in hours) == len(calls)
+        hours = list(s.scalars(select(CallStatsDay)))
+    assert sum(h.calls for h in hours) == len(calls) == sum(sum(h.figures["hours"]) for h in hours)
     assert sum(h.emergencies for h in hours) == sum(c.emergency for c in calls)
     flows = sum(
         1
@@ -49,7 +52,7 @@ def test_hourly_figures_match_the_calls(app):
         merged = Counter()
         for h in hours:
             if h.platform == p:
-                merged.update({int(k): v for k, v in h.handover_hist.items()})
+                merged.update({int(k): v for k, v in h.figures["handover_hist"].items()})
         for q in (0.5, 0.95):
             est, exact = stats.percentile(merged, q), nearest_rank(lat, q)
             assert abs(est - exact) / exact < 0.011, (p, q, est, exact)  # buckets are 2 % wide
@@ -57,25 +60,36 @@ def test_hourly_figures_match_the_calls(app):
 
 def test_refresh_follows_new_and_updated_calls(app):
     log = app.extensions["calllog"]
-    stats.refresh(log)
-    assert stats.refresh(log, slack=timedelta(0)) == 0  # nothing written since
+    stats.refresh(log, SHANGHAI)
+    assert stats.refresh(log, SHANGHAI, slack=timedelta(0)) == 0  # nothing written since
     t = datetime(2026, 11, 15, 3, 10, tzinfo=UTC)
     log.open_call("late-1", "12345", "13900000000", "national")
     log.update("late-1", started_at=t, action="transfer", target="110", emergency=True)
-    assert stats.refresh(log) >= 1
+    assert stats.refresh(log, SHANGHAI) >= 1
+    day = t.astimezone(SHANGHAI).date()
     with log.session() as s:
-        h = s.get(CallStatsHour, (t.replace(minute=0), "12345"))
+        h = s.get(CallStatsDay, (day, "12345"))
         n, em, flows = h.calls, h.emergencies, h.to_other_platform
     log.update("late-1", emergency=False)  # an update of an older call moves the figures too
-    stats.refresh(log)
+    stats.refresh(log, SHANGHAI)
     with log.session() as s:
-        h = s.get(CallStatsHour, (t.replace(minute=0), "12345"))
+        h = s.get(CallStatsDay, (day, "12345"))
         assert (h.calls, h.emergencies, h.to_other_platform) == (n, em - 1, flows)
 
 
 def _total(c, url: str) -> int:
     page = c.get(html.unescape(url)).get_data(as_text=True)
     return int(re.search(r"共 (\d+) 通", page).group(1))
+
+
+def test_a_new_zone_rebuilds_the_days(app):
+    log = app.extensions["calllog"]
+    stats.refresh(log, SHANGHAI)
+    london = ZoneInfo("Europe/London")
+    assert stats.refresh(log, london, slack=timedelta(0)) > 0
+    with log.session() as s:
+        night = s.scalars(select(CallStatsDay).where(CallStatsDay.day == datetime(2026, 11, 24).date())).all()
+    assert sum(r.figures["hours"][17] for r in night) >= 1  # 17:32 UTC is 17:32 in London in November
 
 
 def test_every_card_and_chart_links_to_its_calls(app):

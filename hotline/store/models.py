@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from hotline.store.types import UTCDateTime, utcnow
@@ -166,33 +166,30 @@ class LoginThrottle(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class CallStatsHour(Base):
-    """The dashboard's pre-aggregated figures: one row per UTC hour and receiving platform.
+class CallStatsDay(Base):
+    """The dashboard's pre-aggregated figures: one row per local day of the site and receiving platform.
 
-    Latencies are kept as histograms (bucket -> count, buckets 2 % wide), so percentiles over any
-    range of hours come out within 1 % without reading the calls.
+    Latencies are kept as histograms (bucket -> count, buckets 2 % wide), so percentiles over any range
+    of days come out within 1 % without reading the calls; `hours` counts calls per local hour.
     """
 
-    __tablename__ = "call_stats_hourly"
+    __tablename__ = "call_stats_daily"
 
-    hour: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
     platform: Mapped[str] = mapped_column(String(8), primary_key=True)
     calls: Mapped[int] = mapped_column(Integer, default=0)
     emergencies: Mapped[int] = mapped_column(Integer, default=0)
     to_other_platform: Mapped[int] = mapped_column(Integer, default=0)
     handovers: Mapped[int] = mapped_column(Integer, default=0)  # transfers and conferences that ended
     handovers_ok: Mapped[int] = mapped_column(Integer, default=0)
-    actions: Mapped[dict] = mapped_column(JSON, default=dict)
-    categories: Mapped[dict] = mapped_column(JSON, default=dict)
-    outcomes: Mapped[dict] = mapped_column(JSON, default=dict)
-    handover_hist: Mapped[dict] = mapped_column(JSON, default=dict)
-    decision_hist: Mapped[dict] = mapped_column(JSON, default=dict)
+    figures: Mapped[dict] = mapped_column(JSON, default=dict)  # hours, actions, categories, outcomes, histograms
 
 
 class StatsState(Base):
-    """How far the hourly figures are: calls written before `rolled_at` are counted."""
+    """How far the daily figures are: calls written before `rolled_at` are counted, in `zone`'s days."""
 
     __tablename__ = "stats_state"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     rolled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    zone: Mapped[str | None] = mapped_column(String(64))

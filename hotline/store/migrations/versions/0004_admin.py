@@ -1,6 +1,6 @@
 """The admin for a hotline centre: aware UTC timestamps, roles scoped to a platform, API tokens with
 expiry, an append-only audit log, reviewers' corrections, login throttling counters, and the
-dashboard's hourly figures.
+dashboard's daily figures.
 
 Revision ID: 0004
 Revises: 0002
@@ -155,24 +155,21 @@ def upgrade() -> None:
     )
 
     op.create_table(
-        "call_stats_hourly",
-        sa.Column("hour", UTCDateTime(), primary_key=True),
+        "call_stats_daily",
+        sa.Column("day", sa.Date, primary_key=True),
         sa.Column("platform", sa.String(8), primary_key=True),
         sa.Column("calls", sa.Integer, nullable=False, server_default="0"),
         sa.Column("emergencies", sa.Integer, nullable=False, server_default="0"),
         sa.Column("to_other_platform", sa.Integer, nullable=False, server_default="0"),
         sa.Column("handovers", sa.Integer, nullable=False, server_default="0"),
         sa.Column("handovers_ok", sa.Integer, nullable=False, server_default="0"),
-        sa.Column("actions", sa.JSON, nullable=False),
-        sa.Column("categories", sa.JSON, nullable=False),
-        sa.Column("outcomes", sa.JSON, nullable=False),
-        sa.Column("handover_hist", sa.JSON, nullable=False),
-        sa.Column("decision_hist", sa.JSON, nullable=False),
+        sa.Column("figures", sa.JSON, nullable=False),
     )
     op.create_table(
         "stats_state",
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("rolled_at", UTCDateTime()),
+        sa.Column("zone", sa.String(64)),
     )
     op.bulk_insert(sa.table("stats_state", sa.column("id", sa.Integer)), [{"id": 1}])  # no figures yet
 
@@ -181,7 +178,7 @@ def downgrade() -> None:
     bind = op.get_bind()
     dialect = bind.dialect.name
     op.drop_table("stats_state")
-    op.drop_table("call_stats_hourly")
+    op.drop_table("call_stats_daily")
     op.drop_table("login_throttle")
     op.drop_table("call_reviews")
     op.drop_table("audit_log")
