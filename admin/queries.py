@@ -132,8 +132,9 @@ class CallFilter:
             stmt = stmt.where(Call.category == self.category)
         if self.outcome:
             # "reached" matches every reached:<target>
+            # two index ranges, not a LIKE the planner cannot use
             stmt = stmt.where(
-                or_(Call.outcome == self.outcome, Call.outcome.like(f"{_escape(self.outcome)}:%", escape="\\"))
+                or_(Call.outcome == self.outcome, Call.outcome.between(f"{self.outcome}:", f"{self.outcome}:\uffff"))
             )
         if self.reviewed:
             reviews = select(CallReview.call_id)

@@ -307,11 +307,17 @@ def cmd_admin(args: argparse.Namespace) -> int:
     from hotline.store import CallLog
 
     if args.op == "serve":
+        import threading
+
         from waitress import serve
 
-        from hotline.admin import create_app
+        from hotline.admin import create_app, stats
 
         app = create_app()
+        # the dashboard's daily figures are brought up to date now, not on the first visitor's view
+        threading.Thread(
+            target=stats.refresh, args=(app.extensions["calllog"], Config().zone), name="stats-warmup", daemon=True
+        ).start()
         print(f"admin on http://{args.host}:{args.port}/ (database {Config().db_url})", flush=True)
         # behind a reverse proxy the app reads X-Forwarded-For itself (ProxyFix, HOTLINE_ADMIN_TRUSTED_PROXIES)
         keep = Config().admin_trusted_proxies > 0

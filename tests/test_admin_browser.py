@@ -311,6 +311,7 @@ def test_reviewer_marks_a_decision_wrong(live_admin, page):
     page.wait_for_load_state()
     assert "已记录纠正" in page.inner_text(".flash")
     assert "120 急救" in page.inner_text("section.review")
+    shot(page, "call-detail")
 
 
 def test_phone_width_has_no_horizontal_scroll(live_admin, browser):

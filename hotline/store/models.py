@@ -57,6 +57,11 @@ class Call(Base):
         Index("ix_calls_target_started", "target", "started_at"),
         Index("ix_calls_emergency_started", "emergency", "started_at"),
         Index("ix_calls_outcome_started", "outcome", "started_at"),
+        # a platform-scoped user always filters by platform: these count and page without table reads
+        Index("ix_calls_platform_emergency_started", "platform", "emergency", "started_at"),
+        Index("ix_calls_platform_action_target_started", "platform", "action", "target", "started_at"),
+        Index("ix_calls_platform_outcome_started", "platform", "outcome", "started_at"),
+        Index("ix_calls_platform_category_started", "platform", "category", "started_at"),
     )
 
 

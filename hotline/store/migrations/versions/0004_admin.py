@@ -25,6 +25,13 @@ TIMESTAMPS = {
     "call_events": ["at"],
     "users": ["created_at"],
 }
+# a platform-scoped user always filters by platform: these count and page without table reads
+PLATFORM_INDEXES = {
+    "ix_calls_platform_emergency_started": ["platform", "emergency", "started_at"],
+    "ix_calls_platform_action_target_started": ["platform", "action", "target", "started_at"],
+    "ix_calls_platform_outcome_started": ["platform", "outcome", "started_at"],
+    "ix_calls_platform_category_started": ["platform", "category", "started_at"],
+}
 OLD_TOKEN_DAYS = 90  # tokens issued before expiry existed get this long from the upgrade
 
 AUDIT_TRIGGERS_SQLITE = [
@@ -54,6 +61,8 @@ def upgrade() -> None:
     op.execute("UPDATE calls SET updated_at = COALESCE(ended_at, started_at)")
     op.create_index("ix_calls_updated_at", "calls", ["updated_at"])
     op.create_index("ix_calls_caller", "calls", ["caller"])
+    for name, cols in PLATFORM_INDEXES.items():
+        op.create_index(name, "calls", cols)
 
     op.create_table(
         "api_tokens",
@@ -194,6 +203,8 @@ def downgrade() -> None:
         b.drop_column("disabled")
         b.drop_column("scope")
     op.drop_table("api_tokens")  # tokens cannot go back to one unexpiring hash per user
+    for name in PLATFORM_INDEXES:
+        op.drop_index(name, "calls")
     op.drop_index("ix_calls_caller", "calls")
     op.drop_index("ix_calls_updated_at", "calls")
     with op.batch_alter_table("calls") as b:
