@@ -92,10 +92,10 @@ def export():
                         localtime.fmt(e.at),
                         e.username,
                         labels.audit_action(e.action),
-                        e.object_type,
+                        labels.AUDIT_OBJECT.get(e.object_type, e.object_type),
                         e.object_id,
                         e.ip,
-                        e.via,
+                        labels.AUDIT_VIA.get(e.via, e.via),
                         detail_text(e),
                     ]
                 )

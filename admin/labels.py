@@ -30,6 +30,8 @@ AUDIT_ACTION: dict[str, str] = table()["audit_actions"]
 OUTCOME_KIND: dict[str, str] = table()["outcomes"]
 REVIEW_DESTINATIONS: list[dict[str, str]] = table()["review_destinations"]
 OWNER: dict[str, str] = table()["owners"]
+AUDIT_VIA: dict[str, str] = table()["audit_via"]
+AUDIT_OBJECT: dict[str, str] = table()["audit_objects"]
 EMERGENCY_RULE: dict[str, str] = table()["emergency_rules"]
 
 
