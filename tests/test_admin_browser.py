@@ -159,6 +159,7 @@ def test_night_call_listed_filtered_and_charted_on_the_right_day(live_admin, pag
     assert "共 402 通" in page.inner_text("h1")
     cookie = next(c for c in page.context.cookies() if c["name"] == "session")
     assert cookie["httpOnly"] and cookie["secure"] and cookie["sameSite"] == "Lax"
+    shot(page, "calls")
     # filter by the local day with the date pickers
     page.fill("input[name=from]", "2026-11-25")
     page.fill("input[name=to]", "2026-11-25")
@@ -173,7 +174,6 @@ def test_night_call_listed_filtered_and_charted_on_the_right_day(live_admin, pag
     page.click("form.filters button[type=submit]")
     page.wait_for_load_state()
     assert NIGHT_CALLER not in page.inner_text("table.calls")
-    shot(page, "calls")
     # charted on the 25th, in the 01 hour; the bar leads back to it
     page.goto(f"{base}/dashboard?from=2026-11-24&to=2026-11-25")
     bar = page.locator('svg a[aria-label^="11-25 受理"]')
