@@ -14,7 +14,7 @@ from sqlalchemy import Select, func, or_, select
 
 from hotline.admin import localtime
 from hotline.admin.scope import apply_platform_scope, current_platform_scope
-from hotline.store.models import Call, CallEvent
+from hotline.store.models import Call, CallEvent, CallReview
 
 MAX_PAGE = 100_000
 MAX_HOUR_DAYS = 400  # the hour-of-day filter is one range per day
@@ -104,8 +104,6 @@ class CallFilter:
         return localtime.start_of_day(self.day_to + timedelta(days=1))
 
     def where(self, stmt: Select) -> Select:
-        from hotline.store.models import CallReview
-
         stmt = apply_platform_scope(stmt, Call.platform)
         lo, hi = self.utc_from(), self.utc_to()
         if lo:

@@ -12,7 +12,7 @@ import math
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select, update
@@ -123,9 +123,8 @@ def _runs(days: list[date]) -> Iterable[tuple[date, date]]:
         yield start, prev
 
 
-def _span(first: date, last: date, zone: ZoneInfo):
-    from datetime import UTC, datetime, time
-
+def _span(first: date, last: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """The local days first..last as [first 00:00, the day after last 00:00) in UTC."""
     lo = datetime.combine(first, time(0), zone).astimezone(UTC)
     hi = datetime.combine(last + timedelta(days=1), time(0), zone).astimezone(UTC)
     return lo, hi
