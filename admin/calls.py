@@ -111,7 +111,9 @@ def detail(call_id: int):
         duration=duration_s(call),
         back=back,
         history=history,
-        review_form=reviews.ReviewForm.for_call(call) if current_user.can("review") else None,
+        review_form=reviews.ReviewForm.for_call(call, latest=history[0] if history else None)
+        if current_user.can("review")
+        else None,
     )
 
 

@@ -70,13 +70,19 @@ class ReviewForm(FlaskForm):
     note = TextAreaField("说明", validators=[Optional(), Length(max=500)])
 
     @classmethod
-    def for_call(cls, call: Call, formdata=None) -> ReviewForm:
-        kind, targets = decision_label(call.action, call.target)
+    def for_call(cls, call: Call, formdata=None, latest: CallReview | None = None) -> ReviewForm:
+        """Filled from the latest review of the call, else from the router's decision."""
+        if latest is not None:
+            kind, targets, emergency, category = latest.kind, latest.targets, latest.emergency, latest.category
+        else:
+            kind, targets = decision_label(call.action, call.target)
+            emergency, category = bool(call.emergency), call.category
         form = cls(
             formdata=formdata,
+            verdict=latest.verdict if latest is not None else "wrong",
             destination=f"{kind}|{targets}",
-            emergency=bool(call.emergency),
-            category=call.category or "",
+            emergency=emergency,
+            category=category or "",
         )
         form.category.choices = [
             SelectChoice("", "（不指定）"),

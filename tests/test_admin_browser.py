@@ -302,7 +302,7 @@ def test_views_plays_and_exports_appear_in_the_audit_log(live_admin, browser):
 def test_reviewer_marks_a_decision_wrong(live_admin, page):
     base, log = live_admin
     login(page, base, "rita")
-    page.goto(f"{base}/calls/{cid(log, 'hostile')}")
+    page.goto(f"{base}/calls/{cid(log, 'demo-3-7')}")
     page.check("input[name=verdict][value=wrong]")
     page.select_option("select[name=destination]", "number|120,110")
     page.check("input[name=emergency]")
@@ -311,6 +311,8 @@ def test_reviewer_marks_a_decision_wrong(live_admin, page):
     page.wait_for_load_state()
     assert "已记录纠正" in page.inner_text(".flash")
     assert "120 急救" in page.inner_text("section.review")
+    # the form now starts from that correction
+    assert page.locator("select[name=destination]").input_value() == "number|120,110"
     shot(page, "call-detail")
 
 
