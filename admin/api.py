@@ -1,34 +1,41 @@
-"""JSON API for other systems: /api/calls and /api/calls/<id>, with a bearer token (anonymous -> 401)."""
+"""JSON API for other systems: /api/calls and /api/calls/<id>, with a bearer token (anonymous -> 401).
+
+Tokens carry their user's role and platform scope; timestamps are ISO 8601 with the site's offset;
+every error under /api/ is JSON (hotline.admin.create_app)."""
 
 from __future__ import annotations
 
 import functools
 
-from flask import Blueprint, abort, jsonify, request
-from sqlalchemy import select
+from flask import Blueprint, abort, g, jsonify, request
 
-from hotline.admin import calllog
-from hotline.admin.auth import hash_token
+from hotline.admin import audit, calllog, localtime, tokens
+from hotline.admin.auth import SessionUser
 from hotline.admin.queries import BadFilter, CallFilter, call_with_events
-from hotline.store.models import Call, User
+from hotline.store.models import Call
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 
-def token_required(view):
-    @functools.wraps(view)
-    def wrapped(*args, **kwargs):
-        auth = request.headers.get("Authorization", "")
-        token = auth[7:].strip() if auth.startswith("Bearer ") else ""
-        if not token:
-            return jsonify(error="authentication required: Authorization: Bearer <token>"), 401
-        with calllog().session() as s:
-            user = s.scalar(select(User).where(User.api_token_hash == hash_token(token)))
-        if user is None:
-            return jsonify(error="invalid token"), 401
-        return view(*args, **kwargs)
+def token_required(permission: str = "view"):
+    def deco(view):
+        @functools.wraps(view)
+        def wrapped(*args, **kwargs):
+            auth = request.headers.get("Authorization", "")
+            token = auth[7:].strip() if auth.startswith("Bearer ") else ""
+            if not token:
+                return jsonify(error="authentication required: Authorization: Bearer <token>"), 401
+            found = tokens.check_token(calllog(), token[:200], audit.client_ip())
+            if found is None:
+                return jsonify(error="invalid, expired or revoked token"), 401
+            g.api_user = SessionUser(found[0])
+            if not g.api_user.can(permission):
+                return jsonify(error="forbidden"), 403
+            return view(*args, **kwargs)
 
-    return wrapped
+        return wrapped
+
+    return deco
 
 
 def _call_json(c: Call) -> dict:
@@ -38,8 +45,9 @@ def _call_json(c: Call) -> dict:
         "caller": c.caller,
         "platform": c.platform,
         "profile": c.profile,
-        "started_at": c.started_at.isoformat() if c.started_at else None,
-        "ended_at": c.ended_at.isoformat() if c.ended_at else None,
+        "started_at": localtime.iso(c.started_at),
+        "answered_at": localtime.iso(c.answered_at),
+        "ended_at": localtime.iso(c.ended_at),
         "transcript": c.transcript,
         "action": c.action,
         "target": c.target,
@@ -52,7 +60,7 @@ def _call_json(c: Call) -> dict:
 
 
 @bp.route("/calls")
-@token_required
+@token_required()
 def calls():
     try:
         f = CallFilter.from_args(request.args)
@@ -63,8 +71,8 @@ def calls():
     return jsonify(total=total, page=f.page, per_page=f.per_page, calls=[_call_json(c) for c in rows])
 
 
-@bp.route("/calls/<int:call_id>")
-@token_required
+@bp.route("/calls/<dbid:call_id>")
+@token_required()
 def call(call_id: int):
     with calllog().session() as s:
         found = call_with_events(s, call_id)
@@ -73,10 +81,8 @@ def call(call_id: int):
         c, events = found
         out = _call_json(c)
         out["route"] = c.route
-        out["events"] = [{"at": e.at.isoformat(), "kind": e.kind, "detail": e.detail} for e in events]
+        out["events"] = [
+            {"at": localtime.iso(e.at, "milliseconds"), "kind": e.kind, "detail": e.detail} for e in events
+        ]
+    audit.record("call_view", "call", c.uniqueid, {"id": c.id})
     return jsonify(out)
-
-
-@bp.errorhandler(404)
-def api_not_found(e):
-    return jsonify(error="not found"), 404

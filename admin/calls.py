@@ -1,147 +1,137 @@
-"""Call list (filters, search, sort, pages, CSV export), call detail and the recording."""
+"""Call list (filters, search, sortable columns, numbered pages), call detail and the recording.
+Views of a call and plays of its recording are audited; a call outside the user's scope is a 404."""
 
 from __future__ import annotations
 
-import csv
-import io
-import math
-from datetime import datetime
 from pathlib import Path
 
-from flask import Blueprint, Response, abort, current_app, render_template, request, send_file
-from flask_login import login_required
+from flask import Blueprint, abort, current_app, render_template, request, send_file
+from flask_login import current_user
 from sqlalchemy import select
 
-from hotline.admin import calllog, labels
-from hotline.admin.queries import PER_PAGE_CHOICES, BadFilter, CallFilter, call_with_events
-from hotline.store.models import Call
+from hotline.admin import audit, calllog, labels, localtime, reviews, roles
+from hotline.admin.exports import ExportForm
+from hotline.admin.queries import PER_PAGE_CHOICES, BadFilter, CallFilter, call_with_events, page_numbers
+from hotline.admin.scope import apply_platform_scope
+from hotline.store.models import Call, CallReview
 
 bp = Blueprint("calls", __name__)
-CSV_LIMIT = 100_000
+view_required = roles.permission_required("view")
 
 
-def _filter() -> CallFilter:
+def _filter(args=None) -> CallFilter:
     try:
-        return CallFilter.from_args(request.args)
+        return CallFilter.from_args(args if args is not None else request.args)
     except BadFilter as e:
         abort(400, description=str(e))
 
 
+def duration_s(c: Call) -> float | None:
+    start = c.answered_at or c.started_at
+    if not (start and c.ended_at):
+        return None
+    return (c.ended_at - start).total_seconds()
+
+
 @bp.route("/")
 @bp.route("/calls")
-@login_required
+@view_required
 def list_calls():
     f = _filter()
     with calllog().session() as s:
         total, rows = f.page_of(s)
-        pages = max(1, math.ceil(total / f.per_page))
-        categories = [
-            c
-            for (c,) in s.execute(
-                select(Call.category).distinct().where(Call.category.isnot(None)).order_by(Call.category).limit(300)
-            )
-        ]
+        reviewed = set(s.scalars(select(CallReview.call_id).where(CallReview.call_id.in_([c.id for c in rows]))))
+    pages = max(1, -(-total // f.per_page))
     return render_template(
         "calls.html",
         calls=rows,
         f=f,
         total=total,
         pages=pages,
+        page_links=page_numbers(f.page, pages),
         labels=labels,
-        categories=categories,
+        categories=labels.category_choices(),
+        targets=labels.target_choices(),
+        outcomes=labels.outcome_choices(),
         per_page_choices=PER_PAGE_CHOICES,
+        duration_s=duration_s,
+        reviewed=reviewed,
+        export_form=ExportForm(),
+        list_args=f.args(),
     )
 
 
-@bp.route("/calls.csv")
-@login_required
-def export_csv():
-    f = _filter()
-    buf = io.StringIO()
-    buf.write("\ufeff")  # Excel opens UTF-8 CSV with Chinese correctly only with a BOM
-    w = csv.writer(buf)
-    w.writerow(
-        [
-            "呼叫ID",
-            "来电号码",
-            "受理平台",
-            "开始时间",
-            "结束时间",
-            "识别文本",
-            "分类",
-            "紧急",
-            "动作",
-            "目标",
-            "结果",
-            "转接耗时ms",
-        ]
-    )
-    with calllog().session() as s:
-        for c in s.scalars(f.query().limit(CSV_LIMIT)):
-            w.writerow(
-                [
-                    c.uniqueid,
-                    _csv_safe(c.caller),
-                    c.platform,
-                    _iso(c.started_at),
-                    _iso(c.ended_at),
-                    _csv_safe(c.transcript),
-                    c.category or "",
-                    "是" if c.emergency else "否",
-                    c.action or "",
-                    c.target or "",
-                    c.outcome or "",
-                    "" if c.handover_ms is None else round(c.handover_ms),
-                ]
-            )
-    name = f"calls-{datetime.now():%Y%m%d-%H%M%S}.csv"
-    return Response(
-        buf.getvalue(),
-        mimetype="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f"attachment; filename={name}"},
-    )
-
-
-@bp.route("/calls/<int:call_id>")
-@login_required
+@bp.route("/calls/<dbid:call_id>")
+@view_required
 def detail(call_id: int):
     with calllog().session() as s:
         found = call_with_events(s, call_id)
-    if found is None:
-        abort(404)
-    call, events = found
+        if found is None:
+            abort(404)
+        call, events = found
+        history = list(
+            s.scalars(select(CallReview).where(CallReview.call_id == call.id).order_by(CallReview.id.desc()))
+        )
+    audit.record("call_view", "call", call.uniqueid, {"id": call.id})
     route = call.route or {}
+    answered = call.answered_at or call.started_at
+    timeline = [
+        {
+            "clock": localtime.fmt(e.at, "%H:%M:%S.%f")[:-3],
+            "offset": (e.at - answered).total_seconds() if answered else None,
+            "kind": labels.event_kind(e.kind),
+            "detail": labels.event_detail(e.kind, e.detail, call.profile),
+        }
+        for e in events
+    ]
     work_order = {
         "诉求人": call.caller or "（未知）",
         "联系方式": call.caller or "（未知）",
-        "事发时间": _iso(call.started_at),
+        "事发时间": localtime.fmt(call.started_at),
         "事发地": _place(call.transcript),
         "诉求内容": call.transcript or "（未识别到语音）",
-        "分类": route.get("category_name") or call.category or "",
+        "分类": labels.category(call.category, call.profile),
         "受理平台": labels.PLATFORM.get(call.platform, call.platform),
-        "目标平台": labels.TARGET.get(call.target or "", call.target or ""),
+        "目标平台": labels.target(call.target, call.profile),
     }
+    # back to the list as it was filtered (the list passes its arguments along)
+    try:
+        back = CallFilter.from_args(request.args).args()
+    except BadFilter:
+        back = {}
     return render_template(
         "call_detail.html",
         call=call,
-        events=events,
         route=route,
         labels=labels,
+        localtime=localtime,
+        timeline=timeline,
         work_order=work_order,
-        has_recording=_recording_path(call) is not None,
+        has_recording=_recording_path(call) is not None and current_user.can("listen"),
+        duration=duration_s(call),
+        back=back,
+        history=history,
+        review_form=reviews.ReviewForm.for_call(call, latest=history[0] if history else None)
+        if current_user.can("review")
+        else None,
     )
 
 
-@bp.route("/calls/<int:call_id>/recording.wav")
-@login_required
+@bp.route("/calls/<dbid:call_id>/recording.wav")
+@roles.permission_required("listen")
 def recording(call_id: int):
     with calllog().session() as s:
-        call = s.get(Call, call_id)
+        call = s.scalar(apply_platform_scope(select(Call).where(Call.id == call_id), Call.platform))
         if call is None:
             abort(404)
         path = _recording_path(call)
+        uid = call.uniqueid
     if path is None:
         abort(404)
+    # a player fetches in ranges: one play is the request that starts at the beginning
+    rng = request.headers.get("Range", "")
+    if not rng or rng.replace(" ", "").startswith("bytes=0-"):
+        audit.record("recording_play", "call", uid, {"id": call_id})
     return send_file(path, mimetype="audio/wav", conditional=True)
 
 
@@ -154,16 +144,6 @@ def _recording_path(call: Call) -> Path | None:
     if not any(p.is_relative_to(r) for r in roots) or not p.is_file():
         return None
     return p
-
-
-def _iso(d: datetime | None) -> str:
-    return d.strftime("%Y-%m-%d %H:%M:%S") if d else ""
-
-
-def _csv_safe(s: str | None) -> str:
-    """Cells starting with = + - @ are formulas in spreadsheets: neutralise them."""
-    s = s or ""
-    return "'" + s if s[:1] in ("=", "+", "-", "@", "\t", "\r") else s
 
 
 def _place(text: str) -> str:

@@ -1,9 +1,10 @@
-"""Demo data for the admin: calls whose decisions come from the real router on the labeled corpus."""
+"""Demo data for the admin: calls whose decisions come from the real router on the labeled corpus,
+written as the service writes them (aware UTC instants, the same fields and timeline events)."""
 
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import insert
 
@@ -12,17 +13,74 @@ from hotline.router import get_router
 from hotline.store import CallLog
 from hotline.store.models import Call, CallEvent
 
+_TRANSFER_PROMPTS = {"110", "12345", "119", "120", "122", "12395"}
+
 
 def _outcome(action: str, target: str, platform: str, rnd: random.Random) -> tuple[str, float | None]:
     if action == "transfer":
-        return (f"reached:{target}", rnd.gauss(5600, 700)) if rnd.random() > 0.04 else ("agent", None)
+        return (f"reached:{target}", max(900.0, rnd.gauss(3700, 700))) if rnd.random() > 0.04 else ("agent", None)
     if action == "conference":
-        return f"conference:caller+agent-{platform}+{target}", rnd.gauss(6200, 800)
+        return f"conference:caller+agent-{platform}+{target}", max(900.0, rnd.gauss(4200, 800))
     if action == "accept":
         return f"accepted:{platform}", None
     if action == "guide":
         return f"guided:{target}", None
     return ("agent" if rnd.random() > 0.3 else "hangup"), None
+
+
+def _timeline(
+    platform: str,
+    d,
+    started: datetime,
+    speech_end: datetime,
+    decided: datetime,
+    text: str,
+    outcome: str,
+    handover_at: datetime | None,
+    ended: datetime,
+) -> list[tuple[datetime, str, dict]]:
+    """The events the service and the AMI listener write for such a call."""
+    prompt = {
+        "accept": f"accept-{platform}",
+        "transfer": f"transfer-{d.target}" if d.target in _TRANSFER_PROMPTS else "emergency",
+        "conference": "conference",
+        "guide": f"guide-{d.target.replace(':', '-')}",
+        "agent": "agent",
+        "clarify": "agent",
+    }[d.action]
+    if d.action == "transfer" and d.emergency and d.target == "110":
+        prompt = "emergency"
+    events = [
+        (started, "answer", {"platform": platform}),
+        (started + timedelta(milliseconds=50), "prompt", {"prompt": f"welcome-{platform}"}),
+        (speech_end, "speech_end", {"attempt": 1}),
+        (decided - timedelta(milliseconds=40), "transcript", {"text": text, "engine": "whisper", "speculative": True}),
+        (
+            decided,
+            "decision",
+            {
+                "action": d.action,
+                "target": d.target,
+                "rule": d.rule,
+                "category": d.category,
+                "emergency": d.emergency,
+                "matched": d.matched[:10],
+            },
+        ),
+        (decided + timedelta(milliseconds=20), "prompt", {"prompt": prompt}),
+        (decided + timedelta(seconds=3), "action", {"action": d.action, "target": d.target}),
+    ]
+    if handover_at is not None:
+        events.append(
+            (
+                handover_at - timedelta(milliseconds=300),
+                "handover",
+                {"target": d.target, "status": "ANSWER", "attempt": "1"},
+            )
+        )
+        events.append((handover_at, "answered", {"target": d.target}))
+    events.append((ended, "hangup", {"cause": "Normal Clearing"}))
+    return events
 
 
 def seed_calls(
@@ -34,12 +92,14 @@ def seed_calls(
     end: datetime | None = None,
     recording: str | None = None,
 ) -> int:
-    """Insert n calls spread over the last `days` days. Returns how many were inserted."""
+    """Insert n calls spread over the `days` days before `end` (default now). Returns how many."""
     rnd = random.Random(seed)
     rows = [r for r in read_corpus() if r["profile"] == "national"]
     router = get_router("national")
-    end = end or datetime.now().replace(microsecond=0)
+    end = (end or datetime.now(UTC)).replace(microsecond=0)
+    end = end.replace(tzinfo=UTC) if end.tzinfo is None else end.astimezone(UTC)
     decisions = {}
+    written = datetime.now(UTC)
     batch_calls, batch_events = [], []
     inserted = 0
     with calllog.engine.begin() as conn:
@@ -57,6 +117,9 @@ def seed_calls(
             started = end - timedelta(seconds=rnd.randrange(days * 86400))
             outcome, handover = _outcome(d.action, d.target, platform, rnd)
             speech_end = started + timedelta(seconds=rnd.uniform(9, 16))
+            decided = speech_end + timedelta(milliseconds=max(150.0, rnd.gauss(650, 250)))
+            handover_at = speech_end + timedelta(milliseconds=handover) if handover else None
+            ended = speech_end + timedelta(seconds=rnd.uniform(20, 300))
             call_id = start_id + i + 1
             caller = rnd.choice(["138", "139", "150", "186", "0563-", "0773-"]) + str(rnd.randrange(10**7, 10**8))
             batch_calls.append(
@@ -69,10 +132,10 @@ def seed_calls(
                     "started_at": started,
                     "answered_at": started,
                     "speech_end_at": speech_end,
-                    "decided_at": speech_end + timedelta(seconds=1.3),
+                    "decided_at": decided,
                     "transcript": r["text"],
                     "asr_engine": "demo",
-                    "route": d.to_dict() | {"evidence": []},
+                    "route": d.to_dict() | {"evidence": [e for e in d.to_dict()["evidence"] if e.get("emergency")]},
                     "action": d.action,
                     "target": d.target,
                     "category": d.category,
@@ -82,19 +145,14 @@ def seed_calls(
                     "dtmf": "",
                     "handover_ms": round(handover, 1) if handover else None,
                     "recording_path": recording,
-                    "handover_at": speech_end + timedelta(milliseconds=handover) if handover else None,
-                    "ended_at": speech_end + timedelta(seconds=rnd.uniform(20, 300)),
+                    "handover_at": handover_at,
+                    "ended_at": ended,
+                    "updated_at": written,  # when the row was written: the dashboard counts it
                 }
             )
             if events:
-                for at, kind, detail in (
-                    (started, "answer", {"platform": platform}),
-                    (speech_end, "speech_end", {"attempt": 1}),
-                    (
-                        speech_end + timedelta(seconds=1.3),
-                        "decision",
-                        {"action": d.action, "target": d.target, "rule": d.rule},
-                    ),
+                for at, kind, detail in _timeline(
+                    platform, d, started, speech_end, decided, r["text"], outcome, handover_at, ended
                 ):
                     batch_events.append({"call_id": call_id, "at": at, "kind": kind, "detail": detail})
             if len(batch_calls) >= 5000:

@@ -173,7 +173,7 @@ class EventRecorder:
 
 
 def _utc(epoch: float) -> datetime:
-    return datetime.fromtimestamp(epoch, UTC).replace(tzinfo=None)
+    return datetime.fromtimestamp(epoch, UTC)
 
 
 def _uid_of(msg: Any) -> str:

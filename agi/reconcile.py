@@ -57,7 +57,7 @@ class Reconciler:
         if self._created is None:
             self._created = self.calllog.created_at()
         done = {"completed": 0, "imported": 0}
-        now = datetime.now(UTC).replace(tzinfo=None)
+        now = datetime.now(UTC)
         active = self.active()
         for call in self.calllog.open_calls(started_before=now - SETTLE):
             row = self.rows.get(call.uniqueid)
@@ -97,11 +97,11 @@ class Reconciler:
 
     def _complete(self, uid: str, row: CdrRow) -> None:
         result = self._outcome(uid, row)
-        end = row.end or datetime.now(UTC).replace(tzinfo=None)
+        end = row.end or datetime.now(UTC)
         self.journal.event(
             uid,
             "reconciled",
-            end.replace(tzinfo=UTC).timestamp(),
+            end.timestamp(),
             reason="completed after a restart of the service, from the CDR",
             disposition=row.disposition,
             outcome=result,
@@ -114,12 +114,12 @@ class Reconciler:
 
     def _import(self, row: CdrRow) -> None:
         uid = row.uniqueid
-        start = (row.start or datetime.now(UTC).replace(tzinfo=None)).replace(tzinfo=UTC).timestamp()
+        start = (row.start or datetime.now(UTC)).timestamp()
         self.journal.open_call(uid, row.platform, row.caller, self.profile, at=start)
         result = outcome(Outcome.AGENT) if row.reached_agent else outcome(Outcome.HANGUP)
         if row.fallback:
             self.journal.event(uid, "fallback", start, reason=row.fallback, source="cdr")
-        end = row.end.replace(tzinfo=UTC).timestamp() if row.end else None
+        end = row.end.timestamp() if row.end else None
         self.journal.event(uid, "hangup", end, source="cdr", disposition=row.disposition)
         self.journal.update(
             uid,

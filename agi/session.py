@@ -370,4 +370,4 @@ class IvrSession:
 
 
 def _utc(epoch: float) -> datetime:
-    return datetime.fromtimestamp(epoch, UTC).replace(tzinfo=None)
+    return datetime.fromtimestamp(epoch, UTC)

@@ -200,12 +200,22 @@ def build_parser() -> argparse.ArgumentParser:
     ad = sub.add_parser("admin", help="the call-log admin site: serve | create-user | token | seed")
     ad.add_argument("op", nargs="?", default="serve", choices=["serve", "create-user", "token", "seed"])
     ad.add_argument("name", nargs="?", help="user name (create-user, token)")
-    ad.add_argument("--role", choices=["admin", "viewer"], default="viewer")
+    ad.add_argument("--role", choices=["admin", "reviewer", "viewer"], default="viewer")
+    ad.add_argument("--scope", choices=["", "12345", "110"], default="", help="only this platform's calls")
+    ad.add_argument("--token-days", type=int, default=90, help="token: days until it expires")
+    ad.add_argument("--token-name", default="", help="token: what it is for")
     ad.add_argument("--host", default="127.0.0.1")
     ad.add_argument("--port", type=int, default=8080)
     ad.add_argument("--calls", type=int, default=500, help="seed: how many demo calls")
     ad.add_argument("--days", type=int, default=30, help="seed: spread over this many days")
     ad.set_defaults(func=cmd_admin)
+
+    co = sub.add_parser("corpus", help="labeled data: export-reviews (reviewers' corrections as TSV rows)")
+    co.add_argument("op", choices=["export-reviews"])
+    co.add_argument("--since", default=None, help="reviews from this local day on (YYYY-MM-DD)")
+    co.add_argument("-o", "--output", default="-", help="TSV file (default: standard output)")
+    co.add_argument("--include-confirmed", action="store_true", help="also decisions reviewers marked right")
+    co.set_defaults(func=cmd_corpus)
 
     t = sub.add_parser("transcribe", help="recognize a WAV file")
     t.add_argument("--engine", default="auto", choices=["auto", "whisper", "vosk", "none"])
@@ -341,13 +351,28 @@ def cmd_admin(args: argparse.Namespace) -> int:
 
     migrate(settings().db_url)  # the admin is a service start: the schema is brought up to date once
     if args.op == "serve":
+        import threading
+
         from waitress import serve
 
-        from hotline.admin import create_app
+        from hotline.admin import create_app, stats
 
         app = create_app()
+        # the dashboard's daily figures are brought up to date now, not on the first visitor's view
+        threading.Thread(
+            target=stats.refresh, args=(app.extensions["calllog"], settings().zone), name="stats-warmup", daemon=True
+        ).start()
         print(f"admin on http://{args.host}:{args.port}/ (database {settings().db_url})", flush=True)
-        serve(app, host=args.host, port=args.port, threads=8, ident="hotline-admin")
+        # behind a reverse proxy the app reads X-Forwarded-For itself (ProxyFix, HOTLINE_ADMIN_TRUSTED_PROXIES)
+        keep = settings().admin_trusted_proxies > 0
+        serve(
+            app,
+            host=args.host,
+            port=args.port,
+            threads=8,
+            ident="hotline-admin",
+            clear_untrusted_proxy_headers=not keep,
+        )
         return 0
     calllog = CallLog(settings().db_url)
     if args.op == "seed":
@@ -365,20 +390,66 @@ def cmd_admin(args: argparse.Namespace) -> int:
         return 0
     if not args.name:
         raise CommandError(f"admin {args.op} needs a user name")
-    from hotline.admin.auth import create_user, issue_token
+    from hotline.admin import audit
+    from hotline.admin.auth import create_user
+    from hotline.admin.tokens import issue_token
 
     if args.op == "token":
         try:
-            print(issue_token(calllog, args.name))
+            token = issue_token(calllog, args.name, args.token_name, args.token_days, created_by="cli")
         except ValueError as e:
             raise CommandError(str(e)) from None
+        audit.record(
+            "token_create",
+            "token",
+            token[:10],
+            {"user": args.name, "days": args.token_days},
+            username="cli",
+            via="cli",
+            calllog=calllog,
+        )
+        print(token)
         return 0
     password = _read_password()
     try:
-        create_user(calllog, args.name, password, args.role)
+        create_user(calllog, args.name, password, args.role, args.scope)
     except ValueError as e:
         raise CommandError(str(e)) from None
-    print(f"user {args.name!r} created ({args.role})")
+    audit.record(
+        "user_create",
+        "user",
+        args.name,
+        {"role": args.role, "scope": args.scope},
+        username="cli",
+        via="cli",
+        calllog=calllog,
+    )
+    print(f"user {args.name!r} created ({args.role}{', ' + args.scope + ' only' if args.scope else ''})")
+    return 0
+
+
+def cmd_corpus(args: argparse.Namespace) -> int:
+    from datetime import datetime
+
+    from hotline.admin.reviews import export_reviews
+    from hotline.config import settings
+    from hotline.store import CallLog, migrate
+
+    since = None
+    if args.since:
+        try:
+            since = datetime.strptime(args.since, "%Y-%m-%d").date()
+        except ValueError:
+            raise CommandError(f"--since {args.since!r}: expected YYYY-MM-DD") from None
+    cfg = settings()
+    migrate(cfg.db_url)
+    calllog = CallLog(cfg.db_url)
+    if args.output == "-":
+        n = export_reviews(calllog, sys.stdout, since, cfg.zone, args.include_confirmed)
+    else:
+        with open(args.output, "w", encoding="utf-8", newline="") as out:
+            n = export_reviews(calllog, out, since, cfg.zone, args.include_confirmed)
+    print(f"exported {n} reviewed call(s)", file=sys.stderr)
     return 0
 
 

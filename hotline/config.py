@@ -13,6 +13,7 @@ import shutil
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -110,6 +111,16 @@ class Config(BaseSettings):
     recording_roots: str = Field(
         "", description="extra folders the admin may play recordings from (os.pathsep-separated)"
     )
+    admin_trusted_proxies: int = Field(
+        0,
+        description="how many reverse proxies in front of the admin set X-Forwarded-For (0: the peer address is "
+        "the client's, as with waitress alone)",
+    )
+    timezone: str = Field(
+        "Asia/Shanghai",
+        description="the site's time zone (IANA name): the admin shows, filters and counts days in it; the "
+        "database keeps UTC",
+    )
 
     # ------------------------------------------------------------------ derived
     # folders as Asterisk sees them (inside the chroot when there is one)
@@ -144,6 +155,11 @@ class Config(BaseSettings):
     @property
     def etc_dir(self) -> Path:
         return self.host_path(self.etc_in_asterisk)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The site's time zone (zoneinfo: the offsets and their history come from the tz database)."""
+        return ZoneInfo(self.timezone)
 
     @property
     def db_url(self) -> str:

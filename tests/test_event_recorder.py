@@ -4,7 +4,7 @@ tests/fixtures/record_traces.py): the outcome, the handover time and the timelin
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -59,7 +59,7 @@ def replay(name: str, tmp_path: Path):
     decided = {cmd.split()[2]: cmd.split('"')[1] for cmd, _ in exchanges if cmd.startswith("SET VARIABLE")}
     if "HL_ACTION" in decided:
         journal.decision(uid, {"action": decided["HL_ACTION"], "target": decided["HL_TARGET"] or platform}, {})
-    journal.update(uid, speech_end_at=datetime(2020, 1, 1))
+    journal.update(uid, speech_end_at=datetime(2020, 1, 1, tzinfo=UTC))
     dialer, spawned = FakeDialer(), []
     rec = EventRecorder(journal, dialer, spawn=lambda coro: spawned.append(coro))
     events = [json.loads(x) for x in (FIXTURES / "ami" / f"{name}.jsonl").read_text().splitlines() if x]

@@ -6,7 +6,7 @@ import json
 import sqlite3
 import threading
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pytest
 
@@ -34,11 +34,11 @@ def test_entries_are_applied_in_order_and_the_file_empties(store):
     j.open_call("1.1", "12345", "13800000000", "national")
     j.event("1.1", "prompt", prompt="welcome-12345")
     j.decision("1.1", {"action": "transfer", "target": "110", "emergency": True}, {"rule": "emergency-first"})
-    j.update("1.1", outcome="reached:110", ended_at=datetime(2026, 12, 1, 1, 2, 3))
+    j.update("1.1", outcome="reached:110", ended_at=datetime(2026, 12, 1, 1, 2, 3, tzinfo=UTC))
     assert j.flush()
     call = log.get("1.1")
     assert (call.action, call.target, call.emergency, call.outcome) == ("transfer", "110", True, "reached:110")
-    assert call.ended_at == datetime(2026, 12, 1, 1, 2, 3)
+    assert call.ended_at == datetime(2026, 12, 1, 1, 2, 3, tzinfo=UTC)
     assert [e.kind for e in log.events("1.1")] == ["answer", "prompt", "decision"]
     assert j.stop()
     assert (folder / JOURNAL_FILE).stat().st_size == 0  # everything applied: the file starts afresh

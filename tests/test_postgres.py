@@ -7,7 +7,7 @@ import contextlib
 import socket
 import threading
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from hotline.store import CallLog, migrate
@@ -85,7 +85,7 @@ def test_records_wait_out_a_database_outage_and_arrive_once(postgres_url, tmp_pa
     t0 = time.perf_counter()
     journal.decision("2.1", {"action": "transfer", "target": "110", "emergency": True}, {"rule": "emergency-first"})
     journal.event("2.1", "answered", target="110")
-    journal.update("2.1", outcome="reached:110", ended_at=datetime(2026, 12, 1, 2, 0, 0))
+    journal.update("2.1", outcome="reached:110", ended_at=datetime(2026, 12, 1, 2, 0, 0, tzinfo=UTC))
     assert time.perf_counter() - t0 < 0.2  # the call did not wait
     time.sleep(2)
     assert journal.pending() == 3 and not journal.store_ok
@@ -105,7 +105,7 @@ def test_the_admin_lists_and_shows_calls_from_postgresql(postgres_url, tmp_path)
 
     migrate(postgres_url)
     log = CallLog(postgres_url)
-    seed_calls(log, 60, days=5, seed=3, end=datetime(2026, 11, 30, 12, 0, 0))
+    seed_calls(log, 60, days=5, seed=3, end=datetime(2026, 11, 30, 12, 0, 0, tzinfo=UTC))
     create_user(log, "reviewer", "a-long-password-1", "admin")
     app = create_app(postgres_url, WTF_CSRF_ENABLED=False, SESSION_COOKIE_SECURE=False)
     client = app.test_client()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import shutil
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pytest
 
@@ -41,7 +41,7 @@ def test_calls_the_service_never_saw_are_recorded_once(world, caplog):
     # the fallback to an agent while the service was down
     fallback = log.get("1796119770.9")
     assert fallback.outcome == "agent" and fallback.platform == "12345" and fallback.caller == "19821748515"
-    assert "unavailable" in fallback.error and fallback.ended_at == datetime(2026, 12, 1, 10, 9, 52)
+    assert "unavailable" in fallback.error and fallback.ended_at == datetime(2026, 12, 1, 10, 9, 52, tzinfo=UTC)
     assert [e.kind for e in log.events("1796119770.9")] == ["answer", "fallback", "hangup"]
     # an emergency handed over, an old-format conference row, and the row with undecodable bytes
     assert log.get("1796119814.0").platform == "12345"
@@ -71,10 +71,11 @@ def test_calls_older_than_the_database_are_never_imported(world):
 def test_a_call_left_open_by_a_crash_is_completed_from_the_cdr(world):
     log, journal, rec, _, active = world
     # the service had the call (opened, decided, 110 answered) and was killed before the hang-up
-    log.apply_open_call("1796119814.0", "12345", "14163289428", "national", datetime(2026, 12, 1, 10, 10, 0))
-    log.apply_decision("1796119814.0", {"action": "transfer", "target": "110"}, datetime(2026, 12, 1, 10, 10, 12), {
-        "action": "transfer", "target": "110"}, None)  # fmt: skip
-    log.apply_event("1796119814.0", "answered", datetime(2026, 12, 1, 10, 10, 28), {"target": "110"})
+    at = datetime(2026, 12, 1, 10, 10, 0, tzinfo=UTC)
+    decided = {"action": "transfer", "target": "110"}
+    log.apply_open_call("1796119814.0", "12345", "14163289428", "national", at)
+    log.apply_decision("1796119814.0", decided, at.replace(second=12), decided, None)
+    log.apply_event("1796119814.0", "answered", datetime(2026, 12, 1, 10, 10, 28, tzinfo=UTC), {"target": "110"})
     active.add("1796119814.0")
     rec.pass_once()
     assert journal.flush()
@@ -83,7 +84,7 @@ def test_a_call_left_open_by_a_crash_is_completed_from_the_cdr(world):
     rec.pass_once()  # a later pass, once the session is gone: the row read before completes it
     assert journal.flush()
     call = log.get("1796119814.0")
-    assert call.outcome == "reached:110" and call.ended_at == datetime(2026, 12, 1, 10, 10, 50)
+    assert call.outcome == "reached:110" and call.ended_at == datetime(2026, 12, 1, 10, 10, 50, tzinfo=UTC)
     reconciled = [e for e in log.events("1796119814.0") if e.kind == "reconciled"]
     assert len(reconciled) == 1 and "restart" in reconciled[0].detail["reason"]
 

@@ -31,7 +31,7 @@ _CALL_COLUMNS = frozenset(Call.__table__.columns.keys())
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
+    return datetime.now(UTC)
 
 
 def make_engine(url: str) -> Engine:
@@ -122,7 +122,10 @@ class CallLog:
         """When this database was made (set by the migration that made it)."""
         with self.session() as s:
             row = s.get(Meta, "created_at")
-            return datetime.fromisoformat(row.value) if row else None
+            if row is None:
+                return None
+            made = datetime.fromisoformat(row.value)
+            return made if made.tzinfo else made.replace(tzinfo=UTC)
 
     # ------------------------------------------------------------------ writes (idempotent)
     @staticmethod

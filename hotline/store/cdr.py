@@ -12,7 +12,7 @@ import io
 import logging
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 log = logging.getLogger("hotline.store")
@@ -61,8 +61,8 @@ class CdrRow:
 
 
 def _time(value: str) -> datetime | None:
-    try:
-        return datetime.strptime(value, "%Y-%m-%d %H:%M:%S")  # usegmtime = yes: UTC
+    try:  # cdr.conf says usegmtime = yes: the CDR's times are UTC whatever the host's zone
+        return datetime.strptime(value, "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
     except ValueError:
         return None
 

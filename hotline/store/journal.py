@@ -41,7 +41,7 @@ VIEW_KEEP_S = 600.0  # a closed call's view is kept this long (late AMI events s
 
 
 def _utc(epoch: float) -> datetime:
-    return datetime.fromtimestamp(epoch, UTC).replace(tzinfo=None)
+    return datetime.fromtimestamp(epoch, UTC)
 
 
 def _encode(value: Any) -> Any:
