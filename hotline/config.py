@@ -25,6 +25,26 @@ HOTLINE_ASR_THREADS     threads per decode (default 1)
 HOTLINE_WHISPER_BEAM    Whisper beam size (default 5; 1 is greedy: faster, less accurate)
 HOTLINE_WHISPER_SHORT_CONTEXT  1 (default): encode a window just longer than the speech; 0: 30 s
 HOTLINE_SPECULATE_MS    pause after which recognition starts before the endpoint (default 240; 0: off)
+
+Work orders between the platforms (hotline/linkage):
+HOTLINE_PLATFORM        this installation's own platform: 12345 (default) or 110
+HOTLINE_LINKAGE_PEERS   YAML file of the peers orders are exchanged with:
+                        peers: [{platform: "110", url: "http://…/api/linkage/v1", secret: "whsec_…"}]
+                        (default: none; orders stay queued in the outbox until a peer is configured)
+HOTLINE_LINKAGE_URL     this installation's own /api/linkage/v1 base URL, as peers reach it (shown in
+                        the OpenAPI document; default http://127.0.0.1:8080/api/linkage/v1)
+HOTLINE_RELAY_SCHEDULE  seconds between delivery attempts, comma-separated (default: the Standard
+                        Webhooks schedule 0,5,300,1800,7200,18000,36000,50400,72000,86400; after the
+                        last one the last interval repeats: a delivery is never dropped)
+HOTLINE_RELAY_INTERVAL_S   how often the relay looks for due deliveries (default 1)
+HOTLINE_RELAY_CONCURRENCY  orders delivered at once (each order's deliveries stay in order; default 4)
+HOTLINE_RELAY_TIMEOUT_S    HTTP timeout of one delivery (default 10)
+HOTLINE_SUPERVISE_INTERVAL_S  how often deadlines are checked for 督办 reminders (default 30)
+HOTLINE_FOLLOWUP_DIAL   Asterisk dial string of the 回访 call, {number} = the caller's number
+                        (default PJSIP/{number}@caller: out through the callers' trunk)
+HOTLINE_FOLLOWUP_INTERVAL_S   how often resolved orders are looked at for a follow-up call (default 15)
+HOTLINE_TIMEZONE        the site's time zone for calling hours, working days and order numbers
+                        (default Asia/Shanghai)
 """
 
 from __future__ import annotations
@@ -61,6 +81,32 @@ class Config:
     asr_model: str = field(default_factory=lambda: os.environ.get("HOTLINE_ASR_MODEL", ""))
     db_url_env: str = field(default_factory=lambda: os.environ.get("HOTLINE_DB_URL", ""))
     instance: str = field(default_factory=lambda: os.environ.get("HOTLINE_INSTANCE", "hotline"))
+    # work orders between the platforms (hotline/linkage)
+    platform: str = field(default_factory=lambda: os.environ.get("HOTLINE_PLATFORM", "12345"))
+    linkage_peers: str = field(default_factory=lambda: os.environ.get("HOTLINE_LINKAGE_PEERS", ""))
+    linkage_url: str = field(
+        default_factory=lambda: os.environ.get("HOTLINE_LINKAGE_URL", "http://127.0.0.1:8080/api/linkage/v1")
+    )
+    relay_schedule: tuple[float, ...] = field(
+        default_factory=lambda: tuple(
+            float(x)
+            for x in os.environ.get("HOTLINE_RELAY_SCHEDULE", "0,5,300,1800,7200,18000,36000,50400,72000,86400").split(
+                ","
+            )
+            if x.strip()
+        )
+    )
+    relay_interval_s: float = field(default_factory=lambda: float(os.environ.get("HOTLINE_RELAY_INTERVAL_S", "1")))
+    relay_concurrency: int = field(default_factory=lambda: int(os.environ.get("HOTLINE_RELAY_CONCURRENCY", "4")))
+    relay_timeout_s: float = field(default_factory=lambda: float(os.environ.get("HOTLINE_RELAY_TIMEOUT_S", "10")))
+    supervise_interval_s: float = field(
+        default_factory=lambda: float(os.environ.get("HOTLINE_SUPERVISE_INTERVAL_S", "30"))
+    )
+    followup_dial: str = field(default_factory=lambda: os.environ.get("HOTLINE_FOLLOWUP_DIAL", "PJSIP/{number}@caller"))
+    followup_interval_s: float = field(
+        default_factory=lambda: float(os.environ.get("HOTLINE_FOLLOWUP_INTERVAL_S", "15"))
+    )
+    timezone: str = field(default_factory=lambda: os.environ.get("HOTLINE_TIMEZONE", "Asia/Shanghai"))
 
     # folders as Asterisk sees them (inside the chroot when there is one)
     @property
