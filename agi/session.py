@@ -259,27 +259,27 @@ class IvrSession:
         return decision
 
     async def _record_decision(self, d: Decision) -> None:
-        now = time.time()
-        await self._update(
-            route=d.to_dict(),
+        now = _ts(time.time())
+        route = d.to_dict()
+        fields = dict(
+            route=route,
             action=d.action,
             target=d.target,
             category=d.category,
             emergency=d.emergency,
             matched=d.matched,
-            decided_at=_ts(now),
+            decided_at=now,
         )
-        await self._event(
-            "decision",
-            at=now,
-            action=d.action,
-            target=d.target,
-            rule=d.rule,
-            category=d.category,
-            emergency=d.emergency,
-            matched=d.matched[:10],
+        # the decision, its event and (transfer / bridge / push to the other platform) the work order: one write
+        order_id = await asyncio.to_thread(self.svc.calllog.record_decision, self.uid, route, fields, now)
+        self._log(
+            "decision %s -> %s (%s) emergency=%s%s",
+            d.action,
+            d.target,
+            d.rule,
+            d.emergency,
+            f" order {order_id}" if order_id else "",
         )
-        self._log("decision %s -> %s (%s) emergency=%s", d.action, d.target, d.rule, d.emergency)
 
     # ------------------------------------------------------------------------------- act
     async def act(self, decision: Decision) -> None:

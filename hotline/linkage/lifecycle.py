@@ -104,13 +104,16 @@ def sort_key(e: dict) -> tuple:
 def merge_history(mine: list[dict], theirs: list[dict]) -> tuple[list[dict], list[dict]]:
     """(merged history, the entries of `theirs` that were new here)."""
     known = {e["id"] for e in mine}
-    new = [e for e in theirs if e["id"] not in known]
+    top = max((int(e.get("seq") or 0) for e in mine), default=0)
     seen: set[str] = set()
     fresh = []
-    for e in new:  # a peer repeating an id within one document counts once
-        if e["id"] not in seen:
-            seen.add(e["id"])
-            fresh.append(e)
+    for e in theirs:
+        if e["id"] in known or e["id"] in seen:  # a peer repeating an id within one document counts once
+            continue
+        seen.add(e["id"])
+        if not e.get("seq"):  # a foreign system keeps no Lamport clock: its entry follows what is here
+            e = {**e, "seq": top + 1 + len(fresh)}
+        fresh.append(e)
     return sorted([*mine, *fresh], key=sort_key), fresh
 
 

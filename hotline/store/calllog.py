@@ -65,6 +65,16 @@ class CallLog:
         self.engine = make_engine(url)
         migrate(self.engine)
         self._session = sessionmaker(self.engine, expire_on_commit=False)
+        self._orders = None
+
+    @property
+    def orders(self):
+        """The work orders of this installation (hotline.linkage), set up from the settings on first use."""
+        if self._orders is None:
+            from hotline.linkage.orders import OrderBook
+
+            self._orders = OrderBook.from_config()
+        return self._orders
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -125,6 +135,28 @@ class CallLog:
             if c is None:
                 return
             s.add(CallEvent(call_id=c.id, at=at or utcnow(), kind=kind, detail=detail or None))
+
+    def record_decision(
+        self, uniqueid: str, decision: dict[str, Any], fields: dict[str, Any], at: datetime | None = None
+    ) -> str | None:
+        """The call's decision fields, its `decision` event and, when the call is transferred, bridged or
+        pushed to the other platform, the work order and its delivery to the peer — one transaction.
+        Returns the order's id, or None when the decision makes no order."""
+        at = at or utcnow()
+        with self.session() as s:
+            c = s.scalar(select(Call).where(Call.uniqueid == uniqueid))
+            if c is None:
+                return None
+            for k, v in fields.items():
+                setattr(c, k, v)
+            detail = {k: decision.get(k) for k in ("action", "target", "rule", "category", "emergency")}
+            detail["matched"] = list(decision.get("matched") or [])[:10]
+            s.add(CallEvent(call_id=c.id, at=at, kind="decision", detail=detail))
+            order = self.orders.create_from_call(s, c, decision)
+            if order is None:
+                return None
+            s.add(CallEvent(call_id=c.id, at=at, kind="order", detail={"order": order.number, "id": order.id}))
+            return order.id
 
     def get(self, uniqueid: str) -> Call | None:
         with self.session() as s:
