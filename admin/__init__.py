@@ -50,6 +50,10 @@ def create_app(db_url: str | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(profiles_view.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)  # token-authenticated, no cookies
+    from hotline.linkage import api as linkage_api  # work orders between the platforms: signed, no cookies
+
+    app.register_blueprint(linkage_api.bp)
+    csrf.exempt(linkage_api.bp)
 
     @app.errorhandler(400)
     def bad_request(e):
