@@ -54,6 +54,10 @@ def create_app(db_url: str | None = None, **overrides: Any) -> Flask:
 
     app.register_blueprint(linkage_api.bp)
     csrf.exempt(linkage_api.bp)
+    from hotline.admin import hotspots, orders
+
+    app.register_blueprint(orders.bp)
+    app.register_blueprint(hotspots.bp)
 
     @app.errorhandler(400)
     def bad_request(e):

@@ -201,6 +201,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--json", action="store_true")
     t.add_argument("wav")
     t.set_defaults(func=cmd_transcribe)
+
+    from hotline.linkage.cli import add_parsers  # orders, linkage relay|status|secret, hotspots
+
+    add_parsers(sub)
     return ap
 
 
