@@ -14,6 +14,7 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from wtforms import SelectField, StringField, TextAreaField
+from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from hotline.admin import calllog
@@ -209,8 +210,12 @@ def _get(s, order_id: str) -> Order:
     return o
 
 
+def _choices(pairs) -> list[SelectChoice]:
+    return [SelectChoice(v, label) for v, label in pairs]
+
+
 class ActionForm(FlaskForm):
-    action = SelectField("操作", choices=list(ACTION_NAMES.items()), validators=[DataRequired()])
+    action = SelectField("操作", choices=_choices(ACTION_NAMES.items()), validators=[DataRequired()])
     note = TextAreaField("说明", validators=[Optional(), Length(max=4000)])
     days = StringField("延期至（工作日）", validators=[Optional(), Length(max=4)])
 
@@ -224,7 +229,7 @@ class EditForm(FlaskForm):
 
 
 class NewOrderForm(FlaskForm):
-    target = SelectField("承办平台", choices=[("110", "110 报警台"), ("12345", "12345 政务热线")])
+    target = SelectField("承办平台", choices=_choices([("110", "110 报警台"), ("12345", "12345 政务热线")]))
     request_text = TextAreaField("诉求内容", validators=[DataRequired(), Length(max=20000)])
     caller_name = StringField("诉求人", validators=[Optional(), Length(max=64)])
     caller_number = StringField("联系方式", validators=[Optional(), Length(max=64)])
@@ -251,7 +256,7 @@ def detail(order_id: str):
         if a in ACTION_NAMES and side and (r.side in ("any", side)) and o.status in r.allowed_from
     ]
     form = ActionForm()
-    form.action.choices = [(a, ACTION_NAMES[a]) for a in allowed]
+    form.action.choices = _choices((a, ACTION_NAMES[a]) for a in allowed)
     edit = EditForm(obj=o)
     timeline = [
         {
@@ -289,7 +294,7 @@ def act(order_id: str):
     if not can_act():
         abort(403)
     form = ActionForm()
-    form.action.choices = list(ACTION_NAMES.items())
+    form.action.choices = _choices(ACTION_NAMES.items())
     if not form.validate_on_submit():
         abort(400, description="操作无效")
     data = None
@@ -341,7 +346,7 @@ def new():
         abort(403)
     form = NewOrderForm()
     book = _book()
-    form.target.choices = [(p, p) for p in ("110", "12345") if p != book.platform]
+    form.target.choices = _choices((p, p) for p in ("110", "12345") if p != book.platform)
     if form.validate_on_submit():
         with calllog().session() as s:
             o = book.create(
