@@ -175,6 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--dtmf", default="", help="keys the caller presses (sent as SIP INFO)")
     c.add_argument("--agent-script", default="", help="DEV: keys the simulated agent presses (*1, *3)")
     c.add_argument("--hold", type=float, default=12.0, help="seconds the caller stays after speaking")
+    c.add_argument("--caller-number", default="", help="the caller's number (sent as P-Asserted-Identity)")
     c.add_argument("--timeout", type=float, default=120.0)
     c.add_argument("--json", action="store_true")
     c.add_argument("wav", help="8 kHz (or 16 kHz) mono WAV: what the caller says")
@@ -254,6 +255,7 @@ def cmd_call(args: argparse.Namespace) -> int:
             agent_script=args.agent_script,
             hold_s=args.hold,
             timeout_s=args.timeout,
+            caller_number=args.caller_number,
         )
     except SipCallError as e:
         raise CommandError(str(e), EXIT_UNAVAILABLE) from None

@@ -101,7 +101,7 @@ SCENARIO = """<?xml version="1.0" encoding="ISO-8859-1" ?>
       Contact: <sip:caller@[local_ip]:[local_port]>
       Max-Forwards: 70
       X-Hotline-Test: @REF@
-@AGENT_HEADER@      Content-Type: application/sdp
+@AGENT_HEADER@@PAI_HEADER@      Content-Type: application/sdp
       Content-Length: [len]
 
       v=0
@@ -182,7 +182,13 @@ DTMF_INFO = """  <pause milliseconds="@PAUSE@"/>
 
 
 def build_scenario(
-    ref: str, audio: Path, wait_ms: int, dtmf: str = "", dtmf_at_ms: int = 0, agent_script: str = ""
+    ref: str,
+    audio: Path,
+    wait_ms: int,
+    dtmf: str = "",
+    dtmf_at_ms: int = 0,
+    agent_script: str = "",
+    caller_number: str = "",
 ) -> str:
     steps, cseq, elapsed = [], 2, 0
     for i, d in enumerate(dtmf):
@@ -191,9 +197,12 @@ def build_scenario(
         elapsed += pause
         cseq += 1
     agent = f"      X-Hotline-Agent-Script: {agent_script}\n" if agent_script else ""
+    # the caller's number as a carrier asserts it (the callers' endpoint trusts it: trust_id_inbound)
+    pai = f"      P-Asserted-Identity: <sip:{caller_number}@[local_ip]>\n" if caller_number else ""
     return (
         SCENARIO.replace("@REF@", ref)
         .replace("@AGENT_HEADER@", agent)
+        .replace("@PAI_HEADER@", pai)
         .replace("@AUDIO@", str(audio))
         .replace("@DTMF@", "".join(steps))
         .replace("@WAIT_MS@", str(max(1000, wait_ms - elapsed)))
@@ -214,6 +223,7 @@ def place_call(
     record_wait_s: float = 15.0,
     repeat_after_s: float | None = None,
     speak_at_s: float | None = None,
+    caller_number: str = "",
 ) -> dict:
     """Place one call; `wav=None` is a silent caller; `hangup_after_s` hangs up that long after answer;
     `repeat_after_s` has the caller say it again that long after first speaking (to the new party);
@@ -224,6 +234,8 @@ def place_call(
         raise SipCallError(f"--dtmf takes 0-9, * and #, not {dtmf!r}")
     if agent_script and not set(agent_script) <= set("0123456789*#"):
         raise SipCallError("--agent-script takes 0-9, * and #")
+    if caller_number and not caller_number.isdigit():
+        raise SipCallError("--caller-number takes digits")
     lead = wav_seconds(PROMPTS / f"greeting-{platform}.wav") + wav_seconds(PROMPTS / "ask.wav") + 1.2
     if speak_at_s is not None:
         lead = max(0.0, speak_at_s)
@@ -242,7 +254,7 @@ def place_call(
             wait_ms = int(hangup_after_s * 1000)
         dtmf_at = int((wav_seconds(PROMPTS / f"greeting-{platform}.wav") * 0.5) * 1000)
         scen = Path(tmp) / "caller.xml"
-        scen.write_text(build_scenario(ref, ulaw, wait_ms, dtmf, dtmf_at, agent_script))
+        scen.write_text(build_scenario(ref, ulaw, wait_ms, dtmf, dtmf_at, agent_script, caller_number))
         cmd = [
             "sipp",
             f"127.0.0.1:{cfg.sip_port}",

@@ -30,6 +30,7 @@ def add_parsers(sub) -> None:
     cr.add_argument("--caller-name", default=None)
     cr.add_argument("--location", default=None)
     cr.add_argument("--category", default=None)
+    cr.add_argument("--profile", default=None, help="whose deadlines (default: the site's, $HOTLINE_PROFILE)")
     cr.add_argument("--user", default=None)
     cr.add_argument("--json", action="store_true")
     for a in ACTIONS:
@@ -141,6 +142,7 @@ def cmd_orders(args: argparse.Namespace) -> int:
                     caller_name=args.caller_name,
                     location=args.location,
                     category=args.category,
+                    profile=args.profile,
                 )
             else:
                 o = _find(s, args.ref)

@@ -52,6 +52,7 @@ def order_target(decision: dict, receiving: str) -> str | None:
 class OrderBook:
     platform: str  # this installation's own platform
     tz: str = "Asia/Shanghai"
+    profile: str = "national"  # the site's profile: deadlines of the orders typed here
 
     @classmethod
     def from_config(cls, config=None) -> OrderBook:
@@ -60,7 +61,7 @@ class OrderBook:
         c = config or Config()
         if c.platform not in PLATFORMS:
             raise ValueError(f"HOTLINE_PLATFORM={c.platform!r}: 12345 or 110")
-        return cls(platform=c.platform, tz=c.timezone)
+        return cls(platform=c.platform, tz=c.timezone, profile=c.profile)
 
     # ------------------------------------------------------------------------------ creating
     def next_number(self, s: Session, at: datetime) -> str:
@@ -82,7 +83,7 @@ class OrderBook:
         target: str,
         request_text: str,
         by: str,
-        profile: str = "national",
+        profile: str | None = None,
         now: datetime | None = None,
         note: str = "",
         **fields: Any,
@@ -91,7 +92,7 @@ class OrderBook:
         if origin not in PLATFORMS or target not in PLATFORMS or origin == target:
             raise LifecycleError(f"an order goes between 12345 and 110, not {origin} -> {target}")
         now = now or utcnow()
-        prof = load_profile(profile)
+        prof = load_profile(profile or self.profile)
         o = Order(
             id=str(uuid.uuid4()),
             number=self.next_number(s, now),
