@@ -45,3 +45,61 @@ class HttpSide:
             self.server.server_close()
             self.thread.join(5)
             self.server = None
+
+
+class Proc:
+    """A `hotline …` command as a subprocess (an installation's admin/API, or its relay)."""
+
+    def __init__(self, args: list[str], env: dict[str, str], log_path) -> None:
+        self.args, self.env, self.log_path = args, env, log_path
+        self.proc = None
+
+    def start(self, port: int | None = None, timeout: float = 30) -> None:
+        import os
+        import subprocess
+        import sys
+        import time
+        from pathlib import Path
+
+        exe = Path(sys.executable).with_name("hotline")
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen(
+                [str(exe), *self.args], stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **self.env}
+            )
+        if port is None:
+            return
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"hotline {' '.join(self.args)} exited: {Path(self.log_path).read_text()[-2000:]}")
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    return
+            time.sleep(0.1)
+        raise RuntimeError(f"hotline {' '.join(self.args)} did not listen on {port}")
+
+    def stop(self) -> None:
+        import subprocess
+
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+
+def wait_for(predicate, timeout: float, every: float = 0.3, what: str = "condition"):
+    """Poll until predicate() returns something truthy; returns it (AssertionError on timeout)."""
+    import time
+
+    deadline = time.time() + timeout
+    last = None
+    while time.time() < deadline:
+        last = predicate()
+        if last:
+            return last
+        time.sleep(every)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what} (last: {last!r})")

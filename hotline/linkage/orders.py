@@ -202,7 +202,8 @@ class OrderBook:
         if peer not in (doc.origin_platform, doc.target_platform):
             raise LifecycleError(f"peer {peer} is not a party to order {doc.id}")
         order = s.get(Order, doc.id)
-        theirs = [h.model_dump(mode="json") for h in doc.history]
+        # times as this side writes them (UTC, +00:00), so both sides hold the very same entries
+        theirs = [{**h.model_dump(mode="json"), "at": h.at.astimezone(UTC).isoformat()} for h in doc.history]
         if order is None:
             order = Order(
                 id=doc.id,
