@@ -134,7 +134,12 @@ def openapi_document() -> dict:
 
 @bp.get("/openapi.json")
 def openapi_json():
-    return jsonify(openapi_document())
+    from hotline.config import Config
+
+    doc = dict(openapi_document())
+    # where peers reach this installation (HOTLINE_LINKAGE_URL), then the path on whatever host served this
+    doc["servers"] = [{"url": Config().linkage_url}, {"url": "/api/linkage/v1"}]
+    return jsonify(doc)
 
 
 @bp.get("/openapi.yaml")
