@@ -225,3 +225,40 @@ def test_numbers_count_per_day_and_platform(tmp_path):
         s.flush()
         c = book.create(s, origin="12345", target="110", request_text="c", by="x", now=T0 + timedelta(days=1))
     assert [a.number, b.number, c.number] == ["12345-20261124-000001", "12345-20261124-000002", "12345-20261125-000001"]
+
+
+def test_the_decision_and_its_order_are_one_transaction(log, monkeypatch):
+    def broken(self, s, call, decision, now=None):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(OrderBook, "create_from_call", broken)
+    log.open_call("c9", "110", "13800138000", "national")
+    d = route_call("人民路的路灯坏了", platform="110")
+    with pytest.raises(RuntimeError):
+        log.record_decision("c9", d.to_dict(), {"action": d.action, "target": d.target})
+    assert log.get("c9").action is None  # nothing half-written
+    assert "decision" not in [e.kind for e in log.events("c9")]
+
+
+def test_a_push_item_of_a_city_scheme_makes_an_order(log):
+    d = route_call("小区里的路灯坏了", platform="110", profile="ningguo")
+    assert d.work_order == "push"
+    assert order_target(d.to_dict(), "110") == "12345"
+
+
+@pytest.mark.parametrize(
+    ("section", "field"),
+    [
+        ("followup: {hours: ['20:00-08:00']}", "followup.hours"),
+        ("followup: {attempts: 0}", "followup.attempts"),
+        ("deadlines: {reply_working_days: 12, reply_max_working_days: 10}", "deadlines"),
+        ("region: {code: '12', name: x}", "region.code"),
+    ],
+)
+def test_profile_linkage_sections_are_validated(tmp_path, section, field):
+    from hotline.profile import ProfileError, load_profile_path
+
+    p = tmp_path / "bad.yaml"
+    p.write_text(f"id: bad\nname: 坏\nextends: national\n{section}\n", encoding="utf-8")
+    with pytest.raises(ProfileError, match=field.replace(".", r"\.")):
+        load_profile_path(p)
