@@ -47,7 +47,11 @@ def caller_name(text: str) -> str | None:
 
 
 # ------------------------------------------------------------------------------------------- place
-_NOT_PLACE = "的了在是有我你他她它这那就都也还又想要来去说住家们个從从被把给让啊呀吧呢嘛哦开始晚早昨今前刚到出坏們個這裡"
+# characters that never belong to a place name (particles, pronouns, time words; simplified and traditional)
+_NOT_PLACE = (
+    "的了在是有我你他她它这那就都也还又想要来去说住家们个從从"
+    "被把给让啊呀吧呢嘛哦开始晚早昨今前刚到出坏們個這裡"
+)
 _PCHAR = rf"(?:(?![{_NOT_PLACE}])[{_HAN}0-9])"
 _MARK = (
     r"(?:小区|花园|家园|新村|广场|公园|大厦|市场|商场|医院|中学|小学|学校|车站|大道|胡同|号楼|单元"

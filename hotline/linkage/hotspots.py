@@ -27,7 +27,7 @@ from hotline.linkage.models import Order
 from hotline.store.models import Call
 
 MAX_ITEMS = 3000  # the most recent ones: the distance matrix is n² floats
-DISTANCE = 0.72  # cosine distance under which items are the same matter (tuned on TeddyCup's messages)
+DISTANCE = 0.72  # cosine distance under which items are one matter (set by reading the groups on TeddyCup's messages)
 _PEOPLE = re.compile(
     r"(老人|老年人|孩子|儿童|学生|小学生|业主|居民|村民|商户|司机|农民工|工人|租户|患者|残疾人|外卖员|快递员)"
 )
