@@ -204,6 +204,19 @@ def test_an_order_between_other_parties_is_refused(side, tmp_path):
     assert r.status_code == 422 and _count(log, Order) == 0
 
 
+def test_a_peer_cannot_write_history_in_another_platforms_name(side, tmp_path):
+    app, log, _ = side
+    c = app.test_client()
+    doc = _order_from_110(tmp_path)
+    _deliver(c, doc)
+    before = _state(log)
+    forged = {"id": str(uuid.uuid4()), "at": datetime.now(UTC).isoformat(), "by": "12345/alice", "status": "resolved",
+              "action": "resolved", "note": "已办结"}  # fmt: skip
+    r = _deliver(c, dict(doc, history=[*doc["history"], forged]), "order.updated")
+    assert r.status_code == 422 and r.json["field"] == "data.history"
+    assert _state(log) == before
+
+
 def test_updates_merge_both_sides_histories(side, tmp_path):
     """12345 accepted (its own entry); 110 then adds a note: 12345 keeps both, in order."""
     app, log, _ = side

@@ -91,7 +91,7 @@ def events():
             s.flush()
             out = {"status": "applied", "order": order.id, "number": order.number, "entries_taken": taken}
     except LifecycleError as e:
-        return _refuse(422, str(e), field="data.origin_platform")
+        return _refuse(422, str(e), field="data.history" if "history entry" in str(e) else "data.origin_platform")
     except IntegrityError:  # the same delivery, twice at once: the other request applied it
         return jsonify(status="duplicate", webhook_id=msg_id), 200
     log.info("delivery %s from %s: %s %s (+%d entries)", msg_id, peer, ev.type, out["number"], taken)

@@ -49,8 +49,7 @@ def caller_name(text: str) -> str | None:
 # ------------------------------------------------------------------------------------------- place
 # characters that never belong to a place name (particles, pronouns, time words; simplified and traditional)
 _NOT_PLACE = (
-    "的了在是有我你他她它这那就都也还又想要来去说住家们个從从"
-    "被把给让啊呀吧呢嘛哦开始晚早昨今前刚到出坏們個這裡"
+    "的了在是有我你他她它这那就都也还又想要来去说住家们个從从被把给让啊呀吧呢嘛哦开始晚早昨今前刚到出坏們個這裡"
 )
 _PCHAR = rf"(?:(?![{_NOT_PLACE}])[{_HAN}0-9])"
 _MARK = (

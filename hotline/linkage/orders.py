@@ -234,6 +234,9 @@ class OrderBook:
             )
             s.add(order)
         merged, fresh = merge_history(list(order.history or []), theirs)
+        for e in fresh:  # a peer writes history in its own name only
+            if not str(e.get("by", "")).startswith(f"{peer}/"):
+                raise LifecycleError(f"history entry {e['id']} is by {e.get('by')!r}, not by {peer}")
         for e in fresh:  # an edit made there: its fields, once
             if e.get("action") == "edited":
                 for k, v in (e.get("data") or {}).items():
