@@ -248,3 +248,10 @@ def test_cli_orders_lifecycle(tmp_path, hotline_cli):
     assert hotline_cli("linkage", "secret", env=env).stdout.startswith(b"whsec_")
     r = hotline_cli("hotspots", "--json", env=env)
     assert r.returncode == 0 and "hotspots" in json.loads(r.stdout)
+    once = json.loads(hotline_cli("linkage", "relay", "--once", "--json", env=env).stdout)
+    # kept until a peer is configured: 3 for 110, and the created one the test wrote as 110 would
+    assert once == {"sent": 0, "failed": 0, "waiting": 0, "no_peer": 4}
+    bad = tmp_path / "peers.yaml"
+    bad.write_text("peers: [{platform: '110', url: 'http://x', secret: 'not-a-secret'}]")
+    r = hotline_cli("linkage", "relay", "--once", env={**env, "HOTLINE_LINKAGE_PEERS": str(bad)})
+    assert r.returncode == 2 and b"secret" in r.stderr
