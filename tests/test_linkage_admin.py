@@ -14,7 +14,7 @@ from hotline.linkage.lifecycle import entry
 from hotline.linkage.models import Order
 from hotline.linkage.orders import OrderBook
 from hotline.router import route_call
-from hotline.store import CallLog
+from tests.linkage_sides import store
 
 HOSTILE = "<script>alert(1)</script>路灯坏了"
 
@@ -23,7 +23,7 @@ HOSTILE = "<script>alert(1)</script>路灯坏了"
 def site(tmp_path, monkeypatch):
     monkeypatch.setenv("HOTLINE_PLATFORM", "12345")
     db = f"sqlite:///{tmp_path / 'a.db'}"
-    log = CallLog(db)
+    log = store(db)
     create_user(log, "alice", "correct-horse-battery", "admin")
     create_user(log, "bob", "viewer-password-1", "viewer")
     # an order received from 110 (its history as 110 wrote it), one 12345 sent to 110, and a call of its own

@@ -19,7 +19,7 @@ from hotline.linkage.documents import order_doc
 from hotline.linkage.models import InboxDelivery, Order
 from hotline.linkage.orders import OrderBook
 from hotline.linkage.signing import new_secret, sign
-from hotline.store import CallLog
+from tests.linkage_sides import store
 
 SECRET_110 = new_secret()
 
@@ -43,7 +43,7 @@ def side(tmp_path, monkeypatch):
         )
     )
     db = f"sqlite:///{tmp_path / '12345.db'}"
-    log = CallLog(db)
+    log = store(db)
     create_user(log, "alice", "correct-horse-battery", "admin")
     token = issue_token(log, "alice")
     app = create_app(db, TESTING=True, HOTLINE_LINKAGE_PEERS=str(peers))
@@ -52,7 +52,7 @@ def side(tmp_path, monkeypatch):
 
 def _order_from_110(tmp_path) -> dict:
     """An order as the 110 installation makes it (its own database), as a document."""
-    log110 = CallLog(f"sqlite:///{tmp_path / '110.db'}")
+    log110 = store(f"sqlite:///{tmp_path / '110.db'}")
     with log110.session() as s:
         o = OrderBook("110").create(
             s,

@@ -20,9 +20,8 @@ import yaml
 
 from hotline.admin.auth import create_user, issue_token
 from hotline.linkage.signing import new_secret
-from hotline.sipcall import PROMPTS, place_call, wav_seconds
-from hotline.store import CallLog
-from tests.linkage_sides import Proc, free_port, wait_for, write_peers
+from hotline.sim.sipcall import PROMPTS, place_call, wav_seconds
+from tests.linkage_sides import Proc, free_port, store, wait_for, write_peers
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.slow]
 HERE = Path(__file__).resolve().parent
@@ -77,7 +76,7 @@ def linked(pbx, service, test_env, tmp_path_factory):
             tmp / "peers12345.yaml", "110", f"http://127.0.0.1:{port110}/api/linkage/v1", secret
         ),
     }
-    log12345 = CallLog(env12345["HOTLINE_DB_URL"])
+    log12345 = store(env12345["HOTLINE_DB_URL"])
     create_user(log12345, "api", "api-password-123", "admin")
     token = issue_token(log12345, "api")
     procs = [
@@ -142,9 +141,7 @@ def _start_phone(linked, key: str) -> subprocess.Popen:
 
 def test_spoken_call_to_110_becomes_an_order_at_12345_and_comes_back_rated(linked, pbx, hotline_cli):
     env110, env12345 = linked["env110"], linked["env12345"]
-    call = place_call(
-        HERE / "data" / "caller-streetlight.wav", platform="110", config=pbx, caller_number=CALLER, hold_s=6
-    )
+    call = place_call(HERE / "data" / "caller-streetlight.wav", platform="110", config=pbx, ref=CALLER, hold_s=6)
     assert call["action"] == "transfer" and call["outcome"] == "reached:12345", call
     assert "路灯" in call["transcript"]
 

@@ -15,7 +15,7 @@ from hotline.linkage.models import Order, OutboxMessage
 from hotline.linkage.orders import OrderBook, order_target
 from hotline.profile import load_profile
 from hotline.router import route_call
-from hotline.store import CallLog
+from tests.linkage_sides import store
 
 CN = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)  # 10:00 in Beijing, a Tuesday
@@ -146,7 +146,7 @@ def test_a_foreign_entry_with_only_a_status_moves_the_order():
 @pytest.fixture
 def log(tmp_path, monkeypatch):
     monkeypatch.setenv("HOTLINE_PLATFORM", "110")
-    return CallLog(f"sqlite:///{tmp_path / 'orders.db'}")
+    return store(f"sqlite:///{tmp_path / 'orders.db'}")
 
 
 def _call(log, uid, platform, text):
@@ -154,7 +154,15 @@ def _call(log, uid, platform, text):
     log.update(uid, transcript=text, recording_path=f"/var/lib/x/{uid}.wav")
     d = route_call(text, platform=platform, profile="tianjin")
     fields = {"action": d.action, "target": d.target, "category": d.category, "route": d.to_dict()}
-    return log.record_decision(uid, d.to_dict(), fields)
+    # as the journal's writer applies a decision (hotline/store/journal.py)
+    log.apply_decision(uid, fields, datetime.now(UTC).replace(tzinfo=None), {"action": d.action}, f"j-{uid}")
+    return _order_of(log, uid)
+
+
+def _order_of(log, uid):
+    found = [e.detail["id"] for e in log.events(uid) if e.kind == "order"]
+    assert len(found) <= 1
+    return found[0] if found else None
 
 
 def test_a_call_transferred_to_the_other_platform_makes_an_order_and_its_delivery(log):
@@ -193,7 +201,7 @@ def test_order_target_rules():
 
 
 def test_actions_are_checked_by_status_and_side(tmp_path):
-    db = CallLog(f"sqlite:///{tmp_path / 'x.db'}")
+    db = store(f"sqlite:///{tmp_path / 'x.db'}")
     origin, target = OrderBook("110"), OrderBook("12345")
     with db.session() as s:
         o = origin.create(s, origin="110", target="12345", request_text="路灯坏了", by="110/alice")
@@ -216,7 +224,7 @@ def test_actions_are_checked_by_status_and_side(tmp_path):
 
 
 def test_numbers_count_per_day_and_platform(tmp_path):
-    db = CallLog(f"sqlite:///{tmp_path / 'x.db'}")
+    db = store(f"sqlite:///{tmp_path / 'x.db'}")
     book = OrderBook("12345")
     with db.session() as s:
         a = book.create(s, origin="12345", target="110", request_text="a", by="x", now=T0)
@@ -235,9 +243,18 @@ def test_the_decision_and_its_order_are_one_transaction(log, monkeypatch):
     log.open_call("c9", "110", "13800138000", "national")
     d = route_call("人民路的路灯坏了", platform="110")
     with pytest.raises(RuntimeError):
-        log.record_decision("c9", d.to_dict(), {"action": d.action, "target": d.target})
+        log.apply_decision("c9", {"action": d.action, "route": d.to_dict()}, datetime.now(UTC), {}, "j-c9")
     assert log.get("c9").action is None  # nothing half-written
     assert "decision" not in [e.kind for e in log.events("c9")]
+
+
+def test_a_decision_replayed_by_the_journal_makes_no_second_order(log):
+    oid = _call(log, "c10", "110", "人民路的路灯坏了")
+    d = route_call("人民路的路灯坏了", platform="110", profile="tianjin")
+    fields = {"action": d.action, "target": d.target, "route": d.to_dict()}
+    assert log.apply_decision("c10", fields, datetime.now(UTC), {}, "j-c10")  # the same journal entry again
+    with log.session() as s:
+        assert [o.id for o in s.scalars(select(Order))] == [oid]
 
 
 def test_a_push_item_of_a_city_scheme_makes_an_order(log):

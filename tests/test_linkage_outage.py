@@ -18,7 +18,7 @@ from hotline.linkage.models import InboxDelivery, Order, OutboxMessage
 from hotline.linkage.orders import OrderBook
 from hotline.linkage.signing import new_secret
 from hotline.store import CallLog
-from tests.linkage_sides import Proc, free_port, wait_for, write_peers
+from tests.linkage_sides import Proc, free_port, store, wait_for, write_peers
 
 pytestmark = [pytest.mark.slow]
 OUTAGE_S = float(os.environ.get("HOTLINE_TEST_OUTAGE_S", "180"))
@@ -50,7 +50,7 @@ def test_receiver_down_for_minutes_then_everything_exactly_once_in_order(tmp_pat
         "HOTLINE_DB_URL": db12345,
         "HOTLINE_LINKAGE_PEERS": write_peers(tmp_path / "p12345.yaml", "110", "http://127.0.0.1:9/", secret),
     }
-    log110, log12345 = CallLog(db110), CallLog(db12345)
+    log110, log12345 = store(db110), store(db12345)
     book = OrderBook("110")
     receiver = Proc(["admin", "--port", str(port)], env12345, tmp_path / "receiver.log")
     relay = Proc(["linkage", "relay"], env110, tmp_path / "relay.log")

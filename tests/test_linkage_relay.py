@@ -14,8 +14,7 @@ from hotline.linkage.orders import OrderBook
 from hotline.linkage.peers import load_peers
 from hotline.linkage.relay import Relay
 from hotline.linkage.signing import new_secret
-from hotline.store import CallLog
-from tests.linkage_sides import HttpSide, free_port, write_peers
+from tests.linkage_sides import HttpSide, free_port, store, write_peers
 
 
 @pytest.fixture
@@ -27,8 +26,8 @@ def pair(tmp_path, monkeypatch):
     recv_db = f"sqlite:///{tmp_path / '12345.db'}"
     peers12345 = write_peers(tmp_path / "peers-12345.yaml", "110", "http://127.0.0.1:9/api/linkage/v1", secret)
     receiver = HttpSide(create_app(recv_db, HOTLINE_LINKAGE_PEERS=peers12345), port)
-    recv_log = CallLog(recv_db)
-    send_log = CallLog(f"sqlite:///{tmp_path / '110.db'}")
+    recv_log = store(recv_db)
+    send_log = store(f"sqlite:///{tmp_path / '110.db'}")
     send_log._orders = OrderBook("110")
     peers110 = load_peers(write_peers(tmp_path / "peers-110.yaml", "12345", receiver.url, secret))
     relay = Relay(send_log, peers110, schedule=(0, 1, 2, 60), concurrency=4, timeout_s=3)

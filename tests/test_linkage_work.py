@@ -16,7 +16,7 @@ from hotline.linkage.models import Order, OutboxMessage, utcnow
 from hotline.linkage.orders import OrderBook
 from hotline.linkage.supervision import supervise
 from hotline.profile import FollowupPolicy
-from hotline.store import CallLog
+from tests.linkage_sides import store
 
 CN = ZoneInfo("Asia/Shanghai")
 
@@ -24,7 +24,7 @@ CN = ZoneInfo("Asia/Shanghai")
 @pytest.fixture
 def log(tmp_path, monkeypatch):
     monkeypatch.setenv("HOTLINE_PLATFORM", "110")
-    return CallLog(f"sqlite:///{tmp_path / 'w.db'}")
+    return store(f"sqlite:///{tmp_path / 'w.db'}")
 
 
 def _order(log, **kw) -> str:
@@ -229,7 +229,7 @@ def test_hotspots_rank_repeated_matters_by_count_and_growth(log):
 # ---------------------------------------------------------------------------------------- CLI
 def test_cli_orders_lifecycle(tmp_path, hotline_cli):
     env = {"HOTLINE_DB_URL": f"sqlite:///{tmp_path / 'cli.db'}", "HOTLINE_PLATFORM": "12345"}
-    log = CallLog(env["HOTLINE_DB_URL"])
+    log = store(env["HOTLINE_DB_URL"])
     with log.session() as s:
         num = OrderBook("110").create(s, origin="110", target="12345", request_text="路灯坏了", by="110/ivr").number
     r = hotline_cli("orders", "list", "--json", env=env)

@@ -38,9 +38,9 @@ MAX_BODY = 2 * 1024 * 1024  # an order with a long history; the admin's forms ke
 def peers() -> dict[str, Peer]:
     path = current_app.config.get("HOTLINE_LINKAGE_PEERS")
     if path is None:
-        from hotline.config import Config
+        from hotline.config import settings
 
-        path = Config().linkage_peers
+        path = settings().linkage_peers
     if not path:
         return {}
     p = Path(path)
@@ -134,11 +134,11 @@ def openapi_document() -> dict:
 
 @bp.get("/openapi.json")
 def openapi_json():
-    from hotline.config import Config
+    from hotline.config import settings
 
     doc = dict(openapi_document())
     # where peers reach this installation (HOTLINE_LINKAGE_URL), then the path on whatever host served this
-    doc["servers"] = [{"url": Config().linkage_url}, {"url": "/api/linkage/v1"}]
+    doc["servers"] = [{"url": settings().linkage_url}, {"url": "/api/linkage/v1"}]
     return jsonify(doc)
 
 

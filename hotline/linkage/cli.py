@@ -57,10 +57,12 @@ def add_parsers(sub) -> None:
 
 
 def _calllog():
-    from hotline.config import Config
-    from hotline.store import CallLog
+    from hotline.config import settings
+    from hotline.store import CallLog, migrate
 
-    return CallLog(Config().db_url)
+    url = settings().db_url
+    migrate(url)
+    return CallLog(url)
 
 
 def _find(s, ref: str):
@@ -160,7 +162,7 @@ def cmd_orders(args: argparse.Namespace) -> int:
 
 def cmd_linkage(args: argparse.Namespace) -> int:
     from hotline.cli import CommandError
-    from hotline.config import Config
+    from hotline.config import settings
     from hotline.linkage.peers import PeersError
     from hotline.linkage.relay import pending_summary
     from hotline.linkage.signing import new_secret
@@ -168,7 +170,7 @@ def cmd_linkage(args: argparse.Namespace) -> int:
     if args.op == "secret":
         print(new_secret())
         return 0
-    cfg = Config()
+    cfg = settings()
     log = _calllog()
     if args.op == "status":
         st = pending_summary(log)
@@ -189,7 +191,7 @@ def cmd_linkage(args: argparse.Namespace) -> int:
     from hotline.linkage.supervision import supervise
     from hotline.linkage.worker import make_relay
 
-    setup_logging()
+    setup_logging(cfg.log_level)
     try:
         relay = make_relay(log, cfg)
     except PeersError as e:

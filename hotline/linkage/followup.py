@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select
 
+from hotline.contract import Event, Var
 from hotline.linkage.lifecycle import RATINGS
 from hotline.linkage.models import Order, utcnow
 from hotline.linkage.orders import OrderBook
@@ -132,7 +133,7 @@ class FollowupCaller:
         self._busy: set[str] = set()
 
     async def on_user_event(self, manager, msg) -> None:
-        if msg.get("UserEvent") != "HotlineFollowup":
+        if msg.get("UserEvent") != Event.FOLLOWUP:
             return
         fut = self._ratings.get(msg.get("Order", ""))
         if fut is not None and not fut.done():
@@ -199,7 +200,11 @@ class FollowupCaller:
             "Async": "true",
             "Timeout": str(ring_s * 1000),
             "CallerID": f"{platform} <{platform}>",
-            "Variable": [f"HL_ORDER={order_id}", f"HL_ORDER_DIGITS={digits}", f"HL_FOLLOWUP_PLATFORM={platform}"],
+            "Variable": [
+                f"{Var.ORDER}={order_id}",
+                f"{Var.ORDER_DIGITS}={digits}",
+                f"{Var.FOLLOWUP_PLATFORM}={platform}",
+            ],
         }
         log.info("回访 order %s: calling %s", order_id, number)
         res = await asyncio.wait_for(self.ami.send_action(action), ring_s + 30)

@@ -56,9 +56,9 @@ class OrderBook:
 
     @classmethod
     def from_config(cls, config=None) -> OrderBook:
-        from hotline.config import Config
+        from hotline.config import settings
 
-        c = config or Config()
+        c = config or settings()
         if c.platform not in PLATFORMS:
             raise ValueError(f"HOTLINE_PLATFORM={c.platform!r}: 12345 or 110")
         return cls(platform=c.platform, tz=c.timezone, profile=c.profile)

@@ -18,7 +18,7 @@ def make_relay(calllog, config) -> Relay:
     return Relay(
         calllog,
         load_peers(config.linkage_peers),
-        schedule=config.relay_schedule,
+        schedule=config.relay_delays,
         concurrency=config.relay_concurrency,
         timeout_s=config.relay_timeout_s,
     )

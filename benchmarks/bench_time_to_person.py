@@ -1,0 +1,66 @@
+"""How long a caller the system does not understand waits for a person, through the real system.
+
+Three kinds of caller who are not understood — silence, and two utterances that say nothing
+(sounds/samples/caller-unclear-*.wav: greetings and false starts) — call 110 and 12345, REPEAT times each.
+Prints, per platform, the time from the call being answered to a person answering (the agent seat's
+`answered` event), p50 / p95 / max, and how often a caller was asked again. Goals (issue 10): at most 15 s
+at 110, 25 s at 12345; never more than one re-ask.
+
+Needs the system running (`make start`). usage: .venv/bin/python benchmarks/bench_time_to_person.py [REPEAT]
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+
+from percentile import pct  # benchmarks/percentile.py: run as benchmarks/<name>.py
+
+from hotline.config import REPO
+from hotline.sim.sipcall import place_call
+
+SAMPLES = REPO / "sounds" / "samples"
+CALLERS = {
+    "silent": None,
+    "unclear-1": SAMPLES / "caller-unclear-1.wav",
+    "unclear-2": SAMPLES / "caller-unclear-2.wav",
+}
+
+
+def waited_s(events: list[dict], platform: str) -> float | None:
+    answer = next(e for e in events if e["kind"] == "answer")
+    person = next((e for e in events if e["kind"] == "answered" and e.get("target") == f"agent-{platform}"), None)
+    if person is None:
+        return None
+    return (datetime.fromisoformat(person["at"]) - datetime.fromisoformat(answer["at"])).total_seconds()
+
+
+def main() -> None:
+    repeat = int(sys.argv[1]) if len(sys.argv) > 1 else 3
+    for platform in ("110", "12345"):
+        waits: list[float] = []
+        reasks: list[int] = []
+        missed = 0
+        for _ in range(repeat):
+            for name, wav in CALLERS.items():
+                r = place_call(wav, platform=platform, hold_s=35, timeout_s=150)
+                prompts = [e.get("prompt") for e in r["events"] if e["kind"] == "prompt"]
+                reasks.append(prompts.count("ask-again"))
+                w = waited_s(r["events"], platform)
+                if w is None:
+                    missed += 1
+                else:
+                    waits.append(w)
+                print(f"{platform} {name:<10} {r['outcome']:<10} person after {w if w is None else round(w, 1)} s"
+                      f"  re-asked {prompts.count('ask-again')}x  '{r['transcript']}'", flush=True)  # fmt: skip
+        goal = 15 if platform == "110" else 25
+        print(
+            f"\n{platform}: answer -> a person, {len(waits)} calls: p50 {pct(waits, 0.5):.1f} s, "
+            f"p95 {pct(waits, 0.95):.1f} s, max {max(waits):.1f} s (goal <= {goal} s); "
+            f"re-asks per call max {max(reasks)}; no person reached: {missed}\n",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()
