@@ -227,6 +227,7 @@ def test_hotspots_rank_repeated_matters_by_count_and_growth(log):
 
 
 # ---------------------------------------------------------------------------------------- CLI
+@pytest.mark.slow  # the CLI as processes
 def test_cli_orders_lifecycle(tmp_path, hotline_cli):
     env = {"HOTLINE_DB_URL": f"sqlite:///{tmp_path / 'cli.db'}", "HOTLINE_PLATFORM": "12345"}
     log = store(env["HOTLINE_DB_URL"])
