@@ -6,7 +6,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 RUNDIR  := .hotline
 
-.PHONY: setup run start stop status call test test-fast test-slow test-e2e lint eval bench bench-asr bench-calls clean
+.PHONY: setup run start stop status call test test-fast test-slow test-e2e lint eval bench bench-asr bench-calls bench-linkage clean
 
 $(STAMP): setup.cfg pyproject.toml asr_models/manifest.yaml
 	scripts/install-system-deps.sh
@@ -86,6 +86,10 @@ bench-asr: setup
 # the shared spoken calls through the running system (`make start` first)
 bench-calls: setup
 	$(BIN)/python benchmarks/bench_calls.py
+
+# work orders between two installations on this machine: deliveries/s, end-to-end latency (10,000 orders)
+bench-linkage: setup
+	$(BIN)/python benchmarks/bench_linkage.py --orders 10000
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache $(RUNDIR)

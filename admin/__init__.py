@@ -98,6 +98,14 @@ def create_app(db_url: str | None = None, **overrides: Any) -> Flask:
     ):
         app.register_blueprint(bp)
     csrf.exempt(api.bp)  # token-authenticated, no cookies
+    from hotline.linkage import api as linkage_api  # work orders between the platforms: signed, no cookies
+
+    app.register_blueprint(linkage_api.bp)
+    csrf.exempt(linkage_api.bp)
+    from hotline.admin import hotspots, orders
+
+    app.register_blueprint(orders.bp)
+    app.register_blueprint(hotspots.bp)
 
     app.jinja_env.filters["localtime"] = localtime.fmt
     app.jinja_env.globals["zone_label"] = localtime.zone_label

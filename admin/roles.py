@@ -7,14 +7,16 @@ import functools
 from flask import abort
 from flask_login import current_user, login_required
 
-ROLES = ("admin", "reviewer", "viewer")
+ROLES = ("admin", "reviewer", "agent", "viewer")
 SCOPES = ("", "12345", "110")  # "" = both platforms
 
-# viewers read calls, listen and export; reviewers also correct decisions; admins also run the site
+# viewers read calls, listen and export; reviewers also correct decisions; agents (话务员) work the orders
+# exchanged with the other platform (accept, return, feed back, resolve); admins do all and run the site
 PERMISSIONS: dict[str, frozenset[str]] = {
     "viewer": frozenset({"view", "listen", "export"}),
     "reviewer": frozenset({"view", "listen", "export", "review"}),
-    "admin": frozenset({"view", "listen", "export", "review", "manage_users", "audit"}),
+    "agent": frozenset({"view", "listen", "export", "orders"}),
+    "admin": frozenset({"view", "listen", "export", "review", "orders", "manage_users", "audit"}),
 }
 
 

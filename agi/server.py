@@ -177,10 +177,13 @@ class HotlineService:
             writer.close()
 
     async def serve(self) -> None:
+        from hotline.linkage.worker import run_linkage
+
         revision = await asyncio.to_thread(self._upgrade_schema)
         self.journal.start()
         await self.connect_ami()
         self.spawn(self.reconciler.run(self.config.reconcile_s))
+        self.spawn(run_linkage(self))  # work orders: outbox relay, 督办 reminders, 回访 calls
         server = await asyncio.start_server(self.handle_agi, "127.0.0.1", self.config.agi_port, limit=2**20)
         audio_server = await asyncio.start_server(self.audiosocket.handle, "127.0.0.1", self.config.audiosocket_port)
         log.info(

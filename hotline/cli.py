@@ -187,6 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--dtmf", default="", help="keys the caller presses (sent as SIP INFO)")
     c.add_argument("--agent-script", default="", help="DEV: keys the simulated agent presses (*1, *3)")
     c.add_argument("--hold", type=float, default=12.0, help="seconds the caller stays after speaking")
+    c.add_argument("--caller-number", default=None, help="the caller's number (default: a random mobile-like one)")
     c.add_argument("--timeout", type=float, default=120.0)
     c.add_argument("--json", action="store_true")
     c.add_argument("wav", help="8 kHz (or 16 kHz) mono WAV: what the caller says")
@@ -200,7 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
     ad = sub.add_parser("admin", help="the call-log admin site: serve | create-user | token | seed")
     ad.add_argument("op", nargs="?", default="serve", choices=["serve", "create-user", "token", "seed"])
     ad.add_argument("name", nargs="?", help="user name (create-user, token)")
-    ad.add_argument("--role", choices=["admin", "reviewer", "viewer"], default="viewer")
+    ad.add_argument("--role", choices=["admin", "reviewer", "agent", "viewer"], default="viewer")
     ad.add_argument("--scope", choices=["", "12345", "110"], default="", help="only this platform's calls")
     ad.add_argument("--token-days", type=int, default=90, help="token: days until it expires")
     ad.add_argument("--token-name", default="", help="token: what it is for")
@@ -223,6 +224,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--json", action="store_true")
     t.add_argument("wav")
     t.set_defaults(func=cmd_transcribe)
+
+    from hotline.linkage.cli import add_parsers  # orders, linkage relay|status|secret, hotspots
+
+    add_parsers(sub)
     return ap
 
 
@@ -290,6 +295,7 @@ def cmd_call(args: argparse.Namespace) -> int:
             agent_script=args.agent_script,
             hold_s=args.hold,
             timeout_s=args.timeout,
+            ref=args.caller_number,
         )
     except SipCallError as e:
         raise CommandError(str(e), EXIT_UNAVAILABLE) from None

@@ -118,9 +118,38 @@ class Config(BaseSettings):
     )
     timezone: str = Field(
         "Asia/Shanghai",
-        description="the site's time zone (IANA name): the admin shows, filters and counts days in it; the "
-        "database keeps UTC",
+        description="the site's time zone (IANA name): the admin shows, filters and counts days in it; calling "
+        "hours, working days and order numbers follow it; the database keeps UTC",
     )
+
+    # --- work orders between the platforms (hotline/linkage)
+    platform: Literal["12345", "110"] = Field("12345", description="this installation's own platform")
+    linkage_peers: str = Field(
+        "",
+        description="YAML file of the peers orders are exchanged with: peers: [{platform, url, secret}] "
+        "(none: deliveries wait in the outbox until a peer is configured)",
+    )
+    linkage_url: str = Field(
+        "http://127.0.0.1:8080/api/linkage/v1",
+        description="this installation's /api/linkage/v1 as peers reach it (named in the OpenAPI document)",
+    )
+    relay_schedule: str = Field(
+        "0,5,300,1800,7200,18000,36000,50400,72000,86400",
+        description="seconds between delivery attempts (Standard Webhooks; the last one repeats: never dropped)",
+    )
+    relay_interval_s: float = Field(1.0, description="how often the relay looks for due deliveries")
+    relay_concurrency: int = Field(4, description="orders delivered at once (each order's deliveries in order)")
+    relay_timeout_s: float = Field(10.0, description="HTTP timeout of one delivery")
+    supervise_interval_s: float = Field(30.0, description="how often deadlines are checked for 督办 reminders")
+    followup_dial: str = Field(
+        "PJSIP/{number}@carrier",
+        description="dial string of the 回访 call back to the caller; {number} is the caller's number",
+    )
+    followup_interval_s: float = Field(15.0, description="how often resolved orders are looked at for 回访")
+
+    @property
+    def relay_delays(self) -> tuple[float, ...]:
+        return tuple(float(x) for x in self.relay_schedule.split(",") if x.strip())
 
     # ------------------------------------------------------------------ derived
     # folders as Asterisk sees them (inside the chroot when there is one)

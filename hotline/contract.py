@@ -27,6 +27,9 @@ class Var(StrEnum):
     TRUNK = "HL_TRUNK"  # the trunk a handover leaves on
     OTHER = "HL_OTHER"  # the other platform (agent features)
     CONF = "HL_CONF"  # the conference an originated leg joins
+    ORDER = "HL_ORDER"  # a 回访 call: the work order's id (followup.conf)
+    ORDER_DIGITS = "HL_ORDER_DIGITS"  # a 回访 call: the last digits of the order's number, said to the caller
+    FOLLOWUP_PLATFORM = "HL_FOLLOWUP_PLATFORM"  # a 回访 call: the platform calling back (12345 | 110)
 
 
 class Action(StrEnum):
@@ -50,6 +53,7 @@ class Event(StrEnum):
     CONFERENCE = "HotlineConference"  # the caller entered conference hl-<call>
     FALLBACK = "HotlineFallback"  # the service was unreachable or failed: the caller goes to an agent
     EMERGENCY_HOLD = "HotlineEmergencyHold"  # an emergency's 110 leg failed: a person now, 110 keeps being called
+    FOLLOWUP = "HotlineFollowup"  # a 回访 call's result: rated (with the key), unrated, hangup (hotline.linkage)
 
 
 class Status(StrEnum):

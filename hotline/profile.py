@@ -136,6 +136,61 @@ class Settings(_Strict):
     min_confidence: float = Field(default=0.3, ge=0, le=1)
 
 
+class Deadlines(_Strict):
+    """督办: how long the target platform has for each step of a work order (national defaults)."""
+
+    accept_minutes: float = Field(default=60, gt=0)  # 受理: accept (or return) within an hour
+    return_working_days: float = Field(default=2, gt=0)  # a misrouted order goes back within 2 working days
+    reply_working_days: float = Field(default=5, gt=0)  # 办结: reply within 5 working days...
+    reply_max_working_days: float = Field(default=10, gt=0)  # ...extensible to 10
+    near_due_hours: float = Field(default=4, gt=0)  # the "near due" list looks this far ahead
+    remind_every_hours: float = Field(default=24, gt=0)  # an overdue order is reminded (escalated) again
+
+    @model_validator(mode="after")
+    def _extension_not_shorter(self) -> Deadlines:
+        if self.reply_max_working_days < self.reply_working_days:
+            raise ValueError("reply_max_working_days must be at least reply_working_days")
+        return self
+
+
+_HOURS = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-(([01]\d|2[0-3]):[0-5]\d|24:00)$")
+
+
+class FollowupPolicy(_Strict):
+    """回访: the call back to the caller once an order is resolved."""
+
+    hours: tuple[str, ...] = ("09:00-12:00", "14:00-20:00")  # calling hours, site time: never at night
+    attempts: int = Field(default=3, ge=1, le=10)
+    retry_minutes: float = Field(default=60, gt=0)  # wait between attempts (no answer, busy)
+    ring_seconds: int = Field(default=30, ge=5, le=120)
+
+    @field_validator("hours")
+    @classmethod
+    def _valid_hours(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        if not v:
+            raise ValueError("at least one calling window, e.g. 09:00-12:00")
+        for w in v:
+            if not _HOURS.match(w) or w[:5] >= w[6:]:
+                raise ValueError(f"calling window {w!r}: expected HH:MM-HH:MM, start before end")
+        return v
+
+
+class Region(_Strict):
+    """GB/T 2260 administrative division of the scheme, and of places callers name."""
+
+    code: str = Field(pattern=r"^\d{6}$")
+    name: str
+    places: dict[str, str] = Field(default_factory=dict)  # 和平区: "120101"
+
+    @field_validator("places")
+    @classmethod
+    def _codes(cls, v: dict[str, str]) -> dict[str, str]:
+        for name, code in v.items():
+            if not re.fullmatch(r"\d{6}", code):
+                raise ValueError(f"places.{name}: {code!r} is not a 6-digit GB/T 2260 code")
+        return v
+
+
 class Conversation(_Strict):
     """How the IVR talks with callers of one platform (prompt names are files in sounds/zh/hotline)."""
 
@@ -165,6 +220,9 @@ class ProfileFile(_Strict):
     numbers: dict[str, Number] = Field(default_factory=dict)
     cues: tuple[Cue, ...] = ()
     categories: tuple[Category, ...] = ()
+    deadlines: Deadlines | None = None
+    followup: FollowupPolicy | None = None
+    region: Region | None = None
 
     @field_validator("numbers")
     @classmethod
@@ -198,6 +256,9 @@ class Profile:
     cues: tuple[Cue, ...]
     categories: tuple[Category, ...]
     own_category_ids: tuple[str, ...] = field(default=())
+    deadlines: Deadlines = field(default_factory=Deadlines)
+    followup: FollowupPolicy = field(default_factory=FollowupPolicy)
+    region: Region | None = None
     conversation: dict[str, Conversation] = field(default_factory=_default_conversation)
 
     def category(self, cid: str) -> Category:
@@ -290,6 +351,9 @@ def _resolve(pf: ProfileFile, path: Path, chain: tuple[str, ...]) -> Profile:
             cues=pf.cues,
             categories=pf.categories,
             own_category_ids=tuple(c.id for c in pf.categories),
+            deadlines=pf.deadlines or Deadlines(),
+            followup=pf.followup or FollowupPolicy(),
+            region=pf.region,
             conversation={**_default_conversation(), **(pf.conversation or {})},
         )
     if pf.extends in chain:
@@ -338,6 +402,9 @@ def _resolve(pf: ProfileFile, path: Path, chain: tuple[str, ...]) -> Profile:
         cues=cues,
         categories=(*own, *kept),
         own_category_ids=tuple(c.id for c in own),
+        deadlines=pf.deadlines or base.deadlines,
+        followup=pf.followup or base.followup,
+        region=pf.region or base.region,
         conversation={**base.conversation, **(pf.conversation or {})},
     )
 

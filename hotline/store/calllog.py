@@ -30,6 +30,10 @@ T = TypeVar("T")
 _CALL_COLUMNS = frozenset(Call.__table__.columns.keys())
 
 
+def _aware(at: datetime) -> datetime:
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -201,8 +205,33 @@ class CallLog:
     def apply_decision(
         self, uniqueid: str, fields: dict[str, Any], at: datetime, detail: dict[str, Any], journal_id: str | None
     ) -> bool:
-        """The decision's fields and its `decision` event, in one transaction."""
-        return self.apply_event(uniqueid, "decision", at, detail, journal_id, fields)
+        """The decision's fields, its `decision` event and — when the call is transferred, bridged or pushed
+        to the other platform — the work order and its delivery to the peer (hotline.linkage): one transaction.
+        A decision the journal replays after a restart makes no second order."""
+
+        def work(s: Session) -> bool:
+            c = self._call(s, uniqueid)
+            if c is None:
+                return False
+            if journal_id and s.scalar(select(CallEvent.id).where(CallEvent.journal_id == journal_id)):
+                return True  # applied before a restart: not twice
+            self._set(c, fields)
+            s.add(CallEvent(call_id=c.id, at=at, kind="decision", detail=detail or None, journal_id=journal_id))
+            order = self.orders.create_from_call(s, c, fields.get("route") or {}, now=_aware(at))
+            if order is not None:
+                s.add(CallEvent(call_id=c.id, at=at, kind="order", detail={"order": order.number, "id": order.id}))
+            return True
+
+        return self.transaction(work)
+
+    @property
+    def orders(self):
+        """The work orders of this installation (hotline.linkage), set up from the settings on first use."""
+        if getattr(self, "_orders", None) is None:
+            from hotline.linkage.orders import OrderBook
+
+            self._orders = OrderBook.from_config()
+        return self._orders
 
     # compatibility for tools and tests that write directly (the admin's seed, benchmarks)
     def open_call(self, uniqueid: str, platform: str, caller: str, profile: str) -> int:
