@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 
 from hotline.admin import calllog
 from hotline.admin.api import token_required
+from hotline.admin.scope import current_platform_scope
 from hotline.linkage.documents import InvalidDocument, order_doc, parse_event
 from hotline.linkage.lifecycle import LifecycleError
 from hotline.linkage.models import InboxDelivery, Order, utcnow
@@ -105,6 +106,8 @@ def list_orders():
         f = OrderFilter.from_args(request.args)
     except BadOrderFilter as e:
         return jsonify(error=str(e), field=e.field), 400
+    if current_platform_scope():  # a token of a user limited to one platform sees its orders only
+        f.platform = current_platform_scope()
     now = utcnow()
     with calllog().session() as s:
         total, rows = f.page_of(s, now)
@@ -121,7 +124,8 @@ def list_orders():
 def get_order(ref: str):
     with calllog().session() as s:
         o = s.get(Order, ref) or s.scalar(select(Order).where(Order.number == ref))
-        if o is None:
+        scope = current_platform_scope()
+        if o is None or (scope and scope not in (o.origin_platform, o.target_platform)):
             return jsonify(error="no such order"), 404
         return jsonify(order_doc(o))
 
