@@ -27,8 +27,10 @@ def near_sounds(syllable: str) -> set[str]:
     out = set()
     for a, b in _INITIAL_PAIRS:
         for x, y in ((a, b), (b, a)):
-            if syllable.startswith(x) and not (x == "z" and syllable[:2] == "zh") and not (
-                x in ("c", "s") and syllable[:2] in ("ch", "sh")
+            if (
+                syllable.startswith(x)
+                and not (x == "z" and syllable[:2] == "zh")
+                and not (x in ("c", "s") and syllable[:2] in ("ch", "sh"))
             ):
                 out.add(y + syllable[len(x) :])
     for a, b in _FINAL_PAIRS:

@@ -11,7 +11,8 @@
    project's recognizer (scripts/speak_corpus.py, cached in corpus/speech_cache/) ->
    corpus/train/asr_whisper.tsv. Slow the first time (about an hour on 2 cores); --no-speech skips it.
 
-usage: HOTLINE_MODELS=/work/main/asr_models/store nice -n 10 .venv/bin/python scripts/build_training_data.py [--no-speech]
+usage: HOTLINE_MODELS=/work/main/asr_models/store \
+       nice -n 10 .venv/bin/python scripts/build_training_data.py [--no-speech]
 """
 
 from __future__ import annotations
