@@ -20,6 +20,10 @@ HOTLINE_NO_SPEECH_S     seconds after the question with no speech before re-aski
 HOTLINE_MAX_UTTERANCE_S longest utterance listened to (default 20)
 HOTLINE_BARGE_IN        1 (default): the caller may speak over the question; 0: not
 HOTLINE_VOSK_BIAS       1: Vosk decodes only the profile's phrases (keyword spotting); default 0
+HOTLINE_ASR_BIAS        Whisper decoding biased toward the profile's vocabulary: hotwords (default: its
+                        core phrases in Whisper's previous-text context, faster-whisper's `hotwords`) |
+                        prompt (the phrases in an initial-prompt sentence) | none. benchmarks/bench_asr.py
+                        measures each
 HOTLINE_ASR_WORKERS     decodes that run at once (default: one per core)
 HOTLINE_ASR_THREADS     threads per decode (default 1)
 HOTLINE_WHISPER_BEAM    Whisper beam size (default 5; 1 is greedy: faster, less accurate)
@@ -59,6 +63,7 @@ class Config:
     profile: str = field(default_factory=lambda: os.environ.get("HOTLINE_PROFILE", "national"))
     asr: str = field(default_factory=lambda: os.environ.get("HOTLINE_ASR", "auto"))
     asr_model: str = field(default_factory=lambda: os.environ.get("HOTLINE_ASR_MODEL", ""))
+    asr_bias: str = field(default_factory=lambda: os.environ.get("HOTLINE_ASR_BIAS", "hotwords"))
     db_url_env: str = field(default_factory=lambda: os.environ.get("HOTLINE_DB_URL", ""))
     instance: str = field(default_factory=lambda: os.environ.get("HOTLINE_INSTANCE", "hotline"))
 
