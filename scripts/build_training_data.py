@@ -109,16 +109,16 @@ def build_pinyin(rows: list[dict[str, str]]) -> int:
     return write_rows(TRAIN / "aug_pinyin.tsv", out)
 
 
-def build_speech() -> None:
+def build_speech(cached_only: bool) -> None:
     """Both hand-written files spoken and recognized (speak_corpus.py caches everything)."""
-    speak = [sys.executable, str(REPO / "scripts" / "speak_corpus.py")]
+    speak = [sys.executable, str(REPO / "scripts" / "speak_corpus.py"), *(["--cached-only"] if cached_only else [])]
     cache = REPO / "corpus" / "speech_cache"
     parts = []
     for name in ("written", "teddycup_spoken"):
         src = TRAIN / f"{name}.tsv"
         if src.exists():
             part = cache / f"{name}.asr.tsv"
-            subprocess.run([*speak, str(src), str(part), "--cache", str(cache), "--id-suffix", "-asr"], check=True)
+            subprocess.run([*speak, str(src), str(part), "--cache", str(cache), "--id-suffix=-asr"], check=True)
             parts.append(part)
     rows = [r for p in parts for r in read_rows(p)]
     n = write_rows(TRAIN / "asr_whisper.tsv", rows)
@@ -128,12 +128,13 @@ def build_speech() -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--no-speech", action="store_true", help="skip synthesis + recognition (step 3)")
+    ap.add_argument("--cached-speech", action="store_true", help="step 3 on the rows already synthesized only")
     a = ap.parse_args()
     train, held = build_teddycup()
     print(f"teddycup.tsv: {train} rows; teddycup_eval_ids.txt: {held} ids")
     print(f"aug_pinyin.tsv: {build_pinyin(hand_written())} rows")
     if not a.no_speech:
-        build_speech()
+        build_speech(a.cached_speech)
 
 
 if __name__ == "__main__":

@@ -45,6 +45,7 @@ def main() -> None:
     ap.add_argument("--every", type=int, default=1, help="speak one row in N (chosen by the id's hash)")
     ap.add_argument("--reference", action="store_true", help="add a `reference` column with the text spoken")
     ap.add_argument("--synth-only", action="store_true", help="synthesize and stop (fills the cache)")
+    ap.add_argument("--cached-only", action="store_true", help="speak only rows whose speech is already cached")
     a = ap.parse_args()
 
     with a.inp.open(encoding="utf-8", newline="") as f:
@@ -55,6 +56,8 @@ def main() -> None:
         rows = [r for r in rows if r.get("source") == a.only_source]
     if a.every > 1:
         rows = [r for r in rows if hashlib.sha1(r["id"].encode()).digest()[0] % a.every == 0]
+    if a.cached_only:
+        rows = [r for r in rows if (a.cache / "tts" / f"{voice_of(r['id'], r['text'])[2]}.wav").exists()]
     print(f"{a.inp}: speaking {len(rows)} rows", file=sys.stderr)
 
     tts_dir, line_dir = a.cache / "tts", a.cache / "line"
