@@ -46,6 +46,7 @@ def main() -> None:
     ap.add_argument("--reference", action="store_true", help="add a `reference` column with the text spoken")
     ap.add_argument("--synth-only", action="store_true", help="synthesize and stop (fills the cache)")
     ap.add_argument("--cached-only", action="store_true", help="speak only rows whose speech is already cached")
+    ap.add_argument("--heard-only", action="store_true", help="write only rows already recognized (no decoding)")
     a = ap.parse_args()
 
     with a.inp.open(encoding="utf-8", newline="") as f:
@@ -87,8 +88,10 @@ def main() -> None:
             if line.strip():
                 d = json.loads(line)
                 heard[d["key"]] = d["text"]
+    if a.heard_only:
+        rows = [r for r in rows if keys[r["id"]] in heard]
     profile_of = {keys[r["id"]]: r.get("profile") or None for r in rows}
-    todo = sorted({k for k in keys.values() if k not in heard}, key=lambda k: (profile_of[k] or "", k))
+    todo = sorted({k for k in profile_of if k not in heard}, key=lambda k: (profile_of[k] or "", k))
     print(f"  recognizing {len(todo)} utterances ({len(heard)} cached) with {rec.engine}/{rec.model}"
           f"{getattr(rec, 'config', '')}", file=sys.stderr)  # fmt: skip
 

@@ -74,7 +74,9 @@ def test_generated_rows_keep_the_labels_of_their_original(tables):
             base = re.sub(r"-(p\d+|asr)$", "", r["id"])
             assert base in originals, (name, r["id"])
             assert [r[c] for c in LABELS] == [originals[base][c] for c in LABELS], (name, r["id"])
-            assert r["source"] != "written" and r["text"] != originals[base]["text"]
+            assert r["source"] != "written"
+            if r["source"] == "aug:pinyin":  # a recognizer may hear a row right; a confusion always changes it
+                assert r["text"] != originals[base]["text"], r["id"]
 
 
 def test_teddycup_evaluation_half_is_never_trained_on(tables, shared_dir):
