@@ -55,7 +55,8 @@ class Confuser:
 
     def candidates(self, ch: str, syllable: str, near: bool) -> list[tuple[str, int]]:
         sounds = near_sounds(syllable) if near else {syllable}
-        return [(c, n) for s in sounds for c, n in self._by_sound.get(s, []) if c != ch]
+        # sorted: a set's order changes from run to run (hash seed), and the draw must not
+        return [(c, n) for s in sorted(sounds) for c, n in self._by_sound.get(s, []) if c != ch]
 
     def confuse(self, text: str, rng: random.Random, rate: float = 0.15, near_share: float = 0.3,
                 drop_chance: float = 0.3) -> tuple[str, bool, bool]:  # fmt: skip
