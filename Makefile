@@ -6,7 +6,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 RUNDIR  := .hotline
 
-.PHONY: setup run start stop status call test test-fast test-slow test-e2e lint eval bench bench-asr bench-calls bench-linkage clean
+.PHONY: setup run start stop status call test test-fast test-slow test-e2e lint eval bench bench-asr bench-calls bench-linkage training-data clean
 
 $(STAMP): setup.cfg pyproject.toml asr_models/manifest.yaml
 	scripts/install-system-deps.sh
@@ -90,6 +90,9 @@ bench-calls: setup
 # work orders between two installations on this machine: deliveries/s, end-to-end latency (10,000 orders)
 bench-linkage: setup
 	$(BIN)/python benchmarks/bench_linkage.py --orders 10000
+# the generated training data (corpus/train/): TeddyCup split, pinyin confusions, recognizer transcripts
+training-data: setup
+	nice -n 10 $(BIN)/python scripts/build_training_data.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache $(RUNDIR)

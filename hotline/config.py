@@ -79,6 +79,12 @@ class Config(BaseSettings):
         "none (DTMF drives the call)",
     )
     asr_model: str = Field("", description="the engine's model, a name from `hotline models list`")
+    asr_bias: Literal["hotwords", "prompt", "none"] = Field(
+        "hotwords",
+        description="Whisper decoding biased toward the profile's vocabulary: hotwords (its core phrases as "
+        "faster-whisper hotwords) | prompt (in an initial-prompt sentence) | none; benchmarks/bench_asr.py "
+        "measures each",
+    )
     asr_workers: int = Field(0, description="decodes that run at once (0: one per core)")
     asr_threads: int = Field(1, description="threads per decode")
     whisper_beam: int = Field(5, description="Whisper beam size (1 is greedy: faster, less accurate)")
