@@ -1,0 +1,70 @@
+"""The context of one matched phrase: is it denied, supposed, over, or happening now?
+
+Read from the words around the phrase, within its clause (between , ; marks) and its sentence
+(between . ! ? marks), using the profile's lexicon (data an operator edits):
+
+- negated: a declarative negator (没有, 不是 ...) just before the phrase, in its clause;
+- hypothetical: 如果 / 万一 before it in the sentence, or a risk / habit word (隐患, 经常) in the clause;
+- tense: urgent (正在, 刚才, 救命 ... said of it), past (昨天, 上周, dates ...), over (the matter is
+  resolved: 已经灭了, 找到了, 后来没事了 — said after it in its sentence) or unknown.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from hotline.profile import Lexicon
+from hotline.router.normalize import CLAUSE, SENTENCE
+
+
+@dataclass(frozen=True)
+class HitContext:
+    negated: bool
+    hypothetical: bool
+    tense: str  # urgent | past | over | unknown
+
+
+class ContextReader:
+    def __init__(self, lexicon: Lexicon, negation_window: int) -> None:
+        self.lx = lexicon
+        self.window = negation_window
+        self._negators = tuple(sorted(lexicon.negators, key=len, reverse=True))
+        pats = lexicon.past_patterns
+        self._past_re = re.compile("|".join(f"(?:{p})" for p in pats)) if pats else None
+
+    def is_past(self, span: str) -> bool:
+        return any(m in span for m in self.lx.past) or bool(self._past_re and self._past_re.search(span))
+
+    def read(self, text: str, start: int, end: int, urgent_anywhere: bool, narrative: bool) -> HitContext:
+        lx = self.lx
+        clause_start = max(text.rfind(CLAUSE, 0, start), text.rfind(SENTENCE, 0, start)) + 1
+        ends = [i for i in (text.find(CLAUSE, end), text.find(SENTENCE, end)) if i != -1]
+        clause_end = min(ends) if ends else len(text)
+        sent_start = text.rfind(SENTENCE, 0, start) + 1
+        sent_end = text.find(SENTENCE, end)
+        sent_end = len(text) if sent_end == -1 else sent_end
+
+        window = text[max(clause_start, start - self.window) : start]
+        for exc in lx.negator_exceptions:
+            window = window.replace(exc, "·")
+        negated = any(n in window for n in self._negators)
+
+        clause = text[clause_start:clause_end]
+        sentence = text[sent_start:sent_end]
+        hypothetical = any(m in text[sent_start:start] for m in lx.hypothetical) or any(
+            m in clause for m in lx.potential
+        )
+        # in a narrative, only the strongest urgency, said in the same clause, makes it "now"
+        urgent_words = lx.urgent_now if narrative else lx.urgent
+        if any(m in clause for m in urgent_words):
+            tense = "urgent"
+        elif self.is_past(clause):
+            tense = "past"
+        elif self.is_past(sentence):
+            tense = "unknown" if any(m in sentence for m in urgent_words) else "past"
+        elif urgent_anywhere:
+            tense = "urgent"
+        else:
+            tense = "unknown"
+        return HitContext(negated, hypothetical, tense)

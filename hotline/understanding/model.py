@@ -1,0 +1,3 @@
+"""placeholder"""
+def service_model():
+    return None
