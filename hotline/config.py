@@ -25,6 +25,9 @@ HOTLINE_ASR_THREADS     threads per decode (default 1)
 HOTLINE_WHISPER_BEAM    Whisper beam size (default 5; 1 is greedy: faster, less accurate)
 HOTLINE_WHISPER_SHORT_CONTEXT  1 (default): encode a window just longer than the speech; 0: 30 s
 HOTLINE_SPECULATE_MS    pause after which recognition starts before the endpoint (default 240; 0: off)
+HOTLINE_UNDERSTANDING_MODEL  folder of the learned layer `hotline train` builds (default
+                        understanding_model/ in the checkout); "off": the rules decide alone. A missing
+                        or stale model is logged loudly and the rules decide alone.
 """
 
 from __future__ import annotations
@@ -61,6 +64,15 @@ class Config:
     asr_model: str = field(default_factory=lambda: os.environ.get("HOTLINE_ASR_MODEL", ""))
     db_url_env: str = field(default_factory=lambda: os.environ.get("HOTLINE_DB_URL", ""))
     instance: str = field(default_factory=lambda: os.environ.get("HOTLINE_INSTANCE", "hotline"))
+    understanding_model_env: str = field(default_factory=lambda: os.environ.get("HOTLINE_UNDERSTANDING_MODEL", ""))
+
+    @property
+    def understanding_model(self) -> Path | None:
+        """Folder of the learned layer; None when switched off."""
+        v = self.understanding_model_env
+        if v.lower() == "off":
+            return None
+        return Path(v) if v else REPO / "understanding_model"
 
     # folders as Asterisk sees them (inside the chroot when there is one)
     @property

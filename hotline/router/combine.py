@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from hotline.profile import PLATFORMS
 from hotline.router.decide import _CUE_PREFIX, EMERGENCY_PRIORITY, Decision, Findings, Router
 from hotline.router.phrase_index import VIA_CHARS, VIA_PINYIN
+from hotline.understanding.features import category_owner
 
 if TYPE_CHECKING:
     from hotline.understanding.model import Prediction
@@ -125,7 +126,7 @@ def model_destination(router: Router, d: Decision, pred: Prediction) -> Decision
     )
     why = f"the model: {owner} (p={pred.owner_p:.2f})"
     cat = router.category(pred.category) if pred.category else None
-    if cat is not None and _owner_of(cat) == owner:
+    if cat is not None and category_owner(cat) == owner:
         common["category_name"] = cat.name
         out = router.category_action(cat, platform, round(pred.owner_p, 3), False, common)
         return replace(out, rule="model-owner", explanation=f"{why}; {out.explanation}")
@@ -156,10 +157,3 @@ def model_destination(router: Router, d: Decision, pred: Prediction) -> Decision
         target=owner, action=action, emergency=False, confidence=pred.owner_p, rule="model-owner",
         explanation=f"{why}: {number.name}", guide_number=number.dial or None, guide_to=number.name, **common,
     )  # fmt: skip
-
-
-def _owner_of(cat) -> str:
-    """The model's owner label of a profile category (see hotline.understanding.data.owner_of)."""
-    if cat.owner == "agent":
-        return "agent"
-    return cat.target if cat.target != "receiving" else "none"

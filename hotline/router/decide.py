@@ -125,6 +125,10 @@ class Router:
     def category(self, cid: str) -> Category | None:
         return self._cats.get(cid)
 
+    @property
+    def category_ids(self) -> set[str]:
+        return set(self._cats)
+
     # ------------------------------------------------------------------------- the decision
     def route(self, text: str, platform: str = "12345", attempt: int = 1, use_model: bool = True) -> Decision:
         """Decide what happens to a call. use_model=False: the rules alone (for comparison)."""
@@ -135,7 +139,7 @@ class Router:
         if use_model and self.model is not None:
             from hotline.router.combine import combine
 
-            return combine(self, decision, found, self.model.predict(found, self.profile))
+            return combine(self, decision, found, self.model.predict(found, decision, self))
         from hotline.router.combine import rules_hint
 
         return rules_hint(decision, found, self)
