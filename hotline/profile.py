@@ -104,7 +104,7 @@ class Number(_Strict):
 
 
 class Lexicon(_Strict):
-    @field_validator("past_patterns")
+    @field_validator("past_patterns", "long_ago_patterns")
     @classmethod
     def _valid_regex(cls, v: tuple[str, ...]) -> tuple[str, ...]:
         for pat in v:
@@ -122,8 +122,13 @@ class Lexicon(_Strict):
     consult: tuple[str, ...] = ()
     past: tuple[str, ...] = ()
     past_patterns: tuple[str, ...] = ()  # regular expressions, e.g. dates: 7月5号, 2019年
+    long_ago: tuple[str, ...] = ()  # long past (上个月, 几年前): not even an always-urgent matter is urgent
+    long_ago_patterns: tuple[str, ...] = ()
     urgent: tuple[str, ...] = ()
     urgent_now: tuple[str, ...] = ()  # the strongest urgency: the only kind that counts in a narrative
+    # the matter is over, said after it (火已经灭了, 孩子找到了, 后来没事了); not when denied (还没找到)
+    resolved: tuple[str, ...] = ()
+    ongoing: tuple[str, ...] = ()  # after a resolution, the danger goes on (又, 还在): not over
 
 
 class Settings(_Strict):

@@ -5,8 +5,9 @@ Read from the words around the phrase, within its clause (between , ; marks) and
 
 - negated: a declarative negator (没有, 不是 ...) just before the phrase, in its clause;
 - hypothetical: 如果 / 万一 before it in the sentence, or a risk / habit word (隐患, 经常) in the clause;
-- tense: urgent (正在, 刚才, 救命 ... said of it), past (昨天, 上周, dates ...), over (the matter is
-  resolved: 已经灭了, 找到了, 后来没事了 — said after it in its sentence) or unknown.
+- tense: over (the matter is resolved: 已经灭了, 找到了, 后来没事了 — said after it, with no urgency
+  after that), urgent (正在, 刚才, 救命 ... said of it), past (昨天, 上周, dates ...) or unknown;
+- long_ago: past, and long ago (上个月, 两年前): even a drowning or a disappearance is not urgent now.
 """
 
 from __future__ import annotations
@@ -23,6 +24,11 @@ class HitContext:
     negated: bool
     hypothetical: bool
     tense: str  # urgent | past | over | unknown
+    long_ago: bool = False  # past, and long ago (上个月, 两年前): no longer urgent, whatever it was
+
+
+def _alternation(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
+    return re.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None
 
 
 class ContextReader:
@@ -30,11 +36,29 @@ class ContextReader:
         self.lx = lexicon
         self.window = negation_window
         self._negators = tuple(sorted(lexicon.negators, key=len, reverse=True))
-        pats = lexicon.past_patterns
-        self._past_re = re.compile("|".join(f"(?:{p})" for p in pats)) if pats else None
+        self._past_re = _alternation(lexicon.past_patterns)
+        self._long_ago_re = _alternation(lexicon.long_ago_patterns)
 
     def is_past(self, span: str) -> bool:
         return any(m in span for m in self.lx.past) or bool(self._past_re and self._past_re.search(span))
+
+    def is_long_ago(self, span: str) -> bool:
+        return any(m in span for m in self.lx.long_ago) or bool(self._long_ago_re and self._long_ago_re.search(span))
+
+    def is_over(self, text: str, end: int) -> bool:
+        """A resolution said after the phrase (火已经灭了, 后来找到了), not denied (还没找到), and no
+        danger said to go on after it (人还在, 又来了: the lexicon's urgent_now and ongoing words)."""
+        rest = text[end:]
+        for m in self.lx.resolved:
+            i = rest.find(m)
+            while i != -1:
+                before = rest[max(0, i - 2) : i]
+                denied = any(n in before for n in self._negators)
+                after = rest[i + len(m) :]
+                if not denied and not any(u in after for u in (*self.lx.urgent_now, *self.lx.ongoing)):
+                    return True
+                i = rest.find(m, i + 1)
+        return False
 
     def read(self, text: str, start: int, end: int, urgent_anywhere: bool, narrative: bool) -> HitContext:
         lx = self.lx
@@ -57,7 +81,9 @@ class ContextReader:
         )
         # in a narrative, only the strongest urgency, said in the same clause, makes it "now"
         urgent_words = lx.urgent_now if narrative else lx.urgent
-        if any(m in clause for m in urgent_words):
+        if self.is_over(text, end):
+            tense = "over"
+        elif any(m in clause for m in urgent_words):
             tense = "urgent"
         elif self.is_past(clause):
             tense = "past"
@@ -67,4 +93,5 @@ class ContextReader:
             tense = "urgent"
         else:
             tense = "unknown"
-        return HitContext(negated, hypothetical, tense)
+        long_ago = tense == "past" and self.is_long_ago(sentence)
+        return HitContext(negated, hypothetical, tense, long_ago)

@@ -248,7 +248,7 @@ class Router:
             return c.tense != "past" and not calm_question
         rule = self._cats[key].emergency
         return (
-            rule == "always"
+            (rule == "always" and not c.long_ago)
             or (rule == "unless_past" and c.tense != "past" and not calm_question and not no_injury)
             or (rule == "if_urgent" and c.tense == "urgent")
         )

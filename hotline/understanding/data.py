@@ -35,14 +35,20 @@ class CorpusError(ValueError):
     """A corpus file that cannot be read; the message names the file, the line and the field."""
 
 
-def expected(kind: str, targets: list[str], platform: str) -> tuple[list[str], list[str]]:
-    """The targets and actions the linkage rules allow for a matter of this kind at this platform."""
+def expected(
+    kind: str, targets: list[str], platform: str, emergency: int | None = None
+) -> tuple[list[str], list[str]]:
+    """The targets and actions the linkage rules allow for a matter of this kind at this platform.
+
+    A matter for an emergency number with nothing happening now (emergency 0: a fire already out)
+    may also be guided: the caller is told the number instead of being put through.
+    """
     if kind == "platform":
         t = targets[0]
         return [t], (["accept"] if t == platform else ["transfer", "conference"])
     if kind == "number":  # an emergency number; the police may take it too
         actions = ["transfer", "conference"] + (["accept"] if platform in targets else [])
-        return targets, actions
+        return targets, actions + (["guide"] if emergency == 0 else [])
     if kind == "guide":
         t = targets[0]
         if t == "recv":
@@ -177,7 +183,7 @@ def _read_labeling(reader: csv.DictReader, p: Path) -> Iterator[Example]:
         tags = tuple(t.strip() for t in (r.get("tags") or "").split(",") if t.strip())
         extra = {k: v for k, v in r.items() if k not in known and k is not None and v}
         for platform in PLATFORMS if plat == "both" else (plat,):
-            targets, actions = expected(kind, tlist, platform)
+            targets, actions = expected(kind, tlist, platform, em)
             yield Example(
                 id=r["id"],
                 profile=(r["profile"] or "national").strip(),
