@@ -35,9 +35,7 @@ class CorpusError(ValueError):
     """A corpus file that cannot be read; the message names the file, the line and the field."""
 
 
-def expected(
-    kind: str, targets: list[str], platform: str, emergency: int | None = None
-) -> tuple[list[str], list[str]]:
+def expected(kind: str, targets: list[str], platform: str, emergency: int | None = None) -> tuple[list[str], list[str]]:
     """The targets and actions the linkage rules allow for a matter of this kind at this platform.
 
     A matter for an emergency number with nothing happening now (emergency 0: a fire already out)
