@@ -1,0 +1,137 @@
+#!/usr/bin/env python3
+"""Rebuild the generated part of the training data (corpus/train/), deterministically.
+
+1. TeddyCup 2020 (../shared/data/teddycup2020/messages.tsv, real written 12345 messages): split by
+   message id -- sha1(id) even: training, odd: evaluation. The training half becomes
+   corpus/train/teddycup.tsv (12345 matters, category mapped from the 一级分类); the evaluation half's
+   ids go to corpus/teddycup_eval_ids.txt and are never trained on.
+2. Pinyin confusions (corpus/pinyin_noise.py): VARIANTS misheard versions of every hand-written row
+   (written.tsv, teddycup_spoken.tsv), labels kept -> corpus/train/aug_pinyin.tsv.
+3. Recognizer transcripts: the same rows spoken over a simulated phone line and recognized by the
+   project's recognizer (scripts/speak_corpus.py, cached in corpus/speech_cache/) ->
+   corpus/train/asr_whisper.tsv. Slow the first time (about an hour on 2 cores); --no-speech skips it.
+
+usage: HOTLINE_MODELS=/work/main/asr_models/store \
+       nice -n 10 .venv/bin/python scripts/build_training_data.py [--no-speech]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import random
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+from hotline.corpus.pinyin_noise import Confuser, char_counts
+from hotline.corpus.schema import read_rows, write_rows
+
+REPO = Path(__file__).resolve().parent.parent
+TRAIN = REPO / "corpus" / "train"
+TEDDYCUP = REPO.parent / "shared" / "data" / "teddycup2020" / "messages.tsv"
+COMMON_WORDS = REPO / "hotline" / "router" / "common_words.txt"
+SEED = "hotline-train-v1"
+VARIANTS = 2
+# TeddyCup first-level classes -> the nearest national profile category
+TEDDYCUP_CATEGORY = {
+    "劳动和社会保障": "labour",
+    "城乡建设": "housing",
+    "教育文体": "education",
+    "卫生计生": "health",
+    "交通运输": "transport",
+    "商贸旅游": "market_supervision",
+    "环境保护": "environment",
+}
+
+
+def in_training_half(message_id: str) -> bool:
+    return hashlib.sha1(message_id.encode()).digest()[-1] % 2 == 0
+
+
+def build_teddycup() -> tuple[int, int]:
+    rows, eval_ids = [], []
+    for m in read_rows(TEDDYCUP):
+        mid = m["留言编号"]
+        if not in_training_half(mid):
+            eval_ids.append(mid)
+            continue
+        text = f"{m['留言主题'].strip()}。{m['留言详情'].strip()}"
+        rows.append(
+            {
+                "id": f"tc{mid}",
+                "profile": "national",
+                "platform": "12345",
+                "kind": "platform",
+                "targets": "12345",
+                "emergency": "0",
+                "category": TEDDYCUP_CATEGORY[m["一级分类"]],
+                "tags": "long" if len(text) > 80 else "plain",
+                "source": "teddycup",
+                "text": text,
+            }
+        )
+    write_rows(TRAIN / "teddycup.tsv", rows)
+    (REPO / "corpus" / "teddycup_eval_ids.txt").write_text("\n".join(eval_ids) + "\n", encoding="utf-8")
+    return len(rows), len(eval_ids)
+
+
+def hand_written() -> list[dict[str, str]]:
+    rows = read_rows(TRAIN / "written.tsv")
+    if (TRAIN / "teddycup_spoken.tsv").exists():
+        rows += read_rows(TRAIN / "teddycup_spoken.tsv")
+    return rows
+
+
+def build_pinyin(rows: list[dict[str, str]]) -> int:
+    counts = Counter()
+    for w in COMMON_WORDS.read_text(encoding="utf-8").splitlines():
+        if not w.startswith("#"):
+            counts.update(w.strip())
+    counts.update(char_counts(r["text"] for r in rows))
+    confuser = Confuser(counts)
+    out = []
+    for r in rows:
+        seen = {r["text"]}
+        for v in range(1, VARIANTS + 1):
+            rng = random.Random(f"{SEED}\t{r['id']}\t{v}")
+            text, replaced, dropped = confuser.confuse(r["text"], rng)
+            if text in seen or not text.strip():
+                continue
+            seen.add(text)
+            tags = [t for t in r["tags"].split(",") if t != "plain"]
+            tags += [t for t, on in (("homophone", replaced), ("dropped", dropped)) if on and t not in tags]
+            out.append(dict(r, id=f"{r['id']}-p{v}", tags=",".join(tags) or "plain", source="aug:pinyin", text=text))
+    return write_rows(TRAIN / "aug_pinyin.tsv", out)
+
+
+def build_speech() -> None:
+    """Both hand-written files spoken and recognized (speak_corpus.py caches everything)."""
+    speak = [sys.executable, str(REPO / "scripts" / "speak_corpus.py")]
+    cache = REPO / "corpus" / "speech_cache"
+    parts = []
+    for name in ("written", "teddycup_spoken"):
+        src = TRAIN / f"{name}.tsv"
+        if src.exists():
+            part = cache / f"{name}.asr.tsv"
+            subprocess.run([*speak, str(src), str(part), "--cache", str(cache), "--id-suffix", "-asr"], check=True)
+            parts.append(part)
+    rows = [r for p in parts for r in read_rows(p)]
+    n = write_rows(TRAIN / "asr_whisper.tsv", rows)
+    print(f"asr_whisper.tsv: {n} rows")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--no-speech", action="store_true", help="skip synthesis + recognition (step 3)")
+    a = ap.parse_args()
+    train, held = build_teddycup()
+    print(f"teddycup.tsv: {train} rows; teddycup_eval_ids.txt: {held} ids")
+    print(f"aug_pinyin.tsv: {build_pinyin(hand_written())} rows")
+    if not a.no_speech:
+        build_speech()
+
+
+if __name__ == "__main__":
+    main()
