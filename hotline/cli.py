@@ -180,7 +180,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     print(f"model {meta['sha256']} -> {out} in {took:.1f} s")
     print(f"  data {meta['data_version']} ({', '.join(meta['data_files'])})")
     print(f"  rows {meta['rows']}; features {len(meta['vocabulary'])}; libraries {meta['libraries']}")
-    print(f"  thresholds: emergency {th['emergency']}  hint {th['hint']}  owner {th['owner']}")
+    print("  thresholds: " + "  ".join(f"{k} {v}" for k, v in th.items()))
     print(f"  tuned on: {'; '.join(meta['tuning']['on'])}")
     print(f"    rules OR model at the emergency threshold: {meta['tuning']['at_emergency']}")
     print(f"    rules OR model at the hint threshold:      {meta['tuning']['at_hint']}")

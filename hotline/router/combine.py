@@ -1,6 +1,8 @@
 """Step 7: the rules' decision combined with the learned layer's prediction. The one place.
 
-The combination, in order (thresholds live in the model artifact, tuned by `hotline train`):
+The combination, in order (thresholds live in the model artifact, tuned by `hotline train`; a
+narrative — longer than a spoken request — uses ``emergency_narrative`` / ``owner_narrative`` instead,
+and its hint needs the emergency threshold):
 
 1. Emergency = the rules OR the model. The rules' emergency stands as it is. When the rules see none
    but the model's emergency probability reaches ``emergency`` (tuned for recall), the call becomes an
@@ -69,20 +71,24 @@ def rules_hint(d: Decision, found: Findings, router: Router | None = None) -> De
 
 def combine(router: Router, d: Decision, found: Findings, pred: Prediction) -> Decision:
     th = pred.thresholds
+    # a narrative (a written message, a long monologue) has thresholds of its own (see train.py)
+    em_th = th.get("emergency_narrative", 1.01) if found.narrative else th["emergency"]
+    owner_th = th.get("owner_narrative", 1.01) if found.narrative else th["owner"]
+    hint_th = em_th if found.narrative else th["hint"]
     changed: dict[str, Any] = {}
     rules_verdict = {"target": d.target, "action": d.action, "emergency": d.emergency, "rule": d.rule}
 
     # 1. emergency: the rules OR the model
-    if not d.emergency and pred.p_emergency >= th["emergency"]:
+    if not d.emergency and pred.p_emergency >= em_th:
         d = model_emergency(router, d, pred)
         changed["emergency"] = True
     # 3. destination: the model's owner where the rules found nothing or only weakly
-    elif d.rule in WEAK_RULES and pred.owner not in NON_DESTINATIONS and pred.owner_p >= th["owner"]:
+    elif d.rule in WEAK_RULES and pred.owner not in NON_DESTINATIONS and pred.owner_p >= owner_th:
         d = model_destination(router, d, pred)
         changed["destination"] = True
 
     # 2. danger hint
-    hint = pred.p_emergency >= th["hint"] or _weak_danger(router, found)
+    hint = pred.p_emergency >= hint_th or _weak_danger(router, found)
     d = _with_hint(d, hint)
 
     # 4. evidence

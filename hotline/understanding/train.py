@@ -13,7 +13,9 @@ the training rows together with the dev split's rows when it exists (never the t
 - ``emergency``: the highest probability at which the rules OR the model catch at least
   ``EMERGENCY_RECALL`` of the emergencies, unless that raises false emergencies above ``MAX_FALSE``;
 - ``hint``: the highest probability that still catches every emergency, within ``MAX_HINT_FALSE``;
-- ``owner``: the lowest probability at which the model's owner is right ``OWNER_PRECISION`` of the time.
+- ``owner``: the lowest probability at which the model's owner is right ``OWNER_PRECISION`` of the time;
+- ``emergency_narrative`` / ``owner_narrative``: the same, on the narrative rows alone (longer than a
+  spoken request), never below the general ones; 1.01 (the model stays silent) without enough of them.
 """
 
 from __future__ import annotations
@@ -43,7 +45,11 @@ EMERGENCY_RECALL = 0.99
 MAX_FALSE = 0.04
 MAX_HINT_FALSE = 0.15
 OWNER_PRECISION = 0.9
+OWNER_FLOOR = 0.5
+MIN_WEAK_ROWS = 30
 MIN_CATEGORY_ROWS = 30
+MIN_NARRATIVE_POS = 5
+MIN_NARRATIVE_NEG = 30
 
 
 @dataclass
@@ -59,6 +65,7 @@ class Row:
     rules_weak: bool  # the rules found nothing or only weakly: where the model's owner may decide
     rules_category: str | None
     rules_owner: str | None
+    narrative: bool  # longer than a spoken request (a written message, a long monologue)
 
 
 def featurize(examples: Sequence[Example], dedupe: bool = True) -> list[Row]:
@@ -92,6 +99,7 @@ def featurize(examples: Sequence[Example], dedupe: bool = True) -> list[Row]:
                 rules_weak=d.rule in ("no-match", "low-confidence"),
                 rules_category=d.category if cat is not None else None,
                 rules_owner=category_owner(cat) if cat is not None else None,
+                narrative=found.narrative,
             )
         )
     return rows
@@ -186,7 +194,12 @@ def tune_emergency(p: np.ndarray, y: np.ndarray, rules: np.ndarray) -> dict[str,
 
 
 def tune_owner(prob: np.ndarray, classes: list[str], rows: list[Row]) -> float:
-    """The lowest owner probability at which the model's owner is right OWNER_PRECISION of the time."""
+    """The lowest owner probability at which the model's owner is right OWNER_PRECISION of the time,
+    on the rows where it is used (the rules found nothing or only weakly) when there are enough; never
+    below OWNER_FLOOR (the owner must be likelier than all the others together)."""
+    weak = [i for i, r in enumerate(rows) if r.rules_weak]
+    if len(weak) >= MIN_WEAK_ROWS:
+        prob, rows = prob[weak], [rows[i] for i in weak]
     best = prob.max(axis=1)
     pred = [classes[i] for i in prob.argmax(axis=1)]
     right = np.array([pr == r.owner for pr, r in zip(pred, rows, strict=True)])
@@ -196,7 +209,7 @@ def tune_owner(prob: np.ndarray, classes: list[str], rows: list[Row]) -> float:
         hits += right[i]
         if hits / n >= OWNER_PRECISION:
             threshold = float(best[i])
-    return round(max(threshold, 0.4), 4)
+    return round(max(threshold, OWNER_FLOOR), 4)
 
 
 def library_versions() -> dict[str, str]:
@@ -301,6 +314,20 @@ def _fit(files: list[Path], tune_examples: list[Example], tune_name: str) -> tup
         tuned_on.append(f"{tune_name or 'tuning'} split ({len(trows)} rows, scored by the final model)")
     em_th = tune_emergency(p_t, y_t.astype(int), rules_t.astype(bool))
     owner_th = tune_owner(owner_prob, owners, owner_rows)
+    # Narratives (written messages, long monologues) read unlike the short requests most rows are:
+    # their own thresholds, tuned on their own rows, or the model stays silent on them (1.01).
+    em_rows_all = [rows[i] for i in em_rows] + ([trows[i] for i in keep] if tune_examples else [])
+    narr = np.array([r.narrative for r in em_rows_all])
+    y_n = y_t.astype(int)[narr]
+    narrative_th = {"emergency_narrative": 1.01, "owner_narrative": 1.01}
+    if (y_n == 1).sum() >= MIN_NARRATIVE_POS and (y_n == 0).sum() >= MIN_NARRATIVE_NEG:
+        n_th = tune_emergency(p_t[narr], y_n, rules_t.astype(bool)[narr])
+        narrative_th["emergency_narrative"] = max(n_th["emergency"], em_th["emergency"])
+    narr_rows = [i for i, r in enumerate(owner_rows) if r.narrative]
+    if len(narr_rows) >= MIN_NARRATIVE_NEG:
+        narrative_th["owner_narrative"] = max(
+            owner_th, tune_owner(owner_prob[narr_rows], owners, [owner_rows[i] for i in narr_rows])
+        )
 
     weights = np.hstack(columns).astype(np.float32)
     # out-of-fold figures of the model alone, for the record
@@ -325,7 +352,12 @@ def _fit(files: list[Path], tune_examples: list[Example], tune_name: str) -> tup
             },
         },
         "rows": {"examples": len(examples), "distinct": len(rows), "emergency_labeled": len(em_rows)},
-        "thresholds": {"emergency": em_th["emergency"], "hint": em_th["hint"], "owner": owner_th},
+        "thresholds": {
+            "emergency": em_th["emergency"],
+            "hint": em_th["hint"],
+            "owner": owner_th,
+            **narrative_th,
+        },
         "tuning": {"on": tuned_on, **{k: v for k, v in em_th.items() if k.startswith("at_")}},
         "cv": {"model_alone_emergency_recall": round(oof_em_recall, 4), "owner_accuracy": round(oof_owner_acc, 4)},
         "vocabulary": vec.vocabulary,
