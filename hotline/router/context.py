@@ -81,14 +81,19 @@ class ContextReader:
         )
         # in a narrative, only the strongest urgency, said in the same clause, makes it "now"
         urgent_words = lx.urgent_now if narrative else lx.urgent
+        # 现在 / 就在 say "now" weakly: beside a past marker they tell of today's consequences
+        # (前天被打了，现在脸还肿着), not of danger now
+        strong = [m for m in urgent_words if m not in lx.urgent_weak]
         if self.is_over(text, end):
             tense = "over"
-        elif any(m in clause for m in urgent_words):
+        elif any(m in clause for m in strong):
             tense = "urgent"
         elif self.is_past(clause):
             tense = "past"
+        elif any(m in clause for m in urgent_words):
+            tense = "unknown" if self.is_past(sentence) else "urgent"
         elif self.is_past(sentence):
-            tense = "unknown" if any(m in sentence for m in urgent_words) else "past"
+            tense = "unknown" if any(m in sentence for m in strong) else "past"
         elif urgent_anywhere:
             tense = "urgent"
         else:

@@ -8,8 +8,9 @@ elsewhere) of two files written byte-for-byte reproducibly:
   intercepts and column range, and ``sha256`` (of this file without that field, plus the weights);
 - ``weights.npy``: one float32 matrix, a row per feature, a column per class of every head.
 
-Three linear heads: ``emergency`` (happening now; Platt-calibrated), ``owner`` (110 / 12345 / a
-guided or emergency number / none / clarify / agent) and ``category`` (the profile's category ids).
+Two linear heads, ``emergency`` (happening now; Platt-calibrated) and ``owner`` (110 / 12345 / a
+guided or emergency number / none / clarify / agent), and ``category`` prototypes (the profile's
+category ids, by cosine similarity).
 A prediction is a sparse dot product: well under a millisecond. scikit-learn is needed only to train.
 
 The service never fails for the model: a missing, corrupt or stale artifact (trained on other data or
@@ -82,6 +83,28 @@ def _softmax(z: np.ndarray) -> np.ndarray:
     return e / e.sum()
 
 
+class _Centroids:
+    """Category prototypes stored sparse (feature, class, weight), scored by cosine similarity."""
+
+    def __init__(self, head: dict[str, Any], n_features: int) -> None:
+        self.classes: list[str] = head["classes"]
+        feat = np.asarray(head["feature"], dtype=np.int64)
+        self.cls = np.asarray(head["class"], dtype=np.int64)
+        self.w = np.asarray(head["weight"], dtype=np.float64)
+        self.indptr = np.searchsorted(feat, np.arange(n_features + 1))
+        self.temperature = float(head["temperature"])
+
+    def probabilities(self, idx: np.ndarray, val: np.ndarray) -> np.ndarray:
+        scores = np.zeros(len(self.classes))
+        if len(idx):
+            starts, ends = self.indptr[idx], self.indptr[idx + 1]
+            lens = ends - starts
+            if lens.sum():
+                pos = np.repeat(starts - np.cumsum(lens) + lens, lens) + np.arange(lens.sum())
+                np.add.at(scores, self.cls[pos], np.repeat(val, lens) * self.w[pos])
+        return _softmax(scores / self.temperature)
+
+
 class UnderstandingModel:
     def __init__(self, meta: dict[str, Any], weights: np.ndarray) -> None:
         self.meta = meta
@@ -92,6 +115,11 @@ class UnderstandingModel:
         self.vectorizer = Vectorizer(meta["vocabulary"], np.asarray(meta["idf"]))
         self.weights = weights
         self.heads = meta["heads"]
+        self._centroids = (
+            _Centroids(meta["heads"]["category"], len(self.vectorizer.vocabulary))
+            if ("category" in meta["heads"])
+            else None
+        )
 
     # ----------------------------------------------------------------------------- load
     @classmethod
@@ -147,9 +175,9 @@ class UnderstandingModel:
         top = {owners[i]: float(po[i]) for i in order[:3]}
 
         category, cat_p = None, 0.0
-        if "category" in self.heads:
-            cats = self.heads["category"]["classes"]
-            pc = _softmax(self._scores(idx, val, "category"))
+        if self._centroids is not None:
+            cats = self._centroids.classes
+            pc = self._centroids.probabilities(idx, val)
             if allowed_categories is not None:
                 pc = np.where([c in allowed_categories for c in cats], pc, 0.0)
                 s = pc.sum()

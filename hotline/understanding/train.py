@@ -5,7 +5,7 @@ fixed folds and seeds, single-threaded solvers, weights stored as float32, JSON 
 
 Steps: read every training file (any format) -> one row per distinct (profile, text) -> run the
 rules of that profile on it (their findings are features too) -> a vocabulary of the tokens seen at
-least twice -> three logistic regressions (emergency, owner, category) -> out-of-fold probabilities
+least twice -> two logistic regressions (emergency, owner) and category prototypes -> out-of-fold probabilities
 (5 folds) for the Platt calibration of the emergency head and for the thresholds -> the artifact.
 
 Thresholds (see hotline/router/combine.py for how they are used), from the out-of-fold predictions of
@@ -40,7 +40,8 @@ FOLDS = 5
 MIN_DF = 2
 C_EMERGENCY = 4.0
 C_OWNER = 8.0
-C_CATEGORY = 8.0
+CENTROID_TOP = 300
+CENTROID_TEMPERATURE = 0.05  # softmax over cosine similarities / this
 EMERGENCY_RECALL = 0.99
 MAX_FALSE = 0.04
 MAX_HINT_FALSE = 0.15
@@ -112,6 +113,31 @@ def _category_label(r: Row) -> str:
     if r.rules_category and r.rules_owner == r.owner:
         return r.rules_category
     return ""
+
+
+def category_centroids(x, labels: list[str]) -> dict[str, Any]:
+    """One prototype per category: the mean of its rows' tf-idf vectors, its CENTROID_TOP heaviest
+    features kept, unit length. Small (a few hundred numbers per category) and quick to build; the
+    category only names the matter, the owner head decides where it goes."""
+    classes = sorted(set(labels))
+    feat, cls, weight = [], [], []
+    lab = np.array(labels)
+    for k, c in enumerate(classes):
+        mean = np.asarray(x[lab == c].mean(axis=0)).ravel()
+        top = np.argsort(-mean, kind="stable")[:CENTROID_TOP]
+        top = np.sort(top[mean[top] > 0])
+        w = mean[top] / np.linalg.norm(mean[top])
+        feat += top.tolist()
+        cls += [k] * len(top)
+        weight += [float(np.float32(v)) for v in w]
+    order = np.lexsort((np.array(cls), np.array(feat)))
+    return {
+        "classes": classes,
+        "feature": [feat[i] for i in order],
+        "class": [cls[i] for i in order],
+        "weight": [weight[i] for i in order],
+        "temperature": CENTROID_TEMPERATURE,
+    }
 
 
 def _lr(c: float, balanced: bool):
@@ -288,10 +314,12 @@ def _fit(files: list[Path], tune_examples: list[Example], tune_name: str) -> tup
     cat_labels = [_category_label(r) for r in rows]
     cat_rows = [i for i, c in enumerate(cat_labels) if c]
     n_gold = sum(1 for r in rows if r.category)
-    cats = sorted({cat_labels[i] for i in cat_rows})
-    if len(cat_rows) >= MIN_CATEGORY_ROWS and len(cats) >= 2:
-        m_cat = _lr(C_CATEGORY, False).fit(x[cat_rows], np.array([cat_labels[i] for i in cat_rows]))
-        add("category", m_cat, [str(c) for c in m_cat.classes_], {"rows": len(cat_rows), "gold": n_gold})
+    if len(cat_rows) >= MIN_CATEGORY_ROWS and len({cat_labels[i] for i in cat_rows}) >= 2:
+        heads["category"] = {
+            **category_centroids(x[cat_rows], [cat_labels[i] for i in cat_rows]),
+            "rows": len(cat_rows),
+            "gold": n_gold,
+        }
 
     # thresholds: out-of-fold on the training rows, plus the dev rows scored by the final model
     p_t, y_t, rules_t = p_oof, y_em, np.array([rows[i].rules_emergency for i in em_rows])
@@ -343,7 +371,8 @@ def _fit(files: list[Path], tune_examples: list[Example], tune_name: str) -> tup
             "seed": SEED,
             "folds": FOLDS,
             "min_df": MIN_DF,
-            "C": {"emergency": C_EMERGENCY, "owner": C_OWNER, "category": C_CATEGORY},
+            "C": {"emergency": C_EMERGENCY, "owner": C_OWNER},
+            "category_centroids": {"top": CENTROID_TOP, "temperature": CENTROID_TEMPERATURE},
             "goals": {
                 "emergency_recall": EMERGENCY_RECALL,
                 "max_false": MAX_FALSE,
