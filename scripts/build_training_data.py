@@ -51,16 +51,19 @@ def in_training_half(message_id: str) -> bool:
 
 
 def build_teddycup() -> tuple[int, int]:
-    rows, eval_ids = [], []
+    rows, eval_ids, seen = [], [], Counter()
     for m in read_rows(TEDDYCUP):
         mid = m["留言编号"]
+        seen[mid] += 1
         if not in_training_half(mid):
-            eval_ids.append(mid)
+            if seen[mid] == 1:
+                eval_ids.append(mid)
             continue
+        rid = f"tc{mid}" if seen[mid] == 1 else f"tc{mid}-{seen[mid]}"  # one message is listed twice
         text = f"{m['留言主题'].strip()}。{m['留言详情'].strip()}"
         rows.append(
             {
-                "id": f"tc{mid}",
+                "id": rid,
                 "profile": "national",
                 "platform": "12345",
                 "kind": "platform",
