@@ -31,7 +31,7 @@ setup: $(STAMP) $(MODEL)
 # Asterisk (built once into a cached chroot when the host has none) + the FastAGI service
 start: setup
 	$(BIN)/hotline profiles check
-	$(BIN)/hotline asterisk up
+	$(BIN)/hotline asterisk up --sim
 	@mkdir -p $(RUNDIR)
 	@if [ -f $(RUNDIR)/serve.pid ] && kill -0 $$(cat $(RUNDIR)/serve.pid) 2>/dev/null; then \
 	  echo "hotline serve already running (pid $$(cat $(RUNDIR)/serve.pid))"; \

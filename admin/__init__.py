@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import secrets
 from datetime import timedelta
 from typing import Any
@@ -18,21 +17,21 @@ csrf = CSRFProtect()
 def create_app(db_url: str | None = None, **overrides: Any) -> Flask:
     from hotline.config import Config
 
+    cfg = Config()
     app = Flask(__name__)
     app.config.update(
-        SECRET_KEY=os.environ.get("HOTLINE_ADMIN_SECRET_KEY") or secrets.token_hex(32),
+        SECRET_KEY=cfg.admin_secret_key or secrets.token_hex(32),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         # HTTPS in production; a plain-HTTP laptop setup sets HOTLINE_ADMIN_INSECURE_COOKIES=1
-        SESSION_COOKIE_SECURE=os.environ.get("HOTLINE_ADMIN_INSECURE_COOKIES") != "1",
-        REMEMBER_COOKIE_SECURE=os.environ.get("HOTLINE_ADMIN_INSECURE_COOKIES") != "1",
+        SESSION_COOKIE_SECURE=not cfg.admin_insecure_cookies,
+        REMEMBER_COOKIE_SECURE=not cfg.admin_insecure_cookies,
         REMEMBER_COOKIE_HTTPONLY=True,
         PERMANENT_SESSION_LIFETIME=timedelta(hours=8),
         WTF_CSRF_TIME_LIMIT=None,
         MAX_CONTENT_LENGTH=64 * 1024,
-        HOTLINE_DB_URL=db_url or Config().db_url,
-        HOTLINE_RECORDING_ROOTS=[str(Config().state_dir)]
-        + [p for p in os.environ.get("HOTLINE_RECORDING_ROOTS", "").split(os.pathsep) if p],
+        HOTLINE_DB_URL=db_url or cfg.db_url,
+        HOTLINE_RECORDING_ROOTS=cfg.recording_root_list,
         LOGIN_MAX_FAILURES=5,
         LOGIN_LOCK_MINUTES=10,
     )

@@ -1,8 +1,9 @@
-"""Acting on a decision: the prompt the caller hears, and what the dialplan does next.
+"""Acting on a decision: the prompt the caller hears, what the dialplan does next, and the legs the
+service itself brings into a three-way call over AMI.
 
-The dialplan (dialplan/ivr.conf) reads HL_ACTION and HL_TARGET when the AGI returns:
-accept -> the receiving platform's agents; transfer -> hotline-handover,<digits>;
-conference -> the caller into ConfBridge hl-<uniqueid>, the other legs originated over AMI here;
+The dialplan (dialplan/ivr.conf) reads HL_ACTION, HL_TARGET and HL_EMERGENCY when the AGI returns:
+accept -> the receiving platform's agents; transfer -> hotline-handover(-emergency),<digits>;
+conference -> the caller into ConfBridge hl-<uniqueid>, the other legs originated here;
 guide -> goodbye; agent -> agents; hangup -> nothing more.
 """
 
@@ -10,9 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
+from hotline.contract import CONFERENCE_PREFIX, CONTEXT_CONFERENCE, CONTEXT_CONFERENCE_LEG, Action, Var
 from hotline.profile import PLATFORMS, Profile
+from hotline.router import Decision
 
 log = logging.getLogger("hotline.agi")
 
@@ -30,9 +34,10 @@ _OUT_OF_SCOPE_PROMPTS = {
 class Plan:
     """What the session does for a decision: prompts to play, then the dialplan's next step."""
 
-    prompts: list[str]
+    prompts: list[str]  # names in sounds/zh/hotline
     action: str  # HL_ACTION
     target: str = ""  # HL_TARGET: digits to dial for transfer; the other platform for conference
+    emergency: bool = False  # HL_EMERGENCY: a failed handover reaches a person at once
     offer_transfer_to: str = ""  # guide: digits the caller may press 1 to be put through to
     conference_with: str = ""  # conference: the other platform / number dialed into the bridge
 
@@ -45,77 +50,139 @@ def dial_digits(target: str, profile: Profile) -> str:
     return number.dial if number and number.dial else ""
 
 
-def plan_for(decision, profile: Profile) -> Plan:
+def plan_for(decision: Decision, profile: Profile) -> Plan:
     action, target, platform = decision.action, decision.target, decision.receiving
-    if action == "accept":
-        return Plan([f"hotline/accept-{platform}"], "accept")
-    if action == "transfer":
+    if action == Action.ACCEPT:
+        return Plan([f"accept-{platform}"], Action.ACCEPT)
+    if action == Action.TRANSFER:
         digits = dial_digits(target, profile)
         if not digits:  # nothing to dial: say where to go instead
-            return plan_for(_as_guide(decision), profile)
-        prompt = f"hotline/transfer-{target}" if target in _TRANSFER_PROMPTS else "hotline/emergency"
+            return plan_for(replace(decision, action=Action.GUIDE), profile)
+        prompt = f"transfer-{target}" if target in _TRANSFER_PROMPTS else "emergency"
         if decision.emergency and target == "110":
-            prompt = "hotline/emergency"
-        return Plan([prompt], "transfer", digits)
-    if action == "conference":
+            prompt = "emergency"
+        return Plan([prompt], Action.TRANSFER, digits, emergency=decision.emergency)
+    if action == Action.CONFERENCE:
         digits = dial_digits(target, profile) or ("110" if platform == "12345" else "12345")
-        return Plan(
-            ["hotline/emergency" if decision.emergency else "hotline/conference"], "conference", conference_with=digits
-        )
-    if action == "guide":
-        prompt = _OUT_OF_SCOPE_PROMPTS.get(decision.category or "")
-        if prompt is None:
-            key = target.replace(":", "-")
-            prompt = f"hotline/guide-{key}"
+        if decision.emergency:
+            prompt = "emergency"
+        elif decision.rule == "danger-hint":
+            prompt = "danger-hint"
         else:
-            prompt = f"hotline/{prompt}"
+            prompt = "conference"
+        return Plan([prompt], Action.CONFERENCE, emergency=decision.emergency, conference_with=digits)
+    if action == Action.GUIDE:
+        prompt = _OUT_OF_SCOPE_PROMPTS.get(decision.category or "") or f"guide-{target.replace(':', '-')}"
         number = profile.numbers.get(target)
         offer = number.dial if number and number.transfer_offer and number.dial else ""
-        return Plan([prompt], "guide", offer_transfer_to=offer)
-    return Plan(["hotline/agent"], "agent")
+        return Plan([prompt], Action.GUIDE, offer_transfer_to=offer)
+    if decision.rule == "not-understood":
+        return Plan([profile.conversation[platform].to_person], Action.AGENT)
+    return Plan(["agent"], Action.AGENT)
 
 
-def _as_guide(decision):
-    from dataclasses import replace
+class ConferenceDialer:
+    """Brings legs into conference hl-<call> over AMI: the receiving platform's agent and the other party
+    of a three-way call; an emergency's person-now fallback, which keeps calling the emergency number
+    into the conference until it answers."""
 
-    return replace(decision, action="guide")
+    def __init__(self, ami: Any, ring_s: float = 20.0, give_up_s: float = 600.0, retry_gap_s: float = 2.0) -> None:
+        self.ami = ami  # panoramisk.Manager (send_action)
+        self.ring_s = ring_s  # how long each call to the emergency number rings
+        self.retry_gap_s = retry_gap_s  # then this long (an answer may be on its way) before calling again
+        self.give_up_s = give_up_s
+        self._joined: dict[str, dict[str, asyncio.Event]] = {}
+        self._ended: dict[str, asyncio.Event] = {}
 
+    # --------------------------------------------------------------- what the recorder tells us
+    def _event(self, table: dict, uid: str) -> asyncio.Event:
+        return table.setdefault(uid, asyncio.Event())
 
-async def originate_conference_legs(
-    ami, uniqueid: str, platform: str, other: str, delay: float = 0.8, with_agent: bool = True
-) -> None:
-    """Bring the receiving platform's agent (unless already there) and the other platform into
-    conference hl-<uniqueid>."""
-    await asyncio.sleep(delay)  # the caller enters ConfBridge once the AGI has returned
-    conf = f"hl-{uniqueid}"
-    legs = [(f"Local/{other}@hotline-conference-leg", other)]
-    if with_agent:
-        legs.insert(0, (f"PJSIP/agent-{platform}", f"agent-{platform}"))
-    for channel, who in legs:
+    def joined(self, uid: str, who: str) -> None:
+        self._joined.setdefault(uid, {}).setdefault(who, asyncio.Event()).set()
+
+    def ended(self, uid: str) -> None:
+        self._event(self._ended, uid).set()
+        self._joined.pop(uid, None)
+
+    # ------------------------------------------------------------------------------ originate
+    async def originate(self, uid: str, platform: str, caller: str, channel: str, who: str) -> bool:
+        conf = f"{CONFERENCE_PREFIX}{uid}"
         action = {
             "Action": "Originate",
             "Channel": channel,
-            "Context": "hotline-conference",
+            "Context": CONTEXT_CONFERENCE,
             "Exten": "member",
             "Priority": "1",
             "Async": "true",
-            "Timeout": "30000",
-            "CallerID": f"hotline <{platform}>",
+            "Timeout": str(int(self.ring_s * 1000)),
+            # the other side sees who is calling: the caller, not the hotline
+            "CallerID": f'"{caller}" <{caller}>' if caller else f"hotline <{platform}>",
             "Variable": [
-                f"HL_CONF={conf}",
-                f"__HL_CALL={uniqueid}",  # inherited through the Local channel to the trunk leg
-                f"__HL_PLATFORM={platform}",
-                f"PJSIP_HEADER(add,X-Hotline-Call)={uniqueid}",
+                f"{Var.CONF}={conf}",
+                f"__{Var.CALL}={uid}",  # inherited through the Local channel to the trunk leg
+                f"__{Var.PLATFORM}={platform}",
             ],
         }
         try:
-            res = await ami.send_action(action)
-            log.info("originate %s into %s: %s", who, conf, _response(res), extra={"uniqueid": uniqueid})
+            res = await self.ami.send_action(action)
+            ok = _response(res) == "Success"
+            log.info("originate %s into %s: %s", who, conf, _response(res), extra={"uniqueid": uid})
+            return ok
         except Exception as e:  # the caller is in the conference: never let this take the service down
-            log.error("originate %s into %s failed: %s", who, conf, e, extra={"uniqueid": uniqueid})
+            log.error("originate %s into %s failed: %s", who, conf, e, extra={"uniqueid": uid})
+            return False
+
+    async def bring_in(
+        self, uid: str, platform: str, other: str, caller: str = "", delay: float = 0.8, with_agent: bool = True
+    ) -> None:
+        """The receiving platform's agent (unless already there) and the other party into hl-<uid>."""
+        await asyncio.sleep(delay)  # the caller enters ConfBridge once the AGI has returned
+        if with_agent:
+            await self.originate(uid, platform, caller, f"PJSIP/agent-{platform}", f"agent-{platform}")
+        await self.originate(uid, platform, caller, f"Local/{other}@{CONTEXT_CONFERENCE_LEG}", other)
+
+    async def emergency_hold(self, uid: str, platform: str, target: str, caller: str) -> None:
+        """The emergency number was busy or silent: a person of the receiving platform now, and the
+        emergency number called again and again into the same conference until it answers."""
+        ended = self._event(self._ended, uid)
+        await asyncio.sleep(0.3)  # the caller is on the way into the conference
+        await self.originate(uid, platform, caller, f"PJSIP/agent-{platform}", f"agent-{platform}")
+        target_in = self._joined.setdefault(uid, {}).setdefault(target, asyncio.Event())
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.give_up_s
+        attempt = 0
+        while not ended.is_set() and not target_in.is_set() and loop.time() < deadline:
+            attempt += 1
+            await self.originate(uid, platform, caller, f"Local/{target}@{CONTEXT_CONFERENCE_LEG}", target)
+            waiting = [asyncio.ensure_future(ended.wait()), asyncio.ensure_future(target_in.wait())]
+            await asyncio.wait(waiting, timeout=self.ring_s + self.retry_gap_s, return_when=asyncio.FIRST_COMPLETED)
+            for w in waiting:
+                w.cancel()
+        outcome = "joined" if target_in.is_set() else ("caller left" if ended.is_set() else "gave up")
+        log.info("emergency %s: %s after %d attempt(s)", target, outcome, attempt, extra={"uniqueid": uid})
+        self._ended.pop(uid, None)
+
+    async def agent_threeway(self, uid: str, platform: str, other: str, caller_chan: str, agent_chan: str) -> None:
+        """An agent pressed *3: caller and agent into conference hl-<uid>, the other platform dialed in."""
+        res = await self.ami.send_action(
+            {
+                "Action": "Redirect",
+                "Channel": caller_chan,
+                "Context": CONTEXT_CONFERENCE,
+                "Exten": "caller",
+                "Priority": "1",
+                "ExtraChannel": agent_chan,
+                "ExtraContext": CONTEXT_CONFERENCE,
+                "ExtraExten": "agent",
+                "ExtraPriority": "1",
+            }
+        )
+        log.info("agent *3: caller and agent to the conference: %s", _response(res), extra={"uniqueid": uid})
+        await self.bring_in(uid, platform, other, delay=0.3, with_agent=False)
 
 
-def _response(res) -> str:
+def _response(res: Any) -> str:
     if isinstance(res, list):
         res = res[0] if res else {}
     return str(dict(res).get("Response", res))

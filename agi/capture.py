@@ -9,31 +9,14 @@ from __future__ import annotations
 
 import time
 import wave
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from hotline.agi.channel import AgiChannel
+from hotline.agi.utterance import Utterance
 
 SILENCE_RMS = 300  # int16 RMS of a 20 ms frame below which it counts as silence (line noise)
-
-
-@dataclass
-class Utterance:
-    path: Path  # host path of the WAV
-    started: float  # epoch seconds: recording began
-    stopped: float  # epoch seconds: RECORD FILE returned
-    speech_end: float  # epoch seconds: the caller's last voiced frame
-    voiced_s: float  # seconds of speech heard
-    ended_by: str  # silence | timeout | dtmf (RECORD FILE); endpoint | no-speech | max-length | dtmf | hangup (live)
-    digit: str = ""
-    pcm8k: bytes | None = None  # the audio already in memory (live capture), else read from `path`
-    barged_in: bool = False
-    voiced_frames: int = 0
-    speculation: Any = None  # live_capture.Speculation: recognition started at a pause
-    transcriber: Any = None  # asr.streaming.StreamingTranscriber: recognised while the caller spoke
 
 
 def trailing_silence_s(path: Path) -> tuple[float, float, float]:

@@ -1,26 +1,27 @@
-"""AMI events -> the call log: handovers answered, bridge joins and leaves, hang-ups, and the outcome.
+"""AMI events -> the call journal: who answered, bridge joins and leaves, hang-ups, and the outcome.
 
-The dialplan raises UserEvents (Hotline*) tagged with the call's UNIQUEID (HL_CALL); Asterisk's own
-Hangup and Confbridge* events complete the timeline. When the caller's channel hangs up the call is
+The dialplan raises UserEvents (hotline.contract.Event) tagged with the call's id (HL_CALL); Asterisk's
+own Hangup and Confbridge* events complete the timeline. When the caller's channel hangs up the call is
 closed with its outcome: reached:<target>, conference:<participants>, accepted:<platform>,
-guided:<number>, agent, or hangup.
+guided:<number>, agent, or hangup. Everything is written to the journal (never waiting on the database);
+what the recorder needs to know about a call (its action, when the caller stopped speaking) comes from
+the journal's view of it. tests/fixtures/ami/ holds recorded event traces replayed in tests.
 """
 
 from __future__ import annotations
 
-import asyncio
+import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
-from hotline.store import CallLog
+from hotline.contract import CONFERENCE_PREFIX, Action, Event, Outcome, outcome
+from hotline.store.journal import CallJournal
 
 log = logging.getLogger("hotline.events")
-
-
-def _ts(epoch: float) -> datetime:
-    return datetime.fromtimestamp(epoch, UTC).replace(tzinfo=None)
 
 
 @dataclass
@@ -28,129 +29,159 @@ class CallState:
     reached: list[str] = field(default_factory=list)  # neighbours / agent seats that answered, in order
     conference: list[str] = field(default_factory=list)  # who joined the conference
     fallback: bool = False
+    handover_done: bool = False
 
 
 class EventRecorder:
-    def __init__(self, calllog: CallLog) -> None:
-        self.calllog = calllog
+    def __init__(
+        self,
+        journal: CallJournal,
+        dialer: Any = None,  # actions.ConferenceDialer: legs the service brings into conferences
+        spawn: Callable | None = None,  # runs the dialer's work in the background
+        profile: str = "national",
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.journal = journal
+        self.dialer = dialer
+        self.spawn = spawn
+        self.profile = profile
+        self.clock = clock
         self.calls: dict[str, CallState] = {}
         self.conf_owner: dict[str, str] = {}  # conference name -> call uniqueid
-        self.on_threeway = None  # async (uniqueid, platform, other, caller chan, agent chan): *3 pressed
 
     def state(self, uid: str) -> CallState:
         return self.calls.setdefault(uid, CallState())
 
-    async def _do(self, fn, *args, **kw):
-        return await asyncio.to_thread(fn, *args, **kw)
-
-    async def on_event(self, manager, msg) -> None:
+    async def on_event(self, manager: Any, msg: Any) -> None:
+        """panoramisk's callback: one AMI event."""
+        m = dict(msg)
+        log.debug("ami %s", json.dumps(m, ensure_ascii=False))  # a trace: tests/fixtures/ami/ are made of these
         try:
-            await self._dispatch(dict(msg))
+            self.handle(m)
         except Exception:
-            log.exception("event handling failed: %s", msg.get("Event"))
+            log.exception("event handling failed: %s", m.get("Event"), extra={"uniqueid": _uid_of(m)})
 
-    async def _dispatch(self, m: dict) -> None:
-        now = time.time()
+    def handle(self, m: dict[str, str]) -> None:
+        now = self.clock()
         ev = m.get("Event", "")
         if ev == "UserEvent":
-            kind = m.get("UserEvent", "")
-            uid = m.get("Call", "")
-            if not uid:
-                return
-            if kind == "HotlineNeighbour":
-                await self._answered(uid, m.get("Target", "?"), now)
-            elif kind == "HotlineHandover":
-                await self._do(
-                    self.calllog.add_event,
-                    uid,
-                    "handover",
-                    _ts(now),
-                    target=m.get("Target"),
-                    status=m.get("Status"),
-                    trunk=m.get("Trunk"),
-                    attempt=m.get("Try"),
-                )
-            elif kind == "HotlineAgent":
-                await self._do(
-                    self.calllog.add_event, uid, "agent", _ts(now), seat=m.get("Seat"), status=m.get("Status")
-                )
-            elif kind == "HotlineAgentFeature":
-                if m.get("Feature") == "threeway" and self.on_threeway is not None:
-                    await self.on_threeway(
-                        uid, m.get("Platform", ""), m.get("Target", ""), m.get("Peer", ""), m.get("Agent", "")
-                    )
-                await self._do(
-                    self.calllog.add_event,
-                    uid,
-                    "agent_feature",
-                    _ts(now),
-                    feature=m.get("Feature"),
-                    target=m.get("Target"),
-                )
-            elif kind == "HotlineConference":
-                self.conf_owner[m.get("Conference", "")] = uid
-            elif kind == "HotlineFallback":
-                self.state(uid).fallback = True
-                if await self._do(self.calllog.get, uid) is None:  # the service never saw this call: record it
-                    await self._do(
-                        self.calllog.open_call, uid, m.get("Platform", "") or "?", m.get("Caller", ""), "national"
-                    )
-                await self._do(self.calllog.add_event, uid, "fallback", _ts(now), reason=m.get("Reason"))
+            self._user_event(m.get("UserEvent", ""), m, now)
         elif ev in ("ConfbridgeJoin", "ConfbridgeLeave"):
-            conf = m.get("Conference", "")
-            uid = self.conf_owner.get(conf) or (conf[3:] if conf.startswith("hl-") else "")
-            if not uid:
-                return
-            who = _participant(m)
-            if ev == "ConfbridgeJoin":
-                st = self.state(uid)
-                if who not in st.conference:
-                    st.conference.append(who)
-                if who != "caller" and not who.startswith("agent-"):
-                    await self._handover(uid, now)  # the other platform is in the three-way call
-            await self._do(
-                self.calllog.add_event,
-                uid,
-                "bridge_join" if ev == "ConfbridgeJoin" else "bridge_leave",
-                _ts(now),
-                conference=conf,
-                participant=who,
-                channel=m.get("Channel"),
-            )
+            self._conference(ev, m, now)
         elif ev == "Hangup":
             uid = m.get("Uniqueid", "")
-            if uid and uid == m.get("Linkedid", uid) and await self._do(self.calllog.get, uid) is not None:
-                await self._closed(uid, now, m.get("Cause-txt", ""))
+            if uid and uid == m.get("Linkedid", uid) and self.journal.view(uid) is not None:
+                self._closed(uid, now, m.get("Cause-txt", ""))
 
-    async def _answered(self, uid: str, target: str, now: float) -> None:
+    def _user_event(self, kind: str, m: dict[str, str], now: float) -> None:
+        uid = m.get("Call", "")
+        if not uid:
+            return
+        if kind == Event.ANSWERED:
+            self._answered(uid, m.get("Target", "?"), now)
+        elif kind == Event.HANDOVER:
+            self.journal.event(
+                uid, "handover", now, target=m.get("Target"), status=m.get("Status"), trunk=m.get("Trunk"),
+                attempt=m.get("Try"),
+            )  # fmt: skip
+        elif kind == Event.AGENT:
+            self.journal.event(uid, "agent", now, seat=m.get("Seat"), status=m.get("Status"))
+        elif kind == Event.AGENT_FEATURE:
+            if m.get("Feature") == "threeway" and self.dialer is not None:
+                self._background(
+                    self.dialer.agent_threeway(
+                        uid, m.get("Platform", ""), m.get("Target", ""), m.get("Peer", ""), m.get("Agent", "")
+                    )
+                )
+            self.journal.event(uid, "agent_feature", now, feature=m.get("Feature"), target=m.get("Target"))
+        elif kind == Event.CONFERENCE:
+            self.conf_owner[m.get("Conference", "")] = uid
+        elif kind == Event.EMERGENCY_HOLD:
+            target, platform = m.get("Target", ""), m.get("Platform", "")
+            self.journal.event(uid, "emergency_hold", now, target=target, reason="no answer from the emergency number")
+            if self.dialer is not None:
+                self._background(self.dialer.emergency_hold(uid, platform, target, m.get("Caller", "")))
+        elif kind == Event.FALLBACK:
+            self.state(uid).fallback = True
+            if self.journal.view(uid) is None:  # the service never saw this call: record it
+                self.journal.open_call(uid, m.get("Platform", "") or "?", m.get("Caller", "")[:64], self.profile)
+            self.journal.event(uid, "fallback", now, reason=m.get("Reason"))
+
+    def _background(self, coro: Any) -> None:
+        if self.spawn is not None:
+            self.spawn(coro)
+        else:
+            coro.close()
+
+    def _conference(self, ev: str, m: dict[str, str], now: float) -> None:
+        conf = m.get("Conference", "")
+        uid = self.conf_owner.get(conf) or (
+            conf.removeprefix(CONFERENCE_PREFIX) if conf.startswith(CONFERENCE_PREFIX) else ""
+        )
+        if not uid:
+            return
+        who = _participant(m)
+        if ev == "ConfbridgeJoin":
+            st = self.state(uid)
+            if who not in st.conference:
+                st.conference.append(who)
+            if self.dialer is not None:
+                self.dialer.joined(uid, who)
+            if who != "caller" and not who.startswith("agent-"):
+                self._handover(uid, now)  # the other platform is in the three-way call
+        self.journal.event(
+            uid,
+            "bridge_join" if ev == "ConfbridgeJoin" else "bridge_leave",
+            now,
+            conference=conf,
+            participant=who,
+            channel=m.get("Channel"),
+        )
+
+    def _answered(self, uid: str, target: str, now: float) -> None:
         st = self.state(uid)
         st.reached.append(target)
-        await self._do(self.calllog.add_event, uid, "answered", _ts(now), target=target)
+        self.journal.event(uid, "answered", now, target=target)
         if not target.startswith("agent-"):
-            await self._handover(uid, now)
+            self._handover(uid, now)
 
-    async def _handover(self, uid: str, now: float) -> None:
+    def _handover(self, uid: str, now: float) -> None:
         """The target leg answered: handover_ms = end of the caller's speech -> this moment."""
-        call = await self._do(self.calllog.get, uid)
-        if call is None or call.handover_at is not None:
+        st = self.state(uid)
+        if st.handover_done:
             return
-        fields = {"handover_at": _ts(now)}
-        if call.speech_end_at is not None:
-            fields["handover_ms"] = round((_ts(now) - call.speech_end_at).total_seconds() * 1000, 1)
-        await self._do(self.calllog.update, uid, **fields)
+        st.handover_done = True
+        fields: dict[str, Any] = {"handover_at": _utc(now)}
+        speech_end = (self.journal.view(uid) or {}).get("speech_end_at")
+        if isinstance(speech_end, datetime):
+            fields["handover_ms"] = round((_utc(now) - speech_end).total_seconds() * 1000, 1)
+        self.journal.update(uid, **fields)
 
-    async def _closed(self, uid: str, now: float, cause: str) -> None:
+    def _closed(self, uid: str, now: float, cause: str) -> None:
         st = self.calls.pop(uid, CallState())
-        call = await self._do(self.calllog.get, uid)
-        if call is None or call.ended_at is not None:
+        view = self.journal.view(uid) or {}
+        if view.get("ended_at") is not None:
             return
-        outcome = outcome_of(call.action, call.target, st)
-        await self._do(self.calllog.add_event, uid, "hangup", _ts(now), cause=cause)
-        await self._do(self.calllog.update, uid, ended_at=_ts(now), outcome=outcome)
-        log.info("call closed: %s", outcome, extra={"uniqueid": uid})
+        result = outcome_of(view.get("action"), view.get("target"), st)
+        self.journal.event(uid, "hangup", now, cause=cause)
+        self.journal.update(uid, ended_at=_utc(now), outcome=result)
+        if self.dialer is not None:
+            self.dialer.ended(uid)
+        self.conf_owner.pop(f"{CONFERENCE_PREFIX}{uid}", None)
+        self.journal.forget_closed()
+        log.info("call closed: %s", result, extra={"uniqueid": uid})
 
 
-def _participant(m: dict) -> str:
+def _utc(epoch: float) -> datetime:
+    return datetime.fromtimestamp(epoch, UTC).replace(tzinfo=None)
+
+
+def _uid_of(msg: Any) -> str:
+    m = dict(msg)
+    return m.get("Call") or m.get("Uniqueid") or ""
+
+
+def _participant(m: dict[str, str]) -> str:
     chan = m.get("Channel", "")
     if chan.startswith("PJSIP/agent-"):
         return chan.split("/", 1)[1].rsplit("-", 1)[0]
@@ -164,15 +195,15 @@ def _participant(m: dict) -> str:
 def outcome_of(action: str | None, target: str | None, st: CallState) -> str:
     members = list(dict.fromkeys(st.conference))
     if len(members) >= 2:
-        return "conference:" + "+".join(members)
+        return outcome(Outcome.CONFERENCE, "+".join(members))
     neighbours = [t for t in st.reached if not t.startswith("agent-")]
     agents = [t for t in st.reached if t.startswith("agent-")]
     if neighbours:
-        return f"reached:{neighbours[-1]}"
+        return outcome(Outcome.REACHED, neighbours[-1])
     if agents:
-        if action == "accept" and not st.fallback:
-            return f"accepted:{agents[-1].removeprefix('agent-')}"
-        return "agent"
-    if action == "guide":
-        return f"guided:{target}"
-    return "hangup"
+        if action == Action.ACCEPT and not st.fallback:
+            return outcome(Outcome.ACCEPTED, agents[-1].removeprefix("agent-"))
+        return outcome(Outcome.AGENT)
+    if action == Action.GUIDE:
+        return outcome(Outcome.GUIDED, target or "")
+    return outcome(Outcome.HANGUP)

@@ -1,7 +1,9 @@
-"""`hotline serve`: the FastAGI service (asyncio, panoramisk) with its AMI connection.
+"""`hotline serve`: the FastAGI service (asyncio) with its AMI connection (panoramisk).
 
-One process serves every call: FastAGI sessions on 127.0.0.1:<agi_port>, AMI events into the call
-log, the recognizer in worker threads (one decode per core).
+One process serves every call: FastAGI sessions on 127.0.0.1:<agi_port>, the callers' live audio on
+<audiosocket_port>, AMI events into the call journal, the recognizer in worker threads (one decode per
+core), the journal's writer thread, and the CDR reconciliation. At start it brings the database schema
+up to date, replays journal entries not yet applied, and completes calls left open by a crash.
 """
 
 from __future__ import annotations
@@ -12,25 +14,31 @@ import logging
 import os
 import signal
 import time
-import wave
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Coroutine
+from typing import Any
 
 from panoramisk import Manager
-from panoramisk.fast_agi import Request
 
+from hotline.agi.actions import ConferenceDialer
 from hotline.agi.audiosocket import AudioSocketServer
-from hotline.agi.channel import AgiChannel, AgiProtocolError, read_headers
+from hotline.agi.channel import AgiChannel, AgiProtocolError, read_environment
 from hotline.agi.events import EventRecorder
 from hotline.agi.live_capture import ListenSettings
-from hotline.agi.session import IvrSession
-from hotline.asr import Transcript, get_recognizer
+from hotline.agi.prompts import PromptLibrary
+from hotline.agi.reconcile import Reconciler
+from hotline.agi.session import IvrSession, Recordings, SessionDeps
+from hotline.agi.speech import SpeechService
+from hotline.asr import get_recognizer
 from hotline.asr.endpoint import EndpointSettings
 from hotline.config import REPO, Config
 from hotline.profile import load_profile
 from hotline.router import get_router
-from hotline.store import CallLog
+from hotline.store import CallLog, migrate
+from hotline.store.cdr import CdrReader
+from hotline.store.journal import CallJournal
 
 log = logging.getLogger("hotline.service")
+ENVIRONMENT_TIMEOUT_S = 10
 
 
 class JsonFormatter(logging.Formatter):
@@ -59,84 +67,74 @@ def setup_logging(level: str = "INFO") -> None:
     root.setLevel(level)
     logging.getLogger("panoramisk").setLevel(logging.WARNING)
     logging.getLogger("faster_whisper").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+def listen_settings(config: Config) -> ListenSettings:
+    """The listening limits of the settings object."""
+    return ListenSettings(
+        endpoint=EndpointSettings(endpoint_ms=config.endpoint_ms, pause_ms=config.pause_ms),
+        no_speech_s=config.no_speech_s,
+        max_utterance_s=config.max_utterance_s,
+        barge_in=config.barge_in,
+        speculate_after_ms=config.speculate_ms,
+    )
 
 
 class HotlineService:
     def __init__(self, config: Config) -> None:
         self.config = config
-        self.state_in_asterisk = config.state_in_asterisk
         self.profile = load_profile(config.profile)
-        get_router(self.profile.id)  # compile the profile now, not during the first call
+        self.router = get_router(self.profile.id)  # compiled now, not during the first call
         self.calllog = CallLog(config.db_url)
-        self.recorder = EventRecorder(self.calllog)
-        self.recorder.on_threeway = self._agent_threeway
-        if config.capture not in ("audiosocket", "record"):
-            raise ValueError(f"HOTLINE_CAPTURE={config.capture!r}: audiosocket or record")
-        self.capture = config.capture
-        self.listen = listen_settings()
+        self.journal = CallJournal(self.calllog, config.journal_path)
+        recognizer = get_recognizer(config.asr, config.asr_model or None)
+        bias = [p for c in self.profile.categories for p in c.phrases] if config.vosk_bias else None
+        self.speech = SpeechService(recognizer, bias)
         self.audiosocket = AudioSocketServer()
-        self._prompts: dict[str, bytes] = {}
-        self.recognizer = get_recognizer(config.asr, config.asr_model or None)
+        self.prompts = PromptLibrary(REPO / "sounds" / "zh" / "hotline")
         self.ami: Manager | None = None
-        self.vosk_bias = os.environ.get("HOTLINE_VOSK_BIAS", "0") == "1" and hasattr(self.recognizer, "set_bias")
-        if self.vosk_bias:  # keyword spotting on the profile's phrases (models with a dynamic graph)
-            self.recognizer.set_bias(p for c in self.profile.categories for p in c.phrases)
-        workers = getattr(self.recognizer, "workers", None) or (os.cpu_count() or 2)
-        self._asr_pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="asr")
+        self.dialer = ConferenceDialer(self)  # sends through self.send_action once AMI is up
+        self.recorder = EventRecorder(self.journal, self.dialer, self.spawn, self.profile.id)
+        self.reconciler = Reconciler(
+            self.calllog,
+            self.journal,
+            CdrReader(config.host_path(f"{config.log_in_asterisk}/cdr-csv/Master.csv")),
+            active=lambda: set(self.active),
+            profile=self.profile.id,
+        )
+        self.deps = SessionDeps(
+            profile=self.profile,
+            router=self.router,
+            speech=self.speech,
+            journal=self.journal,
+            prompts=self.prompts,
+            audio=self.audiosocket,
+            dialer=self.dialer,
+            listen=listen_settings(config),
+            recordings=Recordings(f"{config.state_in_asterisk}/recordings", config.state_dir / "recordings"),
+            audiosocket_port=config.audiosocket_port,
+            capture=config.capture,
+            spawn=self.spawn,
+        )
+        self.active: set[str] = set()
         self._tasks: set[asyncio.Task] = set()
-        self.sessions = 0
 
-    def spawn(self, coro) -> None:
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task:
         t = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(t)
-        t.add_done_callback(self._tasks.discard)
+        t.add_done_callback(self._task_done)
+        return t
 
-    async def _agent_threeway(self, uniqueid: str, platform: str, other: str, peer: str, agent: str) -> None:
-        """An agent pressed *3: caller and agent into conference hl-<uniqueid>, the other platform dialed in."""
-        from hotline.agi.actions import originate_conference_legs
+    def _task_done(self, t: asyncio.Task) -> None:
+        self._tasks.discard(t)
+        if not t.cancelled() and t.exception() is not None:
+            log.error("background task failed: %r", t.exception())
 
-        res = await self.ami.send_action(
-            {
-                "Action": "Redirect",
-                "Channel": peer,
-                "Context": "hotline-conference",
-                "Exten": "caller",
-                "Priority": "1",
-                "ExtraChannel": agent,
-                "ExtraContext": "hotline-conference",
-                "ExtraExten": "agent",
-                "ExtraPriority": "1",
-            }
-        )
-        log.info(
-            "agent *3: caller and agent to the conference: %s", dict(res).get("Response"), extra={"uniqueid": uniqueid}
-        )
-        self.spawn(originate_conference_legs(self.ami, uniqueid, platform, other, delay=0.3, with_agent=False))
-
-    def prompt_pcm(self, name: str) -> bytes:
-        """A prompt's 8 kHz PCM, for playing it over AudioSocket (cached; b"" when missing)."""
-        if name not in self._prompts:
-            try:
-                with wave.open(str(REPO / "sounds" / "zh" / "hotline" / f"{name}.wav"), "rb") as w:
-                    ok = (w.getframerate(), w.getnchannels(), w.getsampwidth()) == (8000, 1, 2)
-                    self._prompts[name] = w.readframes(w.getnframes()) if ok else b""
-            except (OSError, wave.Error):
-                self._prompts[name] = b""
-            if not self._prompts[name]:
-                log.error("prompt %s is missing or not 8 kHz mono 16-bit: the caller hears silence there", name)
-        return self._prompts[name]
-
-    def streaming_transcriber(self):
-        """A per-utterance streaming decoder when the engine streams (Vosk), else None (Whisper)."""
-        if not hasattr(self.recognizer, "stream"):
-            return None
-        from hotline.asr.streaming import StreamingTranscriber
-
-        return StreamingTranscriber(self.recognizer, self._asr_pool, biased=self.vosk_bias)
-
-    async def recognize(self, pcm) -> Transcript:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._asr_pool, self.recognizer.transcribe_pcm, pcm)
+    async def send_action(self, action: dict[str, Any]) -> Any:
+        if self.ami is None or not self.ami.authenticated:
+            raise ConnectionError("AMI is not connected")
+        return await self.ami.send_action(action)
 
     async def connect_ami(self) -> None:
         loop = asyncio.get_running_loop()
@@ -145,7 +143,7 @@ class HotlineService:
             host="127.0.0.1",
             port=self.config.ami_port,
             username="hotline",
-            secret=self.config.ami_secret(),
+            secret=self.config.ami_password(),
             ping_delay=10,
             reconnect_timeout=2,
         )
@@ -159,48 +157,42 @@ class HotlineService:
         log.warning("AMI not connected yet (is Asterisk up?); the manager keeps retrying")
 
     async def handle_agi(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.sessions += 1
+        uid = ""
         try:
-            headers = await asyncio.wait_for(read_headers(reader), timeout=10)
-            script = headers.get("agi_network_script", "")
-            request = Request(app=None, headers=headers, reader=reader, writer=writer)
-            if script == "ivr":
-                await IvrSession(AgiChannel(request), self).run()
-            else:
-                log.error("no FastAGI route %r", script)
+            env = await asyncio.wait_for(read_environment(reader), timeout=ENVIRONMENT_TIMEOUT_S)
+            agi = AgiChannel(reader, writer, env)
+            uid = agi.uniqueid
+            if agi.script != "ivr":
+                log.error("no FastAGI route %r", agi.script, extra={"uniqueid": uid})
+                return
+            self.active.add(uid)
+            await IvrSession(agi, self.deps).run()
         except (AgiProtocolError, TimeoutError) as e:
-            log.warning("bad FastAGI connection: %s", e)
+            log.warning("bad FastAGI connection: %s", e, extra={"uniqueid": uid})
         except Exception:
-            pass  # logged by the session; the dialplan takes the caller to an agent
+            # the session logged and recorded it; the dialplan takes the caller to an agent
+            log.error("FastAGI session ended with an error", exc_info=True, extra={"uniqueid": uid})
         finally:
-            self.sessions -= 1
+            self.active.discard(uid)
             writer.close()
 
-    async def reconcile_cdr(self) -> None:
-        """Every call leaves a record: import calls handled while the service was down."""
-        from hotline.store.cdr import ingest_cdr
-
-        master = self.config.host_path(f"{self.config.log_in_asterisk}/cdr-csv/Master.csv")
-        while True:
-            try:
-                await asyncio.to_thread(ingest_cdr, self.calllog, master)
-            except Exception:
-                log.exception("CDR reconciliation failed")
-            await asyncio.sleep(30)
-
     async def serve(self) -> None:
-        self.spawn(self.reconcile_cdr())
+        revision = await asyncio.to_thread(self._upgrade_schema)
+        self.journal.start()
         await self.connect_ami()
+        self.spawn(self.reconciler.run(self.config.reconcile_s))
         server = await asyncio.start_server(self.handle_agi, "127.0.0.1", self.config.agi_port, limit=2**20)
         audio_server = await asyncio.start_server(self.audiosocket.handle, "127.0.0.1", self.config.audiosocket_port)
         log.info(
-            "FastAGI listening on 127.0.0.1:%d, AudioSocket on 127.0.0.1:%d (capture %s, profile %s, recognizer %s:%s)",
+            "FastAGI listening on 127.0.0.1:%d, AudioSocket on 127.0.0.1:%d "
+            "(capture %s, profile %s, recognizer %s:%s, schema %s)",
             self.config.agi_port,
             self.config.audiosocket_port,
-            self.capture,
+            self.config.capture,
             self.profile.id,
-            self.recognizer.engine,
-            self.recognizer.model,
+            self.speech.engine,
+            self.speech.model,
+            revision or "unavailable",
         )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -208,29 +200,28 @@ class HotlineService:
             loop.add_signal_handler(sig, stop.set)
         async with server, audio_server:
             await stop.wait()
-        log.info("stopping: %d session(s) in progress", self.sessions)
+        log.info("stopping: %d session(s) in progress", len(self.active))
         deadline = time.time() + 10
-        while self.sessions and time.time() < deadline:
+        while self.active and time.time() < deadline:
             await asyncio.sleep(0.2)
         if self.ami:
             self.ami.close()
+        await asyncio.to_thread(self.journal.stop)
+        self.speech.close()
 
-
-def listen_settings() -> ListenSettings:
-    """Listening limits from the environment (see hotline/config.py)."""
-    env = os.environ.get
-    return ListenSettings(
-        endpoint=EndpointSettings(
-            endpoint_ms=int(env("HOTLINE_ENDPOINT_MS", "600")), pause_ms=int(env("HOTLINE_PAUSE_MS", "1200"))
-        ),
-        no_speech_s=float(env("HOTLINE_NO_SPEECH_S", "6")),
-        max_utterance_s=float(env("HOTLINE_MAX_UTTERANCE_S", "20")),
-        barge_in=env("HOTLINE_BARGE_IN", "1") != "0",
-        speculate_after_ms=int(env("HOTLINE_SPECULATE_MS", "240")),
-    )
+    def _upgrade_schema(self) -> str:
+        """The schema, brought up to date once at start. A database that is down does not stop the
+        service: calls are journaled and the schema is checked again by the next start."""
+        try:
+            return migrate(self.calllog.engine)
+        except Exception as e:
+            log.error("database unavailable at start (%s): calls are journaled until it is back", e)
+            return ""
 
 
 def run_service(config: Config | None = None) -> None:
-    setup_logging(os.environ.get("HOTLINE_LOG_LEVEL", "INFO"))
-    service = HotlineService(config or Config())
+    config = config or Config()
+    os.umask(0o077)  # recordings, the journal and the database: owner only
+    setup_logging(config.log_level)
+    service = HotlineService(config)
     asyncio.run(service.serve())

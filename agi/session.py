@@ -1,8 +1,16 @@
-"""The IVR conversation of one call: greet, listen, understand, route, act.
+"""The IVR conversation of one call: greet and ask, listen, understand, route, act.
 
 dialplan -> this session -> capture (agi/live_capture.py over AudioSocket; agi/capture.py with
-RECORD FILE as the fallback) -> recognizer (hotline/asr) -> router (hotline/router) -> action
-(agi/actions.py) -> call log (hotline/store).
+RECORD FILE as the fallback) -> recognizer (agi/speech.py over hotline/asr) -> router (hotline/router)
+-> action (agi/actions.py) -> call journal (hotline/store/journal.py).
+
+The conversation policy (the profile's `conversation`, per platform): one prompt greets and asks, and
+the caller may talk over it. A caller understood is acted on at once. A caller not understood is asked
+again at most once (at 110 not at all), then a person of the receiving platform takes the call; on
+12345 a hint of danger bridges 110 into a three-way call at once instead of asking again. A caller who
+presses a key gets that key's choice (1 110, 2 12345, 0 a person; any other key: the menu).
+
+Nothing here waits on the database: every record goes through the journal.
 """
 
 from __future__ import annotations
@@ -10,124 +18,175 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from pathlib import Path
 
-from hotline.agi.actions import Plan, originate_conference_legs, plan_for
-from hotline.agi.capture import Utterance, capture_utterance
+from hotline.agi.actions import ConferenceDialer, Plan, plan_for
+from hotline.agi.audiosocket import AudioSocketServer
+from hotline.agi.capture import capture_utterance
 from hotline.agi.channel import AgiChannel, CallerHungUp
-from hotline.agi.live_capture import listen_live
+from hotline.agi.live_capture import ListenSettings, listen_live
+from hotline.agi.prompts import PromptLibrary
+from hotline.agi.speech import SpeechService
+from hotline.agi.utterance import Utterance
 from hotline.asr.base import Transcript, pcm16_to_16k, read_wav_16k, write_wav
-from hotline.router import Decision, get_router
+from hotline.contract import Action, Var
+from hotline.profile import PLATFORMS, Profile
+from hotline.router import Decision, Router
+from hotline.store.journal import CallJournal
 
 log = logging.getLogger("hotline.agi")
 
-MENU = {"1": "110", "2": "12345", "0": "agent"}
+MENU = {"1": "110", "2": "12345", "0": "agent"}  # the keys the menu prompt offers
+MENU_PROMPTS = ("menu", "menu-again")  # asked when a caller presses a key the menu does not offer
+OFFER_TRANSFER_PROMPT = "offer-transfer"  # after a guide: press 1 to be put through
 MIN_VOICED_S = 0.3  # less than this is not speech worth recognising
 AUDIOSOCKET_CONNECT_S = 3.0
+MENU_WAIT_MS = 5000
 
 
-def _ts(epoch: float) -> datetime:
-    return datetime.fromtimestamp(epoch, UTC).replace(tzinfo=None)
+@dataclass(frozen=True)
+class Recordings:
+    """Where a caller's answers are recorded: the folder as Asterisk sees it, and from the host."""
+
+    in_asterisk: str
+    on_host: Path
+
+    def for_answer(self, uid: str, attempt: int) -> tuple[str, Path]:
+        name = f"{uid}-{attempt}"
+        return f"{self.in_asterisk}/{name}", self.on_host / name
+
+
+@dataclass(frozen=True)
+class SessionDeps:
+    """What a conversation works with, each with one job."""
+
+    profile: Profile
+    router: Router
+    speech: SpeechService
+    journal: CallJournal
+    prompts: PromptLibrary
+    audio: AudioSocketServer
+    dialer: ConferenceDialer
+    listen: ListenSettings
+    recordings: Recordings
+    audiosocket_port: int
+    capture: str = "audiosocket"  # audiosocket | record
+    clock: Callable[[], float] = field(default=time.time)
+    spawn: Callable = field(default=asyncio.ensure_future)  # runs a background task of the call
 
 
 class IvrSession:
-    def __init__(self, agi: AgiChannel, service) -> None:
+    def __init__(self, agi: AgiChannel, deps: SessionDeps) -> None:
         self.agi = agi
-        self.svc = service
+        self.deps = deps
         self.uid = agi.uniqueid
         self.platform = "12345"
         self.attempt_no = 0
-        self.speech_end: float | None = None
-        self.live = service.capture == "audiosocket"
+        self.live = deps.capture == "audiosocket"
 
-    def _log(self, msg: str, *args) -> None:
+    def _log(self, msg: str, *args: object) -> None:
         log.info(msg, *args, extra={"uniqueid": self.uid})
 
-    async def _event(self, kind: str, at: float | None = None, **detail) -> None:
-        await asyncio.to_thread(self.svc.calllog.add_event, self.uid, kind, _ts(at) if at else None, **detail)
+    def _event(self, kind: str, at: float | None = None, **detail: object) -> None:
+        self.deps.journal.event(self.uid, kind, at, **detail)
 
-    async def _update(self, **fields) -> None:
-        await asyncio.to_thread(self.svc.calllog.update, self.uid, **fields)
+    def _update(self, **fields: object) -> None:
+        self.deps.journal.update(self.uid, **fields)
 
     # -------------------------------------------------------------------------------- run
     async def run(self) -> None:
-        platform = await self.agi.get_variable("HL_PLATFORM")
-        self.platform = platform if platform in ("12345", "110") else "12345"
-        ref = await self.agi.command("GET FULL VARIABLE ${PJSIP_HEADER(read,X-Hotline-Test)}")
-        client_ref = ref.get("result", ("", ""))[1].strip("()")[:64] or None
-        caller = self.agi.headers.get("agi_callerid", "")
-        await asyncio.to_thread(
-            self.svc.calllog.open_call, self.uid, self.platform, caller, self.svc.profile.id, client_ref
-        )
+        # the platform comes with the AGI request (AGI(agi://…/ivr,<platform>)): the record is opened
+        # before a single command can fail
+        platform = self.agi.environment.get("agi_arg_1", "")
+        self.platform = platform if platform in PLATFORMS else "12345"
+        caller = self.agi.callerid if self.agi.callerid not in ("unknown", "") else ""
+        self.deps.journal.open_call(self.uid, self.platform, caller, self.deps.profile.id)
         self._log("call from %r to %s", caller, self.platform)
         try:
             decision = await self.converse()
             await self.act(decision)
         except CallerHungUp as e:
             self._log("caller hung up during the IVR (%s)", e.during)
-            await self._event("hangup", during=e.during)
-            await self._update(outcome="hangup")
+            self._event("hangup", during=e.during)
         except Exception as e:
             # the dialplan sends the caller to an agent when HL_ACTION stays empty
-            log.exception("IVR session failed", extra={"uniqueid": self.uid})
-            await self._update(error=f"{type(e).__name__}: {e}"[:2000])
-            await self._event("error", error=f"{type(e).__name__}: {e}"[:500])
+            log.exception("IVR session failed: the dialplan takes the caller to an agent", extra={"uniqueid": self.uid})
+            self._update(error=f"{type(e).__name__}: {e}"[:2000])
+            self._event("error", error=f"{type(e).__name__}: {e}"[:500])
             raise
 
     # -------------------------------------------------------------------------- conversation
     async def converse(self) -> Decision:
-        await self._event("prompt", prompt=f"greeting-{self.platform}")
-        played = await self.agi.play(f"hotline/greeting-{self.platform}")
-        if played.digit:
-            return await self.menu_choice(played.digit)
-        decision = None
-        for attempt in (1, 2):
+        turn = self.deps.profile.conversation[self.platform]
+        prompt, attempt = turn.welcome, 1
+        while True:
             self.attempt_no = attempt
-            prompt = "ask" if attempt == 1 else "ask-again"
-            await self._event("prompt", prompt=prompt)
-            utt = await self.ask_and_listen(prompt, attempt)
+            self._event("prompt", prompt=prompt)
+            utt = await self.ask_and_listen(prompt, attempt, turn.no_speech_s)
             if utt.digit:
-                return await self.menu_choice(utt.digit)
+                return await self.key_pressed(utt.digit)
             decision = await self.understand(utt, attempt)
             if utt.ended_by == "hangup":
-                raise CallerHungUp("utterance")
-            # not understood twice (nothing matched, or too weakly): the DTMF menu, then an agent
+                raise CallerHungUp("utterance")  # what was said is recorded, emergency flag included
             if decision.understood:
                 return decision
-        return await self.menu()
+            if self.platform == "12345" and getattr(decision, "danger_hint", False):
+                return self.decided(
+                    replace(
+                        decision,
+                        action=Action.CONFERENCE,
+                        target="110",
+                        rule="danger-hint",
+                        explanation=f"a hint of danger ({decision.explanation}): 110 joins a three-way call at once",
+                    )
+                )
+            if attempt > turn.reasks:
+                return self.decided(
+                    replace(
+                        decision,
+                        action=Action.AGENT,
+                        target=self.platform,
+                        rule="not-understood",
+                        explanation=f"not understood after {attempt} answer(s): a person takes the call",
+                    )
+                )
+            prompt, attempt = turn.ask_again, attempt + 1
 
-    async def ask_and_listen(self, prompt: str, attempt: int) -> Utterance:
+    async def ask_and_listen(self, prompt: str, attempt: int, no_speech_s: float) -> Utterance:
         if self.live:
-            utt = await self.listen_live(prompt, attempt)
+            utt = await self.listen_live(prompt, attempt, no_speech_s)
             if utt is not None:
-                return await self._heard(utt, attempt)
-        played = await self.agi.play(f"hotline/{prompt}")
+                return self._heard(utt, attempt)
+        played = await self.agi.play(self.deps.prompts.asterisk_name(prompt))
         if played.digit:
-            return Utterance(self.svc.config.host_path("/dev/null"), 0, 0, 0, 0, "dtmf", played.digit)
-        rel = f"{self.svc.state_in_asterisk}/recordings/{self.uid}-{attempt}"
+            now = self.deps.clock()
+            return Utterance(None, now, now, now, 0.0, "dtmf", played.digit)
+        in_asterisk, on_host = self.deps.recordings.for_answer(self.uid, attempt)
         utt = await capture_utterance(
-            self.agi, rel, self.svc.config.host_path(rel), max_s=int(self.svc.listen.max_utterance_s), silence_s=2
+            self.agi, in_asterisk, on_host, max_s=int(self.deps.listen.max_utterance_s), silence_s=2
         )
-        return await self._heard(utt, attempt)
+        return self._heard(utt, attempt)
 
-    async def listen_live(self, prompt: str, attempt: int) -> Utterance | None:
+    async def listen_live(self, prompt: str, attempt: int, no_speech_s: float) -> Utterance | None:
         """The prompt and the listening over AudioSocket; None when AudioSocket is not available."""
-        stream_id, connected = self.svc.audiosocket.expect()
+        stream_id, connected = self.deps.audio.expect()
         running = asyncio.ensure_future(
-            self.agi.command(f'EXEC AudioSocket "{stream_id},127.0.0.1:{self.svc.config.audiosocket_port}"')
+            self.agi.exec("AudioSocket", f"{stream_id},127.0.0.1:{self.deps.audiosocket_port}")
         )
         try:
             done, _ = await asyncio.wait(
                 {connected, running}, timeout=AUDIOSOCKET_CONNECT_S, return_when=asyncio.FIRST_COMPLETED
             )
         finally:
-            self.svc.audiosocket.forget(stream_id)
+            self.deps.audio.forget(stream_id)
         if connected not in done or connected.cancelled():
             # AudioSocket() failed or never connected: RECORD FILE for the rest of the call
             self.live = False
             log.warning("AudioSocket unavailable: falling back to RECORD FILE", extra={"uniqueid": self.uid})
-            await self._event("capture_fallback", reason="audiosocket did not connect")
+            self._event("capture_fallback", reason="audiosocket did not connect")
             if running.done():
                 running.result()  # raises CallerHungUp if that is why
                 if await self.agi.is_hung_up():
@@ -136,13 +195,14 @@ class IvrSession:
                 running.cancel()
                 raise CallerHungUp()  # the AGI channel is mid-command: nothing more can be said on it
             return None
-        streaming = self.svc.streaming_transcriber()
+        streaming = self.deps.speech.streaming()
         if streaming is not None:
             on_frame, on_pause = streaming.push, self._so_far_understood(streaming)
         else:
-            on_frame, on_pause = None, (self._speculate if self.svc.listen.speculate_after_ms else None)
+            on_frame, on_pause = None, (self._speculate if self.deps.listen.speculate_after_ms else None)
+        settings = replace(self.deps.listen, no_speech_s=no_speech_s)
         live = await listen_live(
-            connected.result(), self.svc.prompt_pcm(prompt), self.svc.listen, on_pause=on_pause, on_frame=on_frame
+            connected.result(), self.deps.prompts.pcm(prompt), settings, on_pause=on_pause, on_frame=on_frame
         )
         try:
             await asyncio.wait_for(running, 5.0)
@@ -151,8 +211,8 @@ class IvrSession:
                 raise
         except TimeoutError:
             log.warning("AudioSocket() did not return after the stream ended", extra={"uniqueid": self.uid})
-        rel = f"{self.svc.state_in_asterisk}/recordings/{self.uid}-{attempt}.wav"
-        path = self.svc.config.host_path(rel)
+        _, on_host = self.deps.recordings.for_answer(self.uid, attempt)
+        path = on_host.with_name(on_host.name + ".wav")
         await asyncio.to_thread(write_wav, path, live.pcm8k)  # what the admin plays back
         return Utterance(
             path,
@@ -177,14 +237,13 @@ class IvrSession:
 
     async def _speculate(self, pcm8k: bytes) -> tuple[Transcript, bool]:
         """What the caller said up to this pause, and whether the router understands it."""
-        return self._judged(await self.svc.recognize(await asyncio.to_thread(pcm16_to_16k, pcm8k)))
+        return self._judged(await self.deps.speech.recognize(await asyncio.to_thread(pcm16_to_16k, pcm8k)))
 
     def _judged(self, tr: Transcript) -> tuple[Transcript, bool]:
-        d = get_router(self.svc.profile.id).route(tr.text, platform=self.platform, attempt=self.attempt_no)
+        d = self.deps.router.route(tr.text, platform=self.platform, attempt=self.attempt_no)
         return tr, d.understood
 
-    async def _heard(self, utt: Utterance, attempt: int) -> Utterance:
-        self.speech_end = utt.speech_end
+    def _heard(self, utt: Utterance, attempt: int) -> Utterance:
         self._log(
             "answer %d: %.2f s of speech, ended by %s%s",
             attempt,
@@ -192,8 +251,10 @@ class IvrSession:
             utt.ended_by,
             " (barged in)" if utt.barged_in else "",
         )
-        await self._update(recording_path=str(utt.path), speech_end_at=_ts(utt.speech_end))
-        await self._event(
+        if utt.path is not None:
+            self._update(recording_path=str(utt.path))
+        self._update(speech_end_at=_utc(utt.speech_end))
+        self._event(
             "speech_end",
             at=utt.speech_end,
             attempt=attempt,
@@ -218,84 +279,95 @@ class IvrSession:
                     pcm = await asyncio.to_thread(pcm16_to_16k, utt.pcm8k)
                 else:
                     pcm = await asyncio.to_thread(read_wav_16k, utt.path)
-                tr = await self.svc.recognize(pcm)
+                tr = await self.deps.speech.recognize(pcm)
                 speculative = False
             text = tr.text
-            await self._event(
+            self._event(
                 "transcript", text=text, engine=tr.engine, decode_s=round(tr.decode_s, 3), speculative=speculative
             )
-            await self._update(transcript=text, asr_engine=f"{tr.engine}:{tr.model}")
-        decision = get_router(self.svc.profile.id).route(text, platform=self.platform, attempt=attempt)
-        await self._record_decision(decision)
-        return decision
+            self._update(transcript=text, asr_engine=f"{tr.engine}:{tr.model}")
+        return self.decided(self.deps.router.route(text, platform=self.platform, attempt=attempt))
 
-    async def menu(self) -> Decision:
-        await self._event("prompt", prompt="menu")
-        digit = await self.agi.get_digits("hotline/menu", 5000)
-        if not digit:
-            digit = await self.agi.get_digits("hotline/menu-again", 5000)
-        return await self.menu_choice(digit)
+    async def key_pressed(self, digit: str) -> Decision:
+        """A key: its menu choice; a key the menu does not offer: the menu, then a person."""
+        if digit not in MENU:
+            for prompt in MENU_PROMPTS:
+                self._event("prompt", prompt=prompt)
+                digit = await self.agi.get_digits(self.deps.prompts.asterisk_name(prompt), MENU_WAIT_MS)
+                if digit in MENU:
+                    break
+        return self.menu_choice(digit)
 
-    async def menu_choice(self, digit: str) -> Decision:
+    def menu_choice(self, digit: str) -> Decision:
         choice = MENU.get(digit, "agent")
-        await self._event("dtmf", digit=digit or "(none)", choice=choice)
-        await self._update(dtmf=digit or "")
+        self._event("dtmf", digit=digit or "(none)", choice=choice)
+        self._update(dtmf=digit or "")
         if choice == "agent":
-            action, target = "agent", self.platform
+            action, target = Action.AGENT, self.platform
         else:
-            action, target = ("accept" if choice == self.platform else "transfer"), choice
-        base = get_router(self.svc.profile.id).route("", platform=self.platform)
-        decision = replace(
-            base,
-            action=action,
-            target=target,
-            rule="dtmf-menu",
-            category=None,
-            category_name=None,
-            confidence=1.0,
-            explanation=f"the caller pressed {digit or 'nothing'}: {action} -> {target}",
+            action, target = (Action.ACCEPT if choice == self.platform else Action.TRANSFER), choice
+        base = self.deps.router.route("", platform=self.platform)
+        return self.decided(
+            replace(
+                base,
+                action=action,
+                target=target,
+                rule="dtmf-menu",
+                category=None,
+                category_name=None,
+                confidence=1.0,
+                explanation=f"the caller pressed {digit or 'nothing'}: {action} -> {target}",
+            )
         )
-        await self._record_decision(decision)
-        return decision
 
-    async def _record_decision(self, d: Decision) -> None:
-        now = time.time()
-        await self._update(
-            route=d.to_dict(),
-            action=d.action,
-            target=d.target,
-            category=d.category,
-            emergency=d.emergency,
-            matched=d.matched,
-            decided_at=_ts(now),
-        )
-        await self._event(
-            "decision",
+    def decided(self, d: Decision) -> Decision:
+        """Record the decision (its fields and its event, together) and return it."""
+        now = self.deps.clock()
+        self.deps.journal.decision(
+            self.uid,
+            {
+                "route": d.to_dict(),
+                "action": d.action,
+                "target": d.target,
+                "category": d.category,
+                "emergency": d.emergency,
+                "matched": d.matched,
+                "decided_at": _utc(now),
+            },
+            {
+                "action": d.action,
+                "target": d.target,
+                "rule": d.rule,
+                "category": d.category,
+                "emergency": d.emergency,
+                "matched": d.matched[:10],
+            },
             at=now,
-            action=d.action,
-            target=d.target,
-            rule=d.rule,
-            category=d.category,
-            emergency=d.emergency,
-            matched=d.matched[:10],
         )
         self._log("decision %s -> %s (%s) emergency=%s", d.action, d.target, d.rule, d.emergency)
+        return d
 
     # ------------------------------------------------------------------------------- act
     async def act(self, decision: Decision) -> None:
-        plan: Plan = plan_for(decision, self.svc.profile)
+        plan: Plan = plan_for(decision, self.deps.profile)
         for prompt in plan.prompts:
-            await self._event("prompt", prompt=prompt.split("/")[-1])
-            await self.agi.play(prompt, escape="")
+            self._event("prompt", prompt=prompt)
+            await self.agi.play(self.deps.prompts.asterisk_name(prompt), escape="")
         action, target = plan.action, plan.target
         if plan.offer_transfer_to:
-            digit = await self.agi.get_digits("hotline/offer-transfer", 4000)
+            digit = await self.agi.get_digits(self.deps.prompts.asterisk_name(OFFER_TRANSFER_PROMPT), 4000)
             if digit == "1":
-                action, target = "transfer", plan.offer_transfer_to
-                await self._event("dtmf", digit=digit, choice=f"transfer {target}")
-        if action == "conference":
+                action, target = Action.TRANSFER, plan.offer_transfer_to
+                self._event("dtmf", digit=digit, choice=f"transfer {target}")
+        if action == Action.CONFERENCE:
             target = plan.conference_with
-            self.svc.spawn(originate_conference_legs(self.svc.ami, self.uid, self.platform, target))
-        await self.agi.set_variable("HL_TARGET", target)
-        await self.agi.set_variable("HL_ACTION", action)
-        await self._event("action", action=action, target=target)
+            caller = (self.deps.journal.view(self.uid) or {}).get("caller", "")
+            self.deps.spawn(self.deps.dialer.bring_in(self.uid, self.platform, target, caller))
+        await self.agi.set_variable(Var.TARGET, target)
+        await self.agi.set_variable(Var.EMERGENCY, "1" if plan.emergency else "0")
+        await self.agi.set_variable(Var.ACTION, action)
+        self._event("action", action=action, target=target)
+
+
+def _utc(epoch: float) -> datetime:
+    return datetime.fromtimestamp(epoch, UTC).replace(tzinfo=None)

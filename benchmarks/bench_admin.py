@@ -17,7 +17,7 @@ from percentile import pct  # benchmarks/percentile.py: run as benchmarks/<name>
 from hotline.admin import create_app
 from hotline.admin.auth import create_user
 from hotline.admin.seed import seed_calls
-from hotline.store import CallLog
+from hotline.store import CallLog, migrate
 
 FILTERS = [
     "",
@@ -37,6 +37,7 @@ def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
     tmp = Path(tempfile.mkdtemp())
     url = f"sqlite:///{tmp / 'bench.db'}"
+    migrate(url)
     log = CallLog(url)
     t = time.perf_counter()
     seed_calls(log, n, days=60, seed=11, events=False, end=datetime(2026, 11, 20, 12))

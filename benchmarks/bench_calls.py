@@ -16,7 +16,7 @@ from pathlib import Path
 
 from percentile import pct  # benchmarks/percentile.py: run as benchmarks/<name>.py
 
-from hotline.sipcall import place_call
+from hotline.sim.sipcall import place_call
 
 CALLS = Path(__file__).resolve().parents[2] / "shared" / "audio" / "calls"
 

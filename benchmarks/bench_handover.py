@@ -13,7 +13,7 @@ from pathlib import Path
 
 from percentile import pct  # benchmarks/percentile.py: run as benchmarks/<name>.py
 
-from hotline.sipcall import place_call
+from hotline.sim.sipcall import place_call
 
 CALLS = Path(__file__).resolve().parents[2] / "shared" / "audio" / "calls"
 # transfers (12345 -> 110 and 110 -> 12345) whose text routes away from the receiving platform

@@ -43,10 +43,11 @@ def load_calls() -> list[tuple[str, str, bytes]]:
 async def one_stream(port: int, server, recognize, router, calls, seed: int, results: list, per_stream: int) -> None:
     from hotline.agi.live_capture import listen_live
     from hotline.agi.server import listen_settings
+    from hotline.config import Config
 
     rnd = random.Random(seed)
     await asyncio.sleep(rnd.uniform(0, 3))
-    settings = listen_settings()
+    settings = listen_settings(Config())
     for _ in range(per_stream):
         cid, platform, pcm = rnd.choice(calls)
         stream_id, connected = server.expect()

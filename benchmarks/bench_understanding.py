@@ -15,7 +15,7 @@ from pathlib import Path
 
 from percentile import pct  # benchmarks/percentile.py: run as benchmarks/<name>.py
 
-from hotline.config import Config
+from hotline.config import settings
 from hotline.evaluate import evaluate, format_comparison
 from hotline.profile import load_profile
 from hotline.router.decide import Router
@@ -28,7 +28,7 @@ def load_time() -> float:
     """A fresh process loading and checking the artifact (what the service does at start)."""
     code = (
         "import time; t=time.perf_counter(); from hotline.understanding.model import load_checked;"
-        "from hotline.config import Config; load_checked(Config().understanding_model);"
+        "from hotline.config import settings; load_checked(settings().understanding_model_dir);"
         "print(time.perf_counter()-t)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -53,7 +53,7 @@ def main() -> None:
     args = ap.parse_args()
     from hotline.understanding.model import load_checked
 
-    folder = Config().understanding_model
+    folder = settings().understanding_model_dir
     t0 = time.perf_counter()
     model = load_checked(folder)
     in_process = time.perf_counter() - t0

@@ -60,8 +60,15 @@ def provision(cfg: Config) -> None:
         raise AsteriskError(f"provisioning the Asterisk chroot failed (exit {r.returncode}); see the log above")
 
 
-def render(cfg: Config) -> None:
-    """asterisk-config/ and dialplan/ -> the config folder, with @NAMES@ filled in."""
+SIM_DIR = REPO / "asterisk-sim"  # the simulated neighbours, agent phones and test callers (dev, tests, demo)
+
+
+def render(cfg: Config, sim: bool = False) -> list[str]:
+    """asterisk-config/ and dialplan/ -> the config folder, with @NAMES@ filled in; then the site's own files
+    (HOTLINE_ASTERISK_LOCAL_DIR), or with `sim` the simulation overlay, copied over them.
+
+    Returns warnings about a production render a site has not completed (trunks without a contact,
+    agent seats without credentials)."""
     values = {
         "@ETC@": cfg.etc_in_asterisk,
         "@RUN@": cfg.run_in_asterisk,
@@ -74,17 +81,55 @@ def render(cfg: Config) -> None:
     }
     etc = cfg.etc_dir
     (etc / "dialplan").mkdir(parents=True, exist_ok=True)
+    # a fresh render: nothing of an earlier one (a simulation overlay) may survive into this one
+    for old in (*etc.glob("*.conf"), *(etc / "dialplan").glob("*.conf")):
+        old.unlink()
 
     def fill(text: str) -> str:
         for k, v in values.items():
             text = text.replace(k, v)
         return text
 
-    for src in sorted((REPO / "asterisk-config").glob("*.conf")):
-        (etc / src.name).write_text(fill(src.read_text(encoding="utf-8")), encoding="utf-8")
-    for src in sorted((REPO / "dialplan").glob("*.conf")):
-        (etc / "dialplan" / src.name).write_text(fill(src.read_text(encoding="utf-8")), encoding="utf-8")
-    secret = cfg.ami_secret()
+    local = SIM_DIR if sim else cfg.asterisk_local_dir
+    sources = [(src, etc / src.name) for src in sorted((REPO / "asterisk-config").glob("*.conf"))]
+    sources += [(src, etc / "dialplan" / src.name) for src in sorted((REPO / "dialplan").glob("*.conf"))]
+    if local is not None:
+        if not local.is_dir():
+            raise AsteriskError(f"HOTLINE_ASTERISK_LOCAL_DIR={local} is not a folder")
+        sources += [(src, etc / src.name) for src in sorted(local.glob("*.conf"))]
+    for src, dst in sources:
+        dst.write_text(fill(src.read_text(encoding="utf-8")), encoding="utf-8")
+        dst.chmod(0o640)  # the site's files hold credentials
+    (etc / ".hotline-render").write_text("sim\n" if sim else "production\n")
+    return [] if sim else _site_warnings(etc)
+
+
+def _site_warnings(etc: Path) -> list[str]:
+    """What a production render still lacks from the site."""
+    import re
+
+    warnings = []
+    trunks = (etc / "pjsip_trunks.conf").read_text(encoding="utf-8")
+    for name, body in re.findall(r"^\[(trunk-[\w-]+)\]\s*\ntype\s*=\s*aor\s*\n((?:(?!\[).*\n?)*)", trunks, re.M):
+        if not re.search(r"^\s*contact\s*=", body, re.M):
+            warnings.append(f"{name} has no contact: handovers there go to an agent (site pjsip_trunks.conf)")
+    pjsip = "".join(f.read_text(encoding="utf-8") for f in etc.glob("pjsip*.conf"))
+    for auth in sorted(set(re.findall(r"^auth\s*=\s*(\S+)", pjsip, re.M))):
+        if not re.search(rf"^\[{re.escape(auth)}\]\s*\n\s*type\s*=\s*auth", pjsip, re.M):
+            warnings.append(f"no [{auth}] type=auth section: that agent seat cannot register (site pjsip_local.conf)")
+    return warnings
+
+
+def rendered_mode(cfg: Config) -> str:
+    """ "sim" or "production": how the running configuration was rendered."""
+    f = cfg.etc_dir / ".hotline-render"
+    return f.read_text().strip() if f.exists() else "production"
+
+
+def install(cfg: Config) -> None:
+    """The AMI secret, folders and prompts the rendered configuration needs."""
+    etc = cfg.etc_dir
+    secret = cfg.ami_password()
     f = etc / "manager_secret.conf"
     f.write_text(
         "; written by `hotline asterisk up`; not part of the repository\n"
@@ -106,6 +151,9 @@ def render(cfg: Config) -> None:
         "/var/spool/asterisk/monitor",
     ):
         cfg.host_path(d).mkdir(parents=True, exist_ok=True)
+    # callers' voices, the call database and the CDR are personal data: owner only
+    for private in (cfg.state_in_asterisk, f"{cfg.state_in_asterisk}/recordings", cfg.log_in_asterisk):
+        cfg.host_path(private).chmod(0o700)
     sounds = cfg.host_path(SOUNDS_IN_ASTERISK)
     for wav in (REPO / "sounds" / "zh" / "hotline").glob("*.wav"):
         dst = sounds / wav.name
@@ -130,9 +178,13 @@ def start(cfg: Config, timeout: float = 30) -> None:
     raise AsteriskError(f"Asterisk did not start within {timeout:.0f} s; see {log_dir / 'console.log'}")
 
 
-def up(cfg: Config) -> str:
+def up(cfg: Config, sim: bool = False) -> tuple[str, list[str]]:
+    """Render (production, or with `sim` the simulation overlay), install and start or reload Asterisk.
+
+    Returns what was done ("started" | "reloaded") and the render's warnings."""
     provision(cfg)
-    render(cfg)
+    warnings = render(cfg, sim=sim)
+    install(cfg)
     if is_running(cfg):
         for c in (
             "module reload res_pjsip.so",
@@ -142,9 +194,9 @@ def up(cfg: Config) -> str:
             "module reload features",
         ):
             rx(cfg, c)
-        return "reloaded"
+        return "reloaded", warnings
     start(cfg)
-    return "started"
+    return "started", warnings
 
 
 def down(cfg: Config, timeout: float = 20) -> bool:

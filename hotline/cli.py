@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Sequence
 
@@ -28,7 +27,9 @@ class CommandError(Exception):
 
 
 def default_profile() -> str:
-    return os.environ.get("HOTLINE_PROFILE", "national")
+    from hotline.config import settings
+
+    return settings().profile
 
 
 def _safe_text(s: str) -> str:
@@ -153,14 +154,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
 def cmd_train(args: argparse.Namespace) -> int:
     import time
 
-    from hotline.config import Config
+    from hotline.config import settings
     from hotline.understanding.data import CorpusError, read_files
 
     try:
         from hotline.understanding.train import train, train_default
     except ImportError as e:  # scikit-learn is needed to train, not to serve
         raise CommandError(f"training needs scikit-learn ({e}): pip install -e .", EXIT_UNAVAILABLE) from None
-    out = args.out or Config().understanding_model
+    out = args.out or settings().understanding_model_dir
     if out is None:
         raise CommandError("HOTLINE_UNDERSTANDING_MODEL=off: give --out DIR")
     t = time.perf_counter()
@@ -235,8 +236,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     a = sub.add_parser("asterisk", help="the real Asterisk: up | down | status")
     a.add_argument("op", choices=["up", "down", "status"])
+    a.add_argument(
+        "--sim", action="store_true", help="up: with the simulated neighbours and test callers (dev, tests, demo)"
+    )
     a.add_argument("--json", action="store_true")
     a.set_defaults(func=cmd_asterisk)
+
+    db = sub.add_parser("db", help="the call database: upgrade (bring the schema up to date)")
+    db.add_argument("op", choices=["upgrade"])
+    db.set_defaults(func=cmd_db)
+
+    st = sub.add_parser("settings", help="every setting (HOTLINE_* environment), its value and what it sets")
+    st.add_argument("--markdown", action="store_true", help="the README's table")
+    st.set_defaults(func=cmd_settings)
 
     sv = sub.add_parser("serve", help="run the FastAGI service (foreground)")
     sv.set_defaults(func=cmd_serve)
@@ -280,14 +292,17 @@ def cmd_asterisk(args: argparse.Namespace) -> int:
     import time
 
     from hotline import asterisk
-    from hotline.config import Config
+    from hotline.config import settings
 
-    cfg = Config()
+    cfg = settings()
     try:
         if args.op == "up":
             t = time.perf_counter()
-            what = asterisk.up(cfg)
-            print(f"asterisk {what} in {time.perf_counter() - t:.1f} s ({cfg.asterisk_root})")
+            what, warnings = asterisk.up(cfg, sim=args.sim)
+            shape = "simulation overlay" if args.sim else "production"
+            print(f"asterisk {what} in {time.perf_counter() - t:.1f} s ({cfg.asterisk_root}, {shape})")
+            for w in warnings:
+                print(f"  warning: {w}", file=sys.stderr)
         elif args.op == "down":
             print("asterisk stopped" if asterisk.down(cfg) else "asterisk was not running")
         else:
@@ -303,6 +318,21 @@ def cmd_asterisk(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_settings(args: argparse.Namespace) -> int:
+    from hotline.config import settings, settings_table
+
+    if args.markdown:  # the README's table
+        print("| variable | default | what it sets |\n|---|---|---|")
+        for env, default, what in settings_table():
+            print(f"| `{env}` | {default} | {what} |")
+        return 0
+    current = settings().model_dump()
+    for (env, _default, what), value in zip(settings_table(), current.values(), strict=True):
+        shown = "(set)" if env.endswith(("SECRET", "SECRET_KEY")) and value else value
+        print(f"{env:<34} {shown!s:<40} {what}")
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from hotline.agi.server import run_service
 
@@ -311,7 +341,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_call(args: argparse.Namespace) -> int:
-    from hotline.sipcall import SipCallError, place_call
+    from hotline.sim.sipcall import SipCallError, place_call
 
     try:
         result = place_call(
@@ -363,20 +393,34 @@ def cmd_models(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_admin(args: argparse.Namespace) -> int:
-    from hotline.config import Config
-    from hotline.store import CallLog
+def cmd_db(args: argparse.Namespace) -> int:
+    from hotline.config import settings
+    from hotline.store import migrate
 
+    url = settings().db_url
+    try:
+        revision = migrate(url)
+    except Exception as e:
+        raise CommandError(f"database {url.split('@')[-1]}: {type(e).__name__}: {e}", EXIT_UNAVAILABLE) from None
+    print(f"schema at revision {revision}")
+    return 0
+
+
+def cmd_admin(args: argparse.Namespace) -> int:
+    from hotline.config import settings
+    from hotline.store import CallLog, migrate
+
+    migrate(settings().db_url)  # the admin is a service start: the schema is brought up to date once
     if args.op == "serve":
         from waitress import serve
 
         from hotline.admin import create_app
 
         app = create_app()
-        print(f"admin on http://{args.host}:{args.port}/ (database {Config().db_url})", flush=True)
+        print(f"admin on http://{args.host}:{args.port}/ (database {settings().db_url})", flush=True)
         serve(app, host=args.host, port=args.port, threads=8, ident="hotline-admin")
         return 0
-    calllog = CallLog(Config().db_url)
+    calllog = CallLog(settings().db_url)
     if args.op == "seed":
         import shutil
 
@@ -384,7 +428,7 @@ def cmd_admin(args: argparse.Namespace) -> int:
         from hotline.config import REPO
 
         # the demo calls share one sample recording, so the detail page has something to play
-        rec = Config().state_dir / "recordings" / "demo-sample.wav"
+        rec = settings().state_dir / "recordings" / "demo-sample.wav"
         rec.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(REPO / "sounds" / "samples" / "caller-fight.wav", rec)
         n = seed_calls(calllog, args.calls, args.days, recording=str(rec))
@@ -467,7 +511,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except Exception as e:  # the promise: a clear message, never a traceback
         print(f"hotline: internal error: {type(e).__name__}: {e}", file=sys.stderr)
-        if os.environ.get("HOTLINE_DEBUG"):
+        from hotline.config import settings
+
+        if settings().debug:
             raise
         return EXIT_INTERNAL
 

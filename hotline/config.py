@@ -1,33 +1,8 @@
-"""Runtime settings, all from the environment (a systemd unit or the README's commands set them).
+"""The settings object: every runtime setting of the hotline, and the only reader of the environment.
 
-HOTLINE_ASTERISK_ROOT   "/" for an Asterisk installed on the host; else the sid chroot the project
-                        builds (default /var/cache/hotline/asterisk-sid when the host has none)
-HOTLINE_DB_URL          SQLAlchemy URL of the call log (default: SQLite in the state folder)
-HOTLINE_PROFILE         linkage profile of the site (default national)
-HOTLINE_ASR             recognizer engine: auto | whisper | vosk | none. auto (default): a Chinese
-                        Vosk model when one is installed, else Whisper, else none (DTMF drives the call)
-HOTLINE_ASR_MODEL       the model of that engine, a name from `hotline models list` (default: the
-                        engine's first installed model)
-HOTLINE_AMI_SECRET      AMI secret; default: generated once into <state>/ami_secret (never committed)
-HOTLINE_INSTANCE        name of this Asterisk instance's folders (default hotline; the tests use
-                        hotline-test, so they never touch a running system)
-HOTLINE_SIP_PORT, HOTLINE_SIM_PORT, HOTLINE_AMI_PORT, HOTLINE_AGI_PORT, HOTLINE_AUDIOSOCKET_PORT
-HOTLINE_CAPTURE         audiosocket (default: live audio, end of speech in ~0.6 s, barge-in) |
-                        record (RECORD FILE with a 2 s silence endpoint)
-HOTLINE_ENDPOINT_MS     trailing silence that ends the caller's utterance once it is understood (default 600)
-HOTLINE_PAUSE_MS        trailing silence that ends it when it is not (yet) understood (default 1200)
-HOTLINE_NO_SPEECH_S     seconds after the question with no speech before re-asking (default 6)
-HOTLINE_MAX_UTTERANCE_S longest utterance listened to (default 20)
-HOTLINE_BARGE_IN        1 (default): the caller may speak over the question; 0: not
-HOTLINE_VOSK_BIAS       1: Vosk decodes only the profile's phrases (keyword spotting); default 0
-HOTLINE_ASR_WORKERS     decodes that run at once (default: one per core)
-HOTLINE_ASR_THREADS     threads per decode (default 1)
-HOTLINE_WHISPER_BEAM    Whisper beam size (default 5; 1 is greedy: faster, less accurate)
-HOTLINE_WHISPER_SHORT_CONTEXT  1 (default): encode a window just longer than the speech; 0: 30 s
-HOTLINE_SPECULATE_MS    pause after which recognition starts before the endpoint (default 240; 0: off)
-HOTLINE_UNDERSTANDING_MODEL  folder of the learned layer `hotline train` builds (default
-                        understanding_model/ in the checkout); "off": the rules decide alone. A missing
-                        or stale model is logged loudly and the rules decide alone.
+Each field is one `HOTLINE_*` environment variable (a systemd unit or the README's commands set them);
+`hotline settings` prints them, and the README's settings table is checked against this class by a test.
+Add a setting here (with its description), never `os.environ` elsewhere.
 """
 
 from __future__ import annotations
@@ -35,45 +10,115 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO = Path(__file__).resolve().parent.parent  # the checkout: asterisk-config/, dialplan/, sounds/
 DEFAULT_CHROOT = Path("/var/cache/hotline/asterisk-sid")
 
 
-def _system_asterisk() -> bool:
-    return bool(shutil.which("asterisk") or Path("/usr/sbin/asterisk").exists())
+def _default_asterisk_root() -> Path:
+    system = shutil.which("asterisk") or Path("/usr/sbin/asterisk").exists()
+    return Path("/") if system else DEFAULT_CHROOT
 
 
-@dataclass(frozen=True)
-class Config:
-    asterisk_root: Path = field(
-        default_factory=lambda: Path(
-            os.environ.get("HOTLINE_ASTERISK_ROOT") or ("/" if _system_asterisk() else str(DEFAULT_CHROOT))
-        )
+class Config(BaseSettings):
+    """Settings of one installation. `Config()` reads them from the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="HOTLINE_", frozen=True, extra="ignore", populate_by_name=True)
+
+    # --- where things are
+    asterisk_root: Path = Field(
+        default_factory=_default_asterisk_root,
+        description='"/" for an Asterisk installed on the host; else the Debian sid chroot the project builds '
+        "(default /var/cache/hotline/asterisk-sid when the host has none)",
     )
-    sip_port: int = field(default_factory=lambda: int(os.environ.get("HOTLINE_SIP_PORT", "5060")))
-    sim_port: int = field(default_factory=lambda: int(os.environ.get("HOTLINE_SIM_PORT", "5062")))
-    ami_port: int = field(default_factory=lambda: int(os.environ.get("HOTLINE_AMI_PORT", "5038")))
-    agi_port: int = field(default_factory=lambda: int(os.environ.get("HOTLINE_AGI_PORT", "4573")))
-    audiosocket_port: int = field(default_factory=lambda: int(os.environ.get("HOTLINE_AUDIOSOCKET_PORT", "4574")))
-    capture: str = field(default_factory=lambda: os.environ.get("HOTLINE_CAPTURE", "audiosocket"))
-    profile: str = field(default_factory=lambda: os.environ.get("HOTLINE_PROFILE", "national"))
-    asr: str = field(default_factory=lambda: os.environ.get("HOTLINE_ASR", "auto"))
-    asr_model: str = field(default_factory=lambda: os.environ.get("HOTLINE_ASR_MODEL", ""))
-    db_url_env: str = field(default_factory=lambda: os.environ.get("HOTLINE_DB_URL", ""))
-    instance: str = field(default_factory=lambda: os.environ.get("HOTLINE_INSTANCE", "hotline"))
-    understanding_model_env: str = field(default_factory=lambda: os.environ.get("HOTLINE_UNDERSTANDING_MODEL", ""))
+    instance: str = Field(
+        "hotline",
+        description="name of this installation's Asterisk folders (the tests use hotline-test, so they never "
+        "touch a running system)",
+    )
+    database_url: str = Field(
+        "",
+        validation_alias="HOTLINE_DB_URL",
+        description="SQLAlchemy URL of the call log: sqlite:///… or postgresql+psycopg://… "
+        "(default: SQLite in the state folder)",
+    )
+    journal_dir: Path | None = Field(
+        None,
+        description="where call records wait when the database is unreachable (default: <state>/journal)",
+    )
+    profile: str = Field("national", description="the site's linkage profile")
+    profile_dir: Path | None = Field(None, description="an operator's own profiles, looked up before the shipped ones")
+    models: Path = Field(REPO / "asr_models" / "store", description="installed speech models")
+    asterisk_local_dir: Path | None = Field(
+        None,
+        description="a site's own Asterisk files (pjsip_local.conf with its carrier and neighbour trunks, "
+        "extensions_local.conf) copied over the rendered configuration by `hotline asterisk up`",
+    )
 
-    @property
-    def understanding_model(self) -> Path | None:
-        """Folder of the learned layer; None when switched off."""
-        v = self.understanding_model_env
-        if v.lower() == "off":
-            return None
-        return Path(v) if v else REPO / "understanding_model"
+    # --- ports (loopback)
+    sip_port: int = Field(5060, description="SIP (callers, agent seats, trunks)")
+    sim_port: int = Field(5062, description="SIP of the simulated neighbours (only with `hotline asterisk up --sim`)")
+    ami_port: int = Field(5038, description="Asterisk Manager Interface")
+    agi_port: int = Field(4573, description="FastAGI (`hotline serve`)")
+    audiosocket_port: int = Field(4574, description="AudioSocket: the caller's live audio")
+    ami_secret: str = Field(
+        "", repr=False, description="AMI secret; default: generated once into <state>/ami_secret (mode 0600)"
+    )
 
+    # --- speech
+    asr: Literal["auto", "whisper", "vosk", "none"] = Field(
+        "auto",
+        description="recognizer engine. auto: a Chinese Vosk model when one is installed, else Whisper, else "
+        "none (DTMF drives the call)",
+    )
+    asr_model: str = Field("", description="the engine's model, a name from `hotline models list`")
+    asr_workers: int = Field(0, description="decodes that run at once (0: one per core)")
+    asr_threads: int = Field(1, description="threads per decode")
+    whisper_beam: int = Field(5, description="Whisper beam size (1 is greedy: faster, less accurate)")
+    whisper_short_context: bool = Field(True, description="encode a window just longer than the speech, not 30 s")
+    vosk_bias: bool = Field(False, description="Vosk decodes only the profile's phrases (keyword spotting)")
+
+    # --- understanding
+    understanding_model: str = Field(
+        "",
+        description="folder of the learned layer `hotline train` builds (default understanding_model/ in the "
+        "checkout); off: the rules decide alone. Missing or stale: a loud log line, the rules decide alone",
+    )
+
+    # --- listening
+    capture: Literal["audiosocket", "record"] = Field(
+        "audiosocket",
+        description="audiosocket: live audio, end of speech in ~0.6 s, barge-in; record: RECORD FILE with a "
+        "2 s silence endpoint",
+    )
+    endpoint_ms: int = Field(600, description="trailing silence that ends an utterance once it is understood")
+    pause_ms: int = Field(1200, description="trailing silence that ends it when it is not (yet) understood")
+    no_speech_s: float = Field(6.0, description="seconds after the question with no speech before acting")
+    max_utterance_s: float = Field(20.0, description="longest utterance listened to")
+    barge_in: bool = Field(True, description="the caller may speak over the question")
+    speculate_ms: int = Field(240, description="pause after which recognition starts before the endpoint (0: off)")
+
+    # --- the service
+    log_level: str = Field("INFO", description="log level of `hotline serve` (JSON lines on stderr)")
+    debug: bool = Field(False, description="CLI: show tracebacks of internal errors")
+    reconcile_s: float = Field(30.0, description="how often calls left open are completed from the CDR")
+
+    # --- the admin
+    admin_secret_key: str = Field(
+        "", repr=False, description="Flask session key (default: random at each start, so sessions end with it)"
+    )
+    admin_insecure_cookies: bool = Field(False, description="session cookies over plain HTTP (a test box only)")
+    recording_roots: str = Field(
+        "", description="extra folders the admin may play recordings from (os.pathsep-separated)"
+    )
+
+    # ------------------------------------------------------------------ derived
     # folders as Asterisk sees them (inside the chroot when there is one)
     @property
     def state_in_asterisk(self) -> str:
@@ -109,15 +154,63 @@ class Config:
 
     @property
     def db_url(self) -> str:
-        return self.db_url_env or f"sqlite:///{self.state_dir / 'hotline.db'}"
+        return self.database_url or f"sqlite:///{self.state_dir / 'hotline.db'}"
 
-    def ami_secret(self) -> str:
-        env = os.environ.get("HOTLINE_AMI_SECRET")
-        if env:
-            return env
+    @property
+    def understanding_model_dir(self) -> Path | None:
+        """Folder of the learned layer; None when switched off."""
+        v = self.understanding_model
+        if v.lower() == "off":
+            return None
+        return Path(v) if v else REPO / "understanding_model"
+
+    @property
+    def journal_path(self) -> Path:
+        return self.journal_dir or self.state_dir / "journal"
+
+    @property
+    def recording_root_list(self) -> list[str]:
+        return [str(self.state_dir)] + [p for p in self.recording_roots.split(os.pathsep) if p]
+
+    def ami_password(self) -> str:
+        """The AMI secret: the setting, or one generated once into the state folder, owner-only."""
+        if self.ami_secret:
+            return self.ami_secret
         f = self.state_dir / "ami_secret"
         if not f.exists():
             f.parent.mkdir(parents=True, exist_ok=True)
-            f.touch(mode=0o600)
-            f.write_text(secrets.token_urlsafe(24))
+            try:  # created 0600 before a byte is written: never readable by others, even briefly
+                fd = os.open(f, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                return f.read_text().strip()  # another process won the race
+            with os.fdopen(fd, "w") as out:
+                out.write(secrets.token_urlsafe(24))
         return f.read_text().strip()
+
+
+@lru_cache(maxsize=8)
+def _settings_for(_environment: tuple[tuple[str, str], ...]) -> Config:
+    return Config()
+
+
+def settings() -> Config:
+    """The settings of the current environment, built once per distinct HOTLINE_* environment.
+
+    Building a Config costs ~2 ms (pydantic-settings); code on a call's path asks here instead.
+    """
+    return _settings_for(tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("HOTLINE_"))))
+
+
+def settings_table() -> list[tuple[str, str, str]]:
+    """(environment variable, default, description) of every setting, for the README and `hotline settings`."""
+    rows = []
+    for name, f in Config.model_fields.items():
+        env = f.validation_alias if isinstance(f.validation_alias, str) else f"HOTLINE_{name.upper()}"
+        if f.default_factory is not None:
+            default = "(derived)"
+        elif f.default in (None, ""):
+            default = "—"
+        else:
+            default = str(f.default).replace(str(REPO) + "/", "")
+        rows.append((env, default, f.description or ""))
+    return rows

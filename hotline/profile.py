@@ -7,7 +7,6 @@ and the field, e.g. ``profiles/guilin.yaml: categories[3].owner: Input should be
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -143,6 +142,24 @@ class Settings(_Strict):
     min_confidence: float = Field(default=0.3, ge=0, le=1)
 
 
+class Conversation(_Strict):
+    """How the IVR talks with callers of one platform (prompt names are files in sounds/zh/hotline)."""
+
+    welcome: str = Field(pattern=r"^[a-z0-9-]+$")  # greets and asks in one prompt; the caller may talk over it
+    ask_again: str = Field(default="ask-again", pattern=r"^[a-z0-9-]+$")
+    # how often a caller not understood is asked again before a person takes the call: never more than once
+    reasks: int = Field(default=1, ge=0, le=1)
+    no_speech_s: float = Field(default=6.0, gt=1, le=20)  # silence after the question before acting
+    to_person: str = Field(pattern=r"^[a-z0-9-]+$")  # said as a person takes a caller not understood
+
+
+def _default_conversation() -> dict[str, Conversation]:
+    return {
+        "12345": Conversation(welcome="welcome-12345", to_person="agent"),
+        "110": Conversation(welcome="welcome-110", reasks=0, no_speech_s=5.0, to_person="accept-110"),
+    }
+
+
 class ProfileFile(_Strict):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     name: str
@@ -150,6 +167,7 @@ class ProfileFile(_Strict):
     extends: str | None = None
     settings: Settings | None = None
     lexicon: Lexicon | None = None
+    conversation: dict[Literal["12345", "110"], Conversation] | None = None
     numbers: dict[str, Number] = Field(default_factory=dict)
     cues: tuple[Cue, ...] = ()
     categories: tuple[Category, ...] = ()
@@ -186,6 +204,7 @@ class Profile:
     cues: tuple[Cue, ...]
     categories: tuple[Category, ...]
     own_category_ids: tuple[str, ...] = field(default=())
+    conversation: dict[str, Conversation] = field(default_factory=_default_conversation)
 
     def category(self, cid: str) -> Category:
         for c in self.categories:
@@ -197,9 +216,11 @@ class Profile:
 def profile_dirs() -> list[Path]:
     """Where profiles are looked up: $HOTLINE_PROFILE_DIR (operator's own) first, then the shipped ones."""
     dirs: list[Path] = []
-    env = os.environ.get("HOTLINE_PROFILE_DIR")
-    if env:
-        dirs.append(Path(env))
+    from hotline.config import settings
+
+    own = settings().profile_dir
+    if own:
+        dirs.append(own)
     dirs.append(Path(str(resources.files("hotline.profiles"))))
     return dirs
 
@@ -275,6 +296,7 @@ def _resolve(pf: ProfileFile, path: Path, chain: tuple[str, ...]) -> Profile:
             cues=pf.cues,
             categories=pf.categories,
             own_category_ids=tuple(c.id for c in pf.categories),
+            conversation={**_default_conversation(), **(pf.conversation or {})},
         )
     if pf.extends in chain:
         raise ProfileError(f"{path}: extends: cycle through {' -> '.join((*chain, pf.extends))}")
@@ -322,6 +344,7 @@ def _resolve(pf: ProfileFile, path: Path, chain: tuple[str, ...]) -> Profile:
         cues=cues,
         categories=(*own, *kept),
         own_category_ids=tuple(c.id for c in own),
+        conversation={**base.conversation, **(pf.conversation or {})},
     )
 
 

@@ -1,7 +1,8 @@
 """pytest fixtures for the real Asterisk and the FastAGI service (loaded by conftest.py).
 
 The tests run their own Asterisk instance (HOTLINE_INSTANCE=hotline-test, ports 15060/15062/15038/
-14573) with a database of their own, so they never touch a system started with `make run`.
+14573/14574, movable with HOTLINE_TEST_PORT_BASE) with a database of their own, so they never touch a
+system started with `make run`.
 """
 
 from __future__ import annotations
@@ -20,14 +21,21 @@ import pytest
 from hotline import asterisk
 from hotline.config import Config
 
-TEST_ENV = {
-    "HOTLINE_INSTANCE": "hotline-test",
-    "HOTLINE_SIP_PORT": "15060",
-    "HOTLINE_SIM_PORT": "15062",
-    "HOTLINE_AMI_PORT": "15038",
-    "HOTLINE_AGI_PORT": "14573",
-    "HOTLINE_AUDIOSOCKET_PORT": "14574",
-}
+
+def _test_env_defaults() -> dict[str, str]:
+    """Ports and instance name of the test Asterisk. HOTLINE_TEST_PORT_BASE / HOTLINE_TEST_INSTANCE move
+    them, so several checkouts on one machine can run their end-to-end tests side by side."""
+    base = os.environ.get("HOTLINE_TEST_PORT_BASE")
+    offsets = {"SIP": 60, "SIM": 62, "AMI": 38, "AGI": 73, "AUDIOSOCKET": 74}
+    first = int(base) if base else None
+    defaults = {"SIP": 15060, "SIM": 15062, "AMI": 15038, "AGI": 14573, "AUDIOSOCKET": 14574}
+    ports = {k: (first + off if first is not None else defaults[k]) for k, off in offsets.items()}
+    env = {f"HOTLINE_{k}_PORT": str(v) for k, v in ports.items()}
+    env["HOTLINE_INSTANCE"] = os.environ.get("HOTLINE_TEST_INSTANCE", "hotline-test")
+    return env
+
+
+TEST_ENV = _test_env_defaults()
 
 
 def _can_run_asterisk() -> str | None:
@@ -62,7 +70,7 @@ def pbx(test_env) -> Config:
             pytest.fail(f"CI must run the real Asterisk: {why}")
         pytest.skip(why)
     cfg = Config()
-    asterisk.up(cfg)
+    asterisk.up(cfg, sim=True)
     yield cfg
     asterisk.down(cfg)
 

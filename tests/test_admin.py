@@ -12,7 +12,7 @@ from hotline.admin import create_app
 from hotline.admin.auth import create_user, issue_token
 from hotline.admin.seed import seed_calls
 from hotline.config import REPO
-from hotline.store import CallLog
+from hotline.store import CallLog, migrate
 
 HOSTILE_CALLER = "<script>alert(1)</script>' OR 1=1 --"
 HOSTILE_TEXT = "<img src=x onerror=alert(2)>路灯坏了"
@@ -21,6 +21,7 @@ HOSTILE_TEXT = "<img src=x onerror=alert(2)>路灯坏了"
 @pytest.fixture
 def app(tmp_path):
     db = f"sqlite:///{tmp_path / 'admin.db'}"
+    migrate(db)
     log = CallLog(db)
     rec = tmp_path / "recordings" / "sample.wav"
     rec.parent.mkdir()
@@ -225,6 +226,7 @@ def test_security_headers_and_cookie_flags(tmp_path):
 
 
 def test_create_user_rejects_weak_passwords_and_bad_roles(tmp_path):
+    migrate(f"sqlite:///{tmp_path / 'u.db'}")
     log = CallLog(f"sqlite:///{tmp_path / 'u.db'}")
     with pytest.raises(ValueError):
         create_user(log, "carol", "short", "admin")

@@ -17,7 +17,7 @@ import pytest
 from hotline.admin.auth import create_user
 from hotline.admin.seed import seed_calls
 from hotline.config import REPO
-from hotline.store import CallLog
+from hotline.store import CallLog, migrate
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = REPO / "test-artifacts"
@@ -36,6 +36,7 @@ def _free_port() -> int:
 def live_admin(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("browser")
     db = f"sqlite:///{tmp / 'admin.db'}"
+    migrate(db)
     log = CallLog(db)
     rec = tmp / "rec" / "sample.wav"
     rec.parent.mkdir()

@@ -30,6 +30,9 @@ def test_no_secret_is_committed():
 
 
 def test_every_prompt_the_code_plays_exists():
+    from hotline.agi.session import MENU_PROMPTS, OFFER_TRANSFER_PROMPT
+    from hotline.profile import available_profiles, load_profile
+
     sounds = {p.stem for p in (REPO / "sounds" / "zh" / "hotline").glob("*.wav")}
     listed = {
         line.split("\t")[0]
@@ -37,12 +40,13 @@ def test_every_prompt_the_code_plays_exists():
         if line and not line.startswith("#")
     }
     assert listed <= sounds
-    used = set()
-    for f in (REPO / "dialplan").glob("*.conf"):
+    used = {*MENU_PROMPTS, OFFER_TRANSFER_PROMPT}
+    for f in (*(REPO / "dialplan").glob("*.conf"), *(REPO / "asterisk-sim").glob("*.conf")):
         used |= set(re.findall(r"Playback\(hotline/([a-z0-9-]+)\)", f.read_text()))
-    for f in (REPO / "agi").glob("*.py"):
-        used |= set(re.findall(r'"hotline/([a-z0-9-]+)"', f.read_text()))
-    assert {"goodbye", "service-down", "menu", "menu-again", "offer-transfer", "retry"} <= used
+    for name in available_profiles():
+        for turn in load_profile(name).conversation.values():
+            used |= {turn.welcome, turn.ask_again, turn.to_person}
+    assert {"goodbye", "service-down", "retry", "emergency-hold", "welcome-110", "welcome-12345"} <= used
     missing = {u for u in used if u not in sounds}
     assert not missing, missing
 
@@ -59,4 +63,4 @@ def test_every_target_has_a_prompt(target):
     for action in ("transfer", "guide"):
         plan = plan_for(replace(d, action=action, target=target), load_profile("guilin"))
         for prompt in plan.prompts:
-            assert (REPO / "sounds" / "zh" / prompt).with_suffix(".wav").exists(), (action, target, prompt)
+            assert (REPO / "sounds" / "zh" / "hotline" / f"{prompt}.wav").exists(), (action, target, prompt)

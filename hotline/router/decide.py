@@ -19,6 +19,7 @@ emergency.
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
@@ -31,6 +32,8 @@ from hotline.router.phrase_index import QUALITY, VIA_CHARS, VIA_WEAK, Hit, Phras
 
 if TYPE_CHECKING:
     from hotline.understanding.model import UnderstandingModel
+
+log = logging.getLogger("hotline.router")
 
 ACTIONS = ("accept", "transfer", "conference", "guide", "clarify", "agent")
 # When an emergency matches several services, the police come first: they can bring the others.
@@ -136,12 +139,15 @@ class Router:
             raise ValueError(f"platform must be one of {', '.join(PLATFORMS)}, not {platform!r}")
         found = self.find(text)
         decision = self.decide(found, platform, attempt)
+        from hotline.router.combine import combine, rules_hint
+
         if use_model and self.model is not None:
-            from hotline.router.combine import combine
-
-            return combine(self, decision, found, self.model.predict(found, decision, self))
-        from hotline.router.combine import rules_hint
-
+            try:
+                prediction = self.model.predict(found, decision, self)
+            except Exception:  # the model must never cost a caller the decision: the rules stand
+                log.exception("understanding model failed on this utterance; the rules decide alone")
+            else:
+                return combine(self, decision, found, prediction)
         return rules_hint(decision, found, self)
 
     def find(self, text: str) -> Findings:

@@ -1,30 +1,46 @@
-"""CallLog: the only writer of call records. Every call leaves a record, whatever happens to it."""
+"""CallLog: the database side of the call log. Every call leaves a record, whatever happens to it.
+
+The live call path never writes here directly: it writes to the journal (hotline/store/journal.py),
+whose writer applies each entry with the `apply_*` methods below — idempotent, so an entry applied
+twice (after a crash) changes nothing the second time. The admin, the CLI and the tests read here.
+The schema is brought up to date once, by `hotline db upgrade` or a service's start (`migrate`), not
+each time a CallLog is made.
+"""
 
 from __future__ import annotations
 
 import logging
+import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import create_engine, event, select
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from hotline.store.models import Base, Call, CallEvent, User  # noqa: F401 (User: for the admin)
+from hotline.store.models import Base, Call, CallEvent, Meta, User  # noqa: F401 (User: for the admin)
 
 log = logging.getLogger("hotline.store")
+T = TypeVar("T")
+_CALL_COLUMNS = frozenset(Call.__table__.columns.keys())
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def make_engine(url: str):
+def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
+        path = url.split("///", 1)[1] if "///" in url else ""
+        if path and path != ":memory:" and not Path(path).exists():
+            # the call database holds callers' numbers and words: created owner-only, before SQLite opens it
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
         engine = create_engine(url, connect_args={"timeout": 30})
 
         @event.listens_for(engine, "connect")
@@ -42,12 +58,14 @@ def make_engine(url: str):
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
-def migrate(engine) -> None:
-    """Bring the schema to the newest Alembic revision (a no-op when it is there already)."""
+def migrate(url_or_engine: str | Engine) -> str:
+    """Bring the schema to the newest Alembic revision (a no-op when it is there already); returns it."""
     from alembic import command
     from alembic.config import Config as AlembicConfig
+    from alembic.runtime.migration import MigrationContext
     from sqlalchemy import inspect
 
+    engine = make_engine(url_or_engine) if isinstance(url_or_engine, str) else url_or_engine
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as conn:
@@ -55,34 +73,43 @@ def migrate(engine) -> None:
         tables = set(inspect(conn).get_table_names())
         if "calls" in tables and "alembic_version" not in tables:
             # made by an earlier build with create_all: adopt it as the first revision
-            Base.metadata.create_all(conn)
+            Base.metadata.tables["calls"].create(conn, checkfirst=True)
             command.stamp(cfg, "0001")
         command.upgrade(cfg, "head")
+        return MigrationContext.configure(conn).get_current_revision() or ""
 
 
 class CallLog:
     def __init__(self, url: str) -> None:
+        self.url = url
         self.engine = make_engine(url)
-        migrate(self.engine)
         self._session = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        # a locked database is retried, not lost: the write waits rather than drops the record
-        for attempt in range(5):
-            s = self._session()
+        """One transaction: committed when the block ends, rolled back when it raises."""
+        s = self._session()
+        try:
+            yield s
+            s.commit()
+        except BaseException:
+            s.rollback()
+            raise
+        finally:
+            s.close()
+
+    def transaction(self, work: Callable[[Session], T], attempts: int = 5) -> T:
+        """Run `work` in a transaction; a locked SQLite database is retried, not lost."""
+        for attempt in range(1, attempts + 1):
             try:
-                yield s
-                s.commit()
-                return
+                with self.session() as s:
+                    return work(s)
             except OperationalError as e:
-                s.rollback()
-                if "locked" not in str(e) or attempt == 4:
+                if "locked" not in str(e) or attempt == attempts:
                     raise
-                log.warning("database locked; retrying", extra={"attempt": attempt + 1})
-                time.sleep(0.2 * (attempt + 1))
-            finally:
-                s.close()
+                log.warning("database locked; retrying (%d/%d)", attempt, attempts)
+                time.sleep(0.2 * attempt)
+        raise AssertionError("unreachable")
 
     def optimize(self) -> None:
         """Refresh the query planner's statistics (SQLite picks its indexes from them)."""
@@ -91,52 +118,126 @@ class CallLog:
         with self.engine.begin() as conn:
             conn.execute(text("ANALYZE" if self.engine.dialect.name in ("sqlite", "postgresql") else "SELECT 1"))
 
-    def open_call(self, uniqueid: str, platform: str, caller: str, profile: str, client_ref: str | None = None) -> int:
-        now = utcnow()
+    def created_at(self) -> datetime | None:
+        """When this database was made (set by the migration that made it)."""
         with self.session() as s:
-            existing = s.scalar(select(Call).where(Call.uniqueid == uniqueid))
+            row = s.get(Meta, "created_at")
+            return datetime.fromisoformat(row.value) if row else None
+
+    # ------------------------------------------------------------------ writes (idempotent)
+    @staticmethod
+    def _call(s: Session, uniqueid: str) -> Call | None:
+        return s.scalar(select(Call).where(Call.uniqueid == uniqueid))
+
+    @staticmethod
+    def _set(call: Call, fields: dict[str, Any]) -> None:
+        unknown = [k for k in fields if k not in _CALL_COLUMNS]
+        if unknown:
+            raise ValueError(f"not a field of a call: {', '.join(unknown)}")
+        for k, v in fields.items():
+            setattr(call, k, v)
+
+    def apply_open_call(
+        self, uniqueid: str, platform: str, caller: str, profile: str, at: datetime | None = None
+    ) -> int:
+        at = at or utcnow()
+
+        def work(s: Session) -> int:
+            existing = self._call(s, uniqueid)
             if existing:
                 return existing.id
             c = Call(
                 uniqueid=uniqueid,
                 platform=platform,
                 caller=caller[:64],
-                profile=profile,
-                client_ref=client_ref,
-                started_at=now,
-                answered_at=now,
+                profile=profile[:32],
+                started_at=at,
+                answered_at=at,
             )
             s.add(c)
             s.flush()
-            s.add(CallEvent(call_id=c.id, at=now, kind="answer", detail={"platform": platform}))
+            s.add(CallEvent(call_id=c.id, at=at, kind="answer", detail={"platform": platform}))
             return c.id
 
-    def update(self, uniqueid: str, **fields: Any) -> None:
-        with self.session() as s:
-            c = s.scalar(select(Call).where(Call.uniqueid == uniqueid))
+        return self.transaction(work)
+
+    def apply_update(self, uniqueid: str, fields: dict[str, Any]) -> bool:
+        def work(s: Session) -> bool:
+            c = self._call(s, uniqueid)
             if c is None:
-                return
-            for k, v in fields.items():
-                setattr(c, k, v)
+                return False
+            self._set(c, fields)
+            return True
+
+        return self.transaction(work)
+
+    def apply_event(
+        self,
+        uniqueid: str,
+        kind: str,
+        at: datetime | None,
+        detail: dict[str, Any] | None,
+        journal_id: str | None = None,
+    ) -> bool:
+        def work(s: Session) -> bool:
+            c = self._call(s, uniqueid)
+            if c is None:
+                return False
+            if journal_id and s.scalar(select(CallEvent.id).where(CallEvent.journal_id == journal_id)):
+                return True  # applied before a restart: not twice
+            s.add(CallEvent(call_id=c.id, at=at or utcnow(), kind=kind, detail=detail or None, journal_id=journal_id))
+            return True
+
+        return self.transaction(work)
+
+    def apply_decision(
+        self, uniqueid: str, fields: dict[str, Any], at: datetime, detail: dict[str, Any], journal_id: str | None
+    ) -> bool:
+        """The decision's fields and its `decision` event, in one transaction."""
+
+        def work(s: Session) -> bool:
+            c = self._call(s, uniqueid)
+            if c is None:
+                return False
+            if journal_id and s.scalar(select(CallEvent.id).where(CallEvent.journal_id == journal_id)):
+                return True
+            self._set(c, fields)
+            s.add(CallEvent(call_id=c.id, at=at, kind="decision", detail=detail, journal_id=journal_id))
+            return True
+
+        return self.transaction(work)
+
+    # compatibility for tools and tests that write directly (the admin's seed, benchmarks)
+    def open_call(self, uniqueid: str, platform: str, caller: str, profile: str) -> int:
+        return self.apply_open_call(uniqueid, platform, caller, profile)
+
+    def update(self, uniqueid: str, **fields: Any) -> None:
+        self.apply_update(uniqueid, fields)
 
     def add_event(self, uniqueid: str, kind: str, at: datetime | None = None, **detail: Any) -> None:
-        with self.session() as s:
-            c = s.scalar(select(Call).where(Call.uniqueid == uniqueid))
-            if c is None:
-                return
-            s.add(CallEvent(call_id=c.id, at=at or utcnow(), kind=kind, detail=detail or None))
+        self.apply_event(uniqueid, kind, at, detail)
 
+    # ------------------------------------------------------------------------------ reads
     def get(self, uniqueid: str) -> Call | None:
         with self.session() as s:
-            return s.scalar(select(Call).where(Call.uniqueid == uniqueid))
+            return self._call(s, uniqueid)
 
-    def find_by_ref(self, client_ref: str) -> Call | None:
+    def find_by_caller(self, caller: str) -> Call | None:
+        """The newest call from this number."""
         with self.session() as s:
-            return s.scalar(select(Call).where(Call.client_ref == client_ref))
+            return s.scalar(select(Call).where(Call.caller == caller).order_by(Call.started_at.desc()).limit(1))
+
+    def open_calls(self, started_before: datetime | None = None) -> list[Call]:
+        """Calls with no end: in progress, or left open by a crash."""
+        with self.session() as s:
+            q = select(Call).where(Call.ended_at.is_(None))
+            if started_before is not None:
+                q = q.where(Call.started_at < started_before)
+            return list(s.scalars(q.order_by(Call.started_at)))
 
     def events(self, uniqueid: str) -> list[CallEvent]:
         with self.session() as s:
-            c = s.scalar(select(Call).where(Call.uniqueid == uniqueid))
+            c = self._call(s, uniqueid)
             if c is None:
                 return []
             return list(s.scalars(select(CallEvent).where(CallEvent.call_id == c.id).order_by(CallEvent.at)))

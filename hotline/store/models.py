@@ -19,7 +19,6 @@ class Call(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     uniqueid: Mapped[str] = mapped_column(String(64), unique=True, index=True)  # Asterisk UNIQUEID
-    client_ref: Mapped[str | None] = mapped_column(String(64), index=True)  # X-Hotline-Test of a test call
     caller: Mapped[str] = mapped_column(String(64), default="")
     platform: Mapped[str] = mapped_column(String(8), index=True)  # receiving platform: 12345 | 110
     profile: Mapped[str] = mapped_column(String(32), default="national")
@@ -66,8 +65,19 @@ class CallEvent(Base):
     at: Mapped[datetime] = mapped_column(DateTime)
     kind: Mapped[str] = mapped_column(String(32))
     detail: Mapped[dict | None] = mapped_column(JSON)
+    # the journal entry that wrote it: an entry replayed after a crash is not recorded twice
+    journal_id: Mapped[str | None] = mapped_column(String(36), unique=True)
 
     call: Mapped[Call] = relationship(back_populates="events")
+
+
+class Meta(Base):
+    """Facts about the database itself (created_at: calls older than it are never imported from the CDR)."""
+
+    __tablename__ = "hotline_meta"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(256))
 
 
 class User(Base):

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("hotline.understanding")
 
-FORMAT = 1
+FORMAT = 2
 MODEL_FILE = "model.json"
 WEIGHTS_FILE = "weights.npy"
 
@@ -138,8 +138,11 @@ class UnderstandingModel:
             raise ModelError(f"{folder}: sha256 mismatch: the artifact is corrupt or was edited: retrain")
         import io
 
-        weights = np.load(io.BytesIO(raw), allow_pickle=False)
-        return cls(meta, weights)
+        try:
+            weights = np.load(io.BytesIO(raw), allow_pickle=False)
+            return cls(meta, weights)
+        except (KeyError, TypeError, ValueError, IndexError) as e:
+            raise ModelError(f"{folder}: malformed model ({type(e).__name__}: {e}): retrain") from None
 
     def staleness(self, data_version: str | None) -> str | None:
         """Why this model must not serve (None: it may)."""
@@ -212,10 +215,9 @@ def load_checked(folder: str | Path) -> UnderstandingModel:
 @lru_cache(maxsize=1)
 def service_model() -> UnderstandingModel | None:
     """The model the service decides with, or None (rules only) with one loud log line saying why."""
-    from hotline.config import Config
+    from hotline.config import settings
 
-    cfg = Config()
-    folder = cfg.understanding_model
+    folder = settings().understanding_model_dir
     if folder is None:
         log.warning("understanding model off (HOTLINE_UNDERSTANDING_MODEL=off): the rules decide alone")
         return None

@@ -1,23 +1,25 @@
 """`hotline call`: a real SIP call (SIPp) into the running system, the caller's audio as RTP.
 
-The caller waits for the greeting and the request prompt (their lengths come from the prompt
-files), speaks the WAV, then stays on the line for `hold_s` or until the system hangs up. The
-result is read back from the call log by the X-Hotline-Test header the call carried.
+The caller waits for the welcome prompt (its length comes from the prompt file), speaks the WAV, then
+stays on the line for `hold_s` or until the system hangs up. Each call has a caller number of its own
+(its From user): the result is read back from the call log by that number. Works against
+`hotline asterisk up --sim`, whose test-caller endpoint accepts any From user from loopback.
 """
 
 from __future__ import annotations
 
+import secrets
 import socket
 import subprocess
 import tempfile
 import time
-import uuid
 import wave
 from pathlib import Path
 
 import numpy as np
 
 from hotline.config import REPO, Config
+from hotline.sim import neighbours as neighbours_sim
 from hotline.store import CallLog
 
 PROMPTS = REPO / "sounds" / "zh" / "hotline"
@@ -94,14 +96,13 @@ SCENARIO = """<?xml version="1.0" encoding="ISO-8859-1" ?>
   <send retrans="500"><![CDATA[
       INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
       Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: "caller" <sip:caller@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      From: "@REF@" <sip:@REF@@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
       To: <sip:[service]@[remote_ip]:[remote_port]>
       Call-ID: [call_id]
       CSeq: 1 INVITE
-      Contact: <sip:caller@[local_ip]:[local_port]>
+      Contact: <sip:@REF@@[local_ip]:[local_port]>
       Max-Forwards: 70
-      X-Hotline-Test: @REF@
-@AGENT_HEADER@      Content-Type: application/sdp
+@EXTRA_HEADERS@      Content-Type: application/sdp
       Content-Length: [len]
 
       v=0
@@ -124,11 +125,11 @@ SCENARIO = """<?xml version="1.0" encoding="ISO-8859-1" ?>
   <send><![CDATA[
       ACK [next_url] SIP/2.0
       Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: "caller" <sip:caller@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      From: "@REF@" <sip:@REF@@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
       To:[$remote_to]
       Call-ID: [call_id]
       CSeq: 1 ACK
-      Contact: <sip:caller@[local_ip]:[local_port]>
+      Contact: <sip:@REF@@[local_ip]:[local_port]>
       Max-Forwards: 70
       Content-Length: 0
     ]]></send>
@@ -149,7 +150,7 @@ SCENARIO = """<?xml version="1.0" encoding="ISO-8859-1" ?>
   <send retrans="500"><![CDATA[
       BYE [next_url] SIP/2.0
       Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: "caller" <sip:caller@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      From: "@REF@" <sip:@REF@@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
       To:[$remote_to]
       Call-ID: [call_id]
       CSeq: @BYE_CSEQ@ BYE
@@ -165,11 +166,11 @@ DTMF_INFO = """  <pause milliseconds="@PAUSE@"/>
   <send retrans="500"><![CDATA[
       INFO [next_url] SIP/2.0
       Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: "caller" <sip:caller@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      From: "@REF@" <sip:@REF@@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
       To:[$remote_to]
       Call-ID: [call_id]
       CSeq: @CSEQ@ INFO
-      Contact: <sip:caller@[local_ip]:[local_port]>
+      Contact: <sip:@REF@@[local_ip]:[local_port]>
       Max-Forwards: 70
       Content-Type: application/dtmf-relay
       Content-Length: [len]
@@ -182,7 +183,7 @@ DTMF_INFO = """  <pause milliseconds="@PAUSE@"/>
 
 
 def build_scenario(
-    ref: str, audio: Path, wait_ms: int, dtmf: str = "", dtmf_at_ms: int = 0, agent_script: str = ""
+    ref: str, audio: Path, wait_ms: int, dtmf: str = "", dtmf_at_ms: int = 0, extra_headers: dict | None = None
 ) -> str:
     steps, cseq, elapsed = [], 2, 0
     for i, d in enumerate(dtmf):
@@ -190,14 +191,14 @@ def build_scenario(
         steps.append(DTMF_INFO.replace("@PAUSE@", str(pause)).replace("@CSEQ@", str(cseq)).replace("@DIGIT@", d))
         elapsed += pause
         cseq += 1
-    agent = f"      X-Hotline-Agent-Script: {agent_script}\n" if agent_script else ""
+    headers = "".join(f"      {k}: {v}\n" for k, v in (extra_headers or {}).items())
     return (
-        SCENARIO.replace("@REF@", ref)
-        .replace("@AGENT_HEADER@", agent)
+        SCENARIO.replace("@EXTRA_HEADERS@", headers)
         .replace("@AUDIO@", str(audio))
         .replace("@DTMF@", "".join(steps))
         .replace("@WAIT_MS@", str(max(1000, wait_ms - elapsed)))
         .replace("@BYE_CSEQ@", str(cseq))
+        .replace("@REF@", ref)  # last: the DTMF steps carry it too
     )
 
 
@@ -214,17 +215,24 @@ def place_call(
     record_wait_s: float = 15.0,
     repeat_after_s: float | None = None,
     speak_at_s: float | None = None,
+    neighbours: dict[str, str] | None = None,
+    extra_headers: dict[str, str] | None = None,
 ) -> dict:
     """Place one call; `wav=None` is a silent caller; `hangup_after_s` hangs up that long after answer;
     `repeat_after_s` has the caller say it again that long after first speaking (to the new party);
     `speak_at_s` starts speaking that long after answer (default: after the question has been asked;
-    earlier is talking over the prompts)."""
+    earlier is talking over the prompts); `agent_script` keys the simulated agent presses; `neighbours`
+    how simulated neighbours behave ({"110": "busy"}); `extra_headers` SIP headers the caller adds (a
+    hostile caller's, in tests)."""
     cfg = config or Config()
     if not set(dtmf) <= set("0123456789*#"):
         raise SipCallError(f"--dtmf takes 0-9, * and #, not {dtmf!r}")
     if agent_script and not set(agent_script) <= set("0123456789*#"):
         raise SipCallError("--agent-script takes 0-9, * and #")
-    lead = wav_seconds(PROMPTS / f"greeting-{platform}.wav") + wav_seconds(PROMPTS / "ask.wav") + 1.2
+    for k, v in (extra_headers or {}).items():
+        if not k.replace("-", "").isalnum() or "\n" in v or "\r" in v:
+            raise SipCallError(f"bad SIP header {k!r}")
+    lead = wav_seconds(PROMPTS / f"welcome-{platform}.wav") + 0.6
     if speak_at_s is not None:
         lead = max(0.0, speak_at_s)
     speech = read_wav_8k(wav) if wav is not None else np.zeros(0, dtype=np.int16)
@@ -233,16 +241,20 @@ def place_call(
         # the caller tells whoever took over the call again: their audio must arrive there
         parts += [np.zeros(int(repeat_after_s * 8000), np.int16), speech, np.zeros(2 * 8000, np.int16)]
     audio = np.concatenate(parts)
-    ref = ref or uuid.uuid4().hex[:16]
+    ref = ref or f"1{secrets.randbelow(10**10):010d}"  # an 11-digit mobile-like number of its own
+    if agent_script:
+        neighbours_sim.set_agent_script(cfg, ref, agent_script)
+    for who, how in (neighbours or {}).items():
+        neighbours_sim.set_neighbour(cfg, ref, who, how)
     with tempfile.TemporaryDirectory(prefix="hotline-call-") as tmp:
         ulaw = Path(tmp) / "caller.ulaw"
         ulaw.write_bytes(ulaw_encode(audio))
         wait_ms = int((len(audio) / 8000 + hold_s) * 1000)
         if hangup_after_s is not None:
             wait_ms = int(hangup_after_s * 1000)
-        dtmf_at = int((wav_seconds(PROMPTS / f"greeting-{platform}.wav") * 0.5) * 1000)
+        dtmf_at = int((wav_seconds(PROMPTS / f"welcome-{platform}.wav") * 0.5) * 1000)
         scen = Path(tmp) / "caller.xml"
-        scen.write_text(build_scenario(ref, ulaw, wait_ms, dtmf, dtmf_at, agent_script))
+        scen.write_text(build_scenario(ref, ulaw, wait_ms, dtmf, dtmf_at, extra_headers))
         cmd = [
             "sipp",
             f"127.0.0.1:{cfg.sip_port}",
@@ -277,7 +289,7 @@ def place_call(
     deadline = time.time() + record_wait_s
     call = None
     while time.time() < deadline:
-        call = calllog.find_by_ref(ref)
+        call = calllog.find_by_caller(ref)
         if call is not None and call.ended_at is not None:
             break
         time.sleep(0.2)
@@ -298,7 +310,7 @@ def place_call(
         "emergency": call.emergency,
         "handover_ms": call.handover_ms,
         "recording": call.recording_path,
-        "client_ref": ref,
+        "caller": ref,
         "sipp_exit": proc.returncode,
         "events": [
             {"at": e.at.isoformat(timespec="milliseconds"), "kind": e.kind, **(e.detail or {})}

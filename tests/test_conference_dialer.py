@@ -1,0 +1,53 @@
+"""The legs the service brings into a conference over AMI (a fake AMI records the Originate actions)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from hotline.agi.actions import ConferenceDialer
+
+
+class FakeAmi:
+    def __init__(self) -> None:
+        self.sent: list[dict] = []
+
+    async def send_action(self, action: dict):
+        self.sent.append(action)
+        return {"Response": "Success"}
+
+
+async def test_an_emergency_hold_rings_a_person_at_once_then_110_until_it_joins():
+    ami = FakeAmi()
+    dialer = ConferenceDialer(ami, ring_s=0.2, retry_gap_s=0.05)
+    task = asyncio.ensure_future(dialer.emergency_hold("1.5", "12345", "110", "13800138000"))
+    await asyncio.sleep(1.2)  # 110 does not answer: called again every ring period
+    channels = [a["Channel"] for a in ami.sent]
+    assert channels[0] == "PJSIP/agent-12345"
+    assert channels.count("Local/110@hotline-conference-leg") >= 3
+    assert all(a["CallerID"] == '"13800138000" <13800138000>' for a in ami.sent)  # 110 sees the caller
+    assert all("HL_CONF=hl-1.5" in a["Variable"] for a in ami.sent)
+    dialer.joined("1.5", "110")
+    await asyncio.wait_for(task, 2)
+    calls = len(ami.sent)
+    await asyncio.sleep(0.5)
+    assert len(ami.sent) == calls  # 110 is in: no more calls
+
+
+async def test_the_emergency_hold_stops_when_the_caller_hangs_up():
+    ami = FakeAmi()
+    dialer = ConferenceDialer(ami, ring_s=0.2, retry_gap_s=0.05)
+    task = asyncio.ensure_future(dialer.emergency_hold("1.6", "110", "119", ""))
+    await asyncio.sleep(0.5)
+    dialer.ended("1.6")
+    await asyncio.wait_for(task, 2)
+    assert ami.sent[0]["CallerID"] == "hotline <110>"
+
+
+async def test_an_ami_failure_never_raises_into_the_call():
+    class Down:
+        async def send_action(self, action):
+            raise ConnectionError("AMI is not connected")
+
+    dialer = ConferenceDialer(Down(), ring_s=0.1, give_up_s=0.3, retry_gap_s=0.05)
+    await asyncio.wait_for(dialer.emergency_hold("1.7", "12345", "110", ""), 3)
+    await dialer.bring_in("1.7", "12345", "110", delay=0)

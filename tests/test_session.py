@@ -1,0 +1,309 @@
+"""The conversation (IvrSession) against a scripted Asterisk: no Asterisk, no recognizer, real router,
+real journal and database. Each test is one call: the commands the session sends, in order, and what
+the call's record says afterwards."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from hotline.agi.actions import ConferenceDialer
+from hotline.agi.audiosocket import AudioSocketServer
+from hotline.agi.channel import CallerHungUp
+from hotline.agi.live_capture import ListenSettings
+from hotline.agi.prompts import PromptLibrary
+from hotline.agi.session import IvrSession, Recordings, SessionDeps
+from hotline.asr.base import Transcript, write_wav
+from hotline.config import REPO
+from hotline.profile import load_profile
+from hotline.router import get_router
+from hotline.store import CallLog, migrate
+from hotline.store.journal import CallJournal
+from tests.agi_peer import ScriptedAsterisk, Step, environment
+
+SPEECH_WAV = REPO / "sounds" / "samples" / "caller-fight.wav"
+OK = "200 result=0 endpos=16000"
+
+
+@dataclass
+class ScriptedSpeech:
+    """The recognizer: hands out the next transcript for each answer."""
+
+    texts: list[str]
+    heard: list[int] = field(default_factory=list)
+    engine: str = "scripted"
+    model: str = "test"
+
+    async def recognize(self, pcm16k) -> Transcript:
+        self.heard.append(len(pcm16k))
+        return Transcript(self.texts.pop(0), self.engine, self.model, len(pcm16k) / 16000, 0.01)
+
+    def streaming(self):
+        return None
+
+
+class RecordingDialer(ConferenceDialer):
+    def __init__(self) -> None:
+        super().__init__(ami=None)
+        self.calls: list[tuple] = []
+
+    async def bring_in(self, uid, platform, other, caller="", delay=0.8, with_agent=True) -> None:
+        self.calls.append((uid, platform, other, caller))
+
+
+@pytest.fixture
+def world(tmp_path):
+    url = f"sqlite:///{tmp_path / 'calls.db'}"
+    migrate(url)
+    log = CallLog(url)
+    journal = CallJournal(log, tmp_path / "journal")
+    journal.start()
+    yield log, journal, tmp_path
+    journal.stop()
+
+
+def deps(world, texts: list[str], profile: str = "national") -> tuple[SessionDeps, ScriptedSpeech, RecordingDialer]:
+    _log, journal, tmp = world
+    speech, dialer = ScriptedSpeech(list(texts)), RecordingDialer()
+    (tmp / "rec").mkdir(exist_ok=True)
+    d = SessionDeps(
+        profile=load_profile(profile),
+        router=get_router(profile),
+        speech=speech,
+        journal=journal,
+        prompts=PromptLibrary(REPO / "sounds" / "zh" / "hotline"),
+        audio=AudioSocketServer(),
+        dialer=dialer,
+        listen=ListenSettings(),
+        recordings=Recordings(str(tmp / "rec"), tmp / "rec"),
+        audiosocket_port=0,
+        capture="record",
+        spawn=lambda coro: asyncio.ensure_future(coro),
+    )
+    return d, speech, dialer
+
+
+def speaks(m: re.Match[str]) -> str:
+    """RECORD FILE: the caller said something (a real recording lands where Asterisk writes it)."""
+    shutil.copy(SPEECH_WAV, m["path"] + ".wav")
+    return "200 result=0 (timeout) endpos=40000"
+
+
+def silent(m: re.Match[str]) -> str:
+    write_wav(Path(m["path"] + ".wav"), b"\0" * 16000 * 3)  # three seconds of line silence
+    return "200 result=0 (timeout) endpos=24000"
+
+
+PLAY = r'STREAM FILE hotline/{} "0123456789\*#"'
+PLAY_NO_KEYS = r'STREAM FILE hotline/{} ""'
+RECORD = r'RECORD FILE (?P<path>\S+) wav "0123456789\*#" 20000 0 BEEP s=2'
+
+
+def act(action: str, target: str, emergency: str = "0") -> list[Step]:
+    return [
+        Step(rf'SET VARIABLE HL_TARGET "{target}"', "200 result=1"),
+        Step(rf'SET VARIABLE HL_EMERGENCY "{emergency}"', "200 result=1"),
+        Step(rf'SET VARIABLE HL_ACTION "{action}"', "200 result=1"),
+    ]
+
+
+async def run_call(world, peer: ScriptedAsterisk, d: SessionDeps):
+    agi, task = await peer.channel()
+    session = IvrSession(agi, d)
+    await asyncio.wait_for(session.run(), 10)
+    agi.close()
+    await asyncio.wait_for(task, 5)
+    assert peer.errors == [], peer.errors
+    assert d.journal.flush()
+    log = world[0]
+    return log.get(agi.uniqueid), [e.kind for e in log.events(agi.uniqueid)], log.events(agi.uniqueid)
+
+
+async def test_a_police_matter_at_12345_is_an_emergency_transfer_to_110(world):
+    d, _speech, _ = deps(world, ["我家楼下有人在打架，打得头破血流"])
+    peer = ScriptedAsterisk(
+        environment(platform="12345"),
+        [
+            Step(PLAY.format("welcome-12345"), OK),
+            Step(RECORD, speaks),
+            Step(PLAY_NO_KEYS.format("emergency"), OK),
+            *act("transfer", "110", emergency="1"),
+        ],
+    )
+    call, kinds, _ = await run_call(world, peer, d)
+    assert (call.action, call.target, call.emergency) == ("transfer", "110", True)
+    assert call.transcript.startswith("我家楼下") and call.recording_path.endswith("-1.wav")
+    assert {"answer", "prompt", "speech_end", "transcript", "decision", "action"} <= set(kinds)
+
+
+async def test_a_caller_not_understood_at_12345_is_asked_once_more_then_a_person_takes_it(world):
+    d, _speech, _ = deps(world, ["嗯那个就是我想说一下", "就是那个事情"])
+    peer = ScriptedAsterisk(
+        environment(platform="12345"),
+        [
+            Step(PLAY.format("welcome-12345"), OK),
+            Step(RECORD, speaks),
+            Step(PLAY.format("ask-again"), OK),
+            Step(RECORD, speaks),
+            Step(PLAY_NO_KEYS.format("agent"), OK),
+            *act("agent", ""),
+        ],
+    )
+    call, _kinds, events = await run_call(world, peer, d)
+    assert call.action == "agent" and call.route["rule"] == "not-understood"
+    prompts = [e.detail["prompt"] for e in events if e.kind == "prompt"]
+    assert prompts.count("ask-again") == 1 and "menu" not in prompts
+
+
+async def test_a_caller_not_understood_at_110_reaches_a_call_taker_at_once(world):
+    d, _speech, _ = deps(world, ["嗯嗯那个"])
+    peer = ScriptedAsterisk(
+        environment(platform="110"),
+        [
+            Step(PLAY.format("welcome-110"), OK),
+            Step(RECORD, speaks),
+            Step(PLAY_NO_KEYS.format("accept-110"), OK),
+            *act("agent", ""),
+        ],
+    )
+    call, _, _ = await run_call(world, peer, d)
+    assert call.action == "agent" and call.target == "110" and call.route["rule"] == "not-understood"
+
+
+async def test_a_silent_caller_is_not_sent_to_the_recognizer(world):
+    d, speech, _ = deps(world, [])
+    peer = ScriptedAsterisk(
+        environment(platform="110"),
+        [
+            Step(PLAY.format("welcome-110"), OK),
+            Step(RECORD, silent),
+            Step(PLAY_NO_KEYS.format("accept-110"), OK),
+            *act("agent", ""),
+        ],
+    )
+    call, _, _ = await run_call(world, peer, d)
+    assert speech.heard == [] and call.transcript == "" and call.action == "agent"
+
+
+async def test_a_key_during_the_welcome_is_the_menu_choice(world):
+    d, speech, _ = deps(world, [])
+    peer = ScriptedAsterisk(
+        environment(platform="12345"),
+        [
+            Step(PLAY.format("welcome-12345"), "200 result=49 endpos=8000"),  # '1'
+            Step(PLAY_NO_KEYS.format("transfer-110"), OK),
+            *act("transfer", "110"),
+        ],
+    )
+    call, _, _events = await run_call(world, peer, d)
+    assert call.route["rule"] == "dtmf-menu" and call.dtmf == "1" and speech.heard == []
+
+
+async def test_a_key_the_menu_does_not_offer_plays_the_menu(world):
+    d, _, _ = deps(world, [])
+    peer = ScriptedAsterisk(
+        environment(platform="12345"),
+        [
+            Step(PLAY.format("welcome-12345"), "200 result=53 endpos=8000"),  # '5'
+            Step(r"GET DATA hotline/menu 5000 1", "200 result=2"),
+            Step(PLAY_NO_KEYS.format("accept-12345"), OK),
+            *act("accept", ""),
+        ],
+    )
+    call, _, _ = await run_call(world, peer, d)
+    assert call.action == "accept" and call.dtmf == "2"
+
+
+async def test_a_fire_reported_to_110_bridges_119_with_the_callers_number(world):
+    d, _, dialer = deps(world, ["我家着火了，厨房烧起来了"])
+    peer = ScriptedAsterisk(
+        environment(platform="110", caller="13900001111"),
+        [
+            Step(PLAY.format("welcome-110"), OK),
+            Step(RECORD, speaks),
+            Step(PLAY_NO_KEYS.format("emergency"), OK),
+            *act("conference", "119", emergency="1"),
+        ],
+    )
+    call, _, _ = await run_call(world, peer, d)
+    await asyncio.sleep(0)
+    assert call.action == "conference" and call.emergency
+    assert dialer.calls == [(call.uniqueid, "110", "119", "13900001111")]
+
+
+async def test_a_hang_up_mid_prompt_closes_the_record_with_a_hangup_event(world):
+    d, _, _ = deps(world, [])
+    peer = ScriptedAsterisk(environment(platform="12345"), [Step(PLAY.format("welcome-12345"), "HANGUP")])
+    call, kinds, _ = await run_call(world, peer, d)
+    assert kinds == ["answer", "prompt", "hangup"] and call.action is None
+
+
+async def test_a_dead_channel_reply_is_a_hang_up(world):
+    d, _speech, _ = deps(world, ["我家着火了"])
+    peer = ScriptedAsterisk(
+        environment(platform="110"),
+        [
+            Step(PLAY.format("welcome-110"), OK),
+            Step(RECORD, speaks),
+            Step(r".*", "511 Command Not Permitted on a dead channel or intercept routine"),
+        ],
+    )
+    call, kinds, _ = await run_call(world, peer, d)
+    assert call.emergency is True and kinds[-1] == "hangup"  # the decision was recorded before
+
+
+async def test_the_connection_closing_mid_command_is_a_hang_up(world):
+    d, _, _ = deps(world, [])
+    peer = ScriptedAsterisk(environment(platform="110"), [Step(PLAY.format("welcome-110"), lambda m: None)])
+    _call, kinds, _ = await run_call(world, peer, d)
+    assert kinds[-1] == "hangup"
+
+
+async def test_an_error_is_recorded_and_raised_so_the_dialplan_takes_the_caller_to_a_person(world):
+    d, _, _ = deps(world, ["我家楼下有人在打架"])
+    peer = ScriptedAsterisk(
+        environment(platform="12345"),
+        [Step(PLAY.format("welcome-12345"), OK), Step(RECORD, speaks), Step(r".*", "garbage that is not AGI")],
+    )
+    agi, task = await peer.channel()
+    with pytest.raises(Exception) as e:
+        await asyncio.wait_for(IvrSession(agi, d).run(), 10)
+    assert not isinstance(e.value, CallerHungUp)
+    agi.close()
+    await task
+    assert d.journal.flush()
+    call = world[0].get(agi.uniqueid)
+    assert "AgiProtocolError" in call.error and call.action == "transfer"  # decided; the dialplan falls back
+
+
+async def test_the_decision_does_not_wait_for_a_locked_database(world):
+    import sqlite3
+
+    log, journal, tmp = world
+    locker = sqlite3.connect(str(tmp / "calls.db"), timeout=0)
+    locker.execute("BEGIN EXCLUSIVE")
+    log.engine.dispose()
+    d, _, _ = deps(world, ["我家楼下有人在打架，打得头破血流"])
+    peer = ScriptedAsterisk(
+        environment(platform="12345"),
+        [Step(PLAY.format("welcome-12345"), OK), Step(RECORD, speaks), Step(PLAY_NO_KEYS.format("emergency"), OK),
+         *act("transfer", "110", emergency="1")],
+    )  # fmt: skip
+    agi, task = await peer.channel()
+    t0 = time.perf_counter()
+    await asyncio.wait_for(IvrSession(agi, d).run(), 10)
+    took = time.perf_counter() - t0
+    agi.close()
+    await task
+    assert peer.errors == [] and took < 3  # routed to 110 while the store was locked
+    assert log.get(agi.uniqueid) is None or log.get(agi.uniqueid).action is None
+    locker.rollback()
+    locker.close()
+    assert journal.flush(timeout=60)
+    assert log.get(agi.uniqueid).action == "transfer"
