@@ -118,6 +118,7 @@ class Lexicon(_Strict):
     negator_exceptions: tuple[str, ...] = ()
     hypothetical: tuple[str, ...] = ()
     potential: tuple[str, ...] = ()  # 隐患, 频发: a risk or a habit, not an event happening now
+    habitual: tuple[str, ...] = ()  # 经常, 天天: a habit; no emergency unless urgency is said in the clause
     consult: tuple[str, ...] = ()
     past: tuple[str, ...] = ()
     past_patterns: tuple[str, ...] = ()  # regular expressions, e.g. dates: 7月5号, 2019年

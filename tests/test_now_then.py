@@ -150,3 +150,34 @@ def test_the_profile_lexicon_holds_the_resolution_words():
     lx = load_profile("national").lexicon
     assert "找到了" in lx.resolved and "已经灭了" in lx.resolved
     assert "上个月" in lx.long_ago
+
+
+# ------------------------------------------------------------------------------ habits
+@pytest.mark.parametrize(
+    "text",
+    [
+        "隔壁那家男的经常打老婆，我们整栋楼都听得到",
+        "那个路口每天晚上都有人飙车，轰得睡不着",
+        "楼下棋牌室三天两头有人赌博",
+    ],
+)
+def test_a_habit_told_is_no_emergency(rules, text):
+    d = rules.route(text, "12345")
+    assert not d.emergency, (text, d.rule, [(e.phrase, e.tense) for e in d.evidence])
+    assert d.target == "110"  # still a police matter: reported, not rushed
+
+
+def test_a_habit_and_danger_now_in_another_clause_is_an_emergency(rules):
+    d = rules.route("他经常打我，今天又喝多了，现在正拿着菜刀在门口", "12345")
+    assert d.emergency and d.target == "110"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "刚才说家里进了小偷，是我搞错了，是我老公回来了",
+        "刚才有个醉汉在小区里闹事，保安已经把他弄走了，不用来了",
+    ],
+)
+def test_a_false_alarm_taken_back_is_no_emergency(rules, text):
+    assert not rules.route(text, "12345").emergency

@@ -7,7 +7,8 @@ Read from the words around the phrase, within its clause (between , ; marks) and
 - hypothetical: 如果 / 万一 before it in the sentence, or a risk / habit word (隐患, 经常) in the clause;
 - tense: over (the matter is resolved: 已经灭了, 找到了, 后来没事了 — said after it, with no urgency
   after that), urgent (正在, 刚才, 救命 ... said of it), past (昨天, 上周, dates ...) or unknown;
-- long_ago: past, and long ago (上个月, 两年前): even a drowning or a disappearance is not urgent now.
+- long_ago: past, and long ago (上个月, 两年前): even a drowning or a disappearance is not urgent now;
+- habitual: told as a habit (经常被打, 每天晚上飙车) with no urgency said in its clause.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ class HitContext:
     hypothetical: bool
     tense: str  # urgent | past | over | unknown
     long_ago: bool = False  # past, and long ago (上个月, 两年前): no longer urgent, whatever it was
+    habitual: bool = False  # told as a habit (经常, 天天) with no urgency in its clause
 
 
 def _alternation(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
@@ -99,4 +101,5 @@ class ContextReader:
         else:
             tense = "unknown"
         long_ago = tense == "past" and self.is_long_ago(sentence)
-        return HitContext(negated, hypothetical, tense, long_ago)
+        habitual = any(m in clause for m in lx.habitual) and not any(m in clause for m in strong)
+        return HitContext(negated, hypothetical, tense, long_ago, habitual)

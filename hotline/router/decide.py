@@ -247,7 +247,7 @@ class Router:
 
     def _is_emergency(self, key: str, c: HitContext, narrative: bool, consult: bool, no_injury: bool) -> bool:
         """Does this phrase, in its context, make the call an emergency?"""
-        if c.negated or c.hypothetical or c.tense == "over" or (narrative and c.tense != "urgent"):
+        if c.negated or c.hypothetical or c.habitual or c.tense == "over" or (narrative and c.tense != "urgent"):
             return False
         calm_question = consult and c.tense != "urgent"
         if key.startswith(_CUE_PREFIX):

@@ -1,10 +1,13 @@
 """What the learned layer reads of an utterance: characters, sounds and the rules' own evidence.
 
 - ``c:`` character 1-3-grams of each clause of the normalized text (fillers gone, simplified);
-- ``p:`` toneless pinyin syllables and syllable pairs, so a homophone the recognizer wrote (打家, 强接)
-  reads like the word that was said;
 - ``r:`` the rules' findings: categories and cues matched, and in what context (negated, supposed,
   past, over, urgent), how they were heard, the rules' decision.
+
+Pinyin syllable n-grams were measured too (benchmarks/compare_understanding.py) and dropped: on the
+dev split they added nothing to characters + the rules' evidence (which already carries what the rules
+heard by sound), and they doubled the vocabulary. Homophones reach the model through the
+pinyin-confusion and recognizer-transcript rows of the training data.
 
 The same function serves training and the service, so the two never drift apart; the artifact
 records `FEATURES_VERSION` and a model built by another version is stale.
@@ -16,23 +19,15 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from itertools import pairwise
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from hotline.router.phrase_index import char_readings
-
 if TYPE_CHECKING:
     from hotline.router.decide import Decision, Findings, Router
 
-FEATURES_VERSION = 1
+FEATURES_VERSION = 2
 _SPLIT = re.compile(r"[|#]+")
-
-
-def _syllable(ch: str) -> str:
-    r = char_readings(ch)
-    return min(r) if r else ch
 
 
 def text_tokens(text: str) -> list[str]:
@@ -44,9 +39,6 @@ def text_tokens(text: str) -> list[str]:
         n = len(padded)
         for k in (1, 2, 3):
             out.extend("c:" + padded[i : i + k] for i in range(n - k + 1) if padded[i : i + k] not in ("<", ">"))
-        syl = [_syllable(ch) for ch in clause if "\u3400" <= ch <= "\u9fff"]
-        out.extend("p:" + s for s in syl)
-        out.extend(f"p:{a}_{b}" for a, b in pairwise(syl))
     return out
 
 

@@ -39,8 +39,8 @@ from hotline.understanding.model import FORMAT, MODEL_FILE, WEIGHTS_FILE, artifa
 
 SEED = 20240601
 FOLDS = 4
-MIN_DF = 2
-C_EMERGENCY = 4.0
+MIN_DF = 3
+C_EMERGENCY = 16.0
 C_OWNER = 8.0
 CENTROID_TOP = 300
 CENTROID_TEMPERATURE = 0.05  # softmax over cosine similarities / this
