@@ -182,9 +182,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     print(f"  data {meta['data_version']} ({', '.join(meta['data_files'])})")
     print(f"  rows {meta['rows']}; features {len(meta['vocabulary'])}; libraries {meta['libraries']}")
     print("  thresholds: " + "  ".join(f"{k} {v}" for k, v in th.items()))
-    print(f"  tuned on: {'; '.join(meta['tuning']['on'])}")
-    print(f"    rules OR model at the emergency threshold: {meta['tuning']['at_emergency']}")
-    print(f"    rules OR model at the hint threshold:      {meta['tuning']['at_hint']}")
+    tu = meta["tuning"]
+    print(f"  tuned on {tu['on']}:")
+    print(f"    rules alone:                               {tu['rules_alone']}")
+    print(f"    rules OR model at the emergency threshold: {tu['at_emergency']}")
+    print(f"    rules OR model at the hint threshold:      {tu['at_hint']}")
     return 0
 
 
