@@ -14,8 +14,10 @@ and its hint needs the emergency threshold):
    router proposes for it (from 12345: a three-way call with 110; at 110: a 110 call-taker). The
    conversation uses it instead of asking the caller again.
 3. Destination: when the rules found nothing or only weakly (no-match, low-confidence), the model's
-   owner decides when its probability reaches ``owner`` (rule ``model-owner``); its top category of
-   that owner names the matter. Otherwise the rules' destination stands.
+   owner decides when its probability reaches ``owner``; when the rules chose a destination with a
+   confidence below ``rules_sure`` and the model names another with at least ``override``, the model's
+   decides (rule ``model-owner`` either way); its top category of that owner names the matter.
+   Otherwise the rules' destination stands.
 4. Evidence: the model's version and probabilities go into ``Decision.model`` with what it changed,
    beside the rules' phrases, in ``hotline route --json`` and the call log.
 """
@@ -64,6 +66,17 @@ def _with_hint(d: Decision, hint: bool) -> Decision:
     return d
 
 
+def _rules_unsure(d: Decision, th: dict[str, float]) -> bool:
+    return (
+        not d.emergency and d.rule not in (*WEAK_RULES, "explicit-agent") and d.confidence < th.get("rules_sure", 0.0)
+    )
+
+
+def _disagrees(d: Decision, pred: Prediction) -> bool:
+    owner_target = d.receiving if pred.owner in ("none", "agent") else pred.owner
+    return owner_target != d.target
+
+
 def rules_hint(d: Decision, found: Findings, router: Router | None = None) -> Decision:
     """Rules only (no model loaded): the hint comes from the rules' evidence alone."""
     return _with_hint(d, router is not None and _weak_danger(router, found))
@@ -82,8 +95,12 @@ def combine(router: Router, d: Decision, found: Findings, pred: Prediction) -> D
     if not d.emergency and pred.p_emergency >= em_th:
         d = model_emergency(router, d, pred)
         changed["emergency"] = True
-    # 3. destination: the model's owner where the rules found nothing or only weakly
-    elif d.rule in WEAK_RULES and pred.owner not in NON_DESTINATIONS and pred.owner_p >= owner_th:
+    # 3. destination: the model's owner where the rules found nothing or only weakly, or chose unsurely
+    #    and a confident model disagrees
+    elif pred.owner not in NON_DESTINATIONS and (
+        (d.rule in WEAK_RULES and pred.owner_p >= owner_th)
+        or (_rules_unsure(d, th) and pred.owner_p >= th.get("override", 1.01) and _disagrees(d, pred))
+    ):
         d = model_destination(router, d, pred)
         changed["destination"] = True
 

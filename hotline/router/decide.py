@@ -416,7 +416,9 @@ class Router:
             action, rule = "accept", "category"
             why = f"{cat.name} belongs to {platform}: accept"
         elif target in PLATFORMS:
-            if hypothetical:
+            # a supposed police matter asked at 12345 (如果遇到小偷怎么办): tell the caller to dial 110;
+            # a question about a government matter asked at 110 is 12345's own work: put it through
+            if hypothetical and target == "110":
                 action, rule, guide_number = "guide", "hypothetical", target
                 why = f"a question about {cat.name}, nothing happening: tell the caller to dial {target}"
             else:

@@ -17,6 +17,9 @@ rows; never on the test split:
 - ``hint``: lower, the highest that reaches every emergency (or the best recall) within ``MAX_HINT_FALSE``;
 - ``owner``: where the rules found nothing or only weakly, the threshold that gives the most right
   destinations (the model's owner above it, asking again below), never below ``OWNER_FLOOR``;
+- ``override``: where the rules chose a destination with confidence below ``rules_sure``, the owner
+  probability above which a model that disagrees decides instead (the most right destinations; 1.01:
+  never);
 - ``emergency_narrative`` / ``owner_narrative``: the same on the narrative rows (longer than a spoken
   request) of both, never below the general ones; 1.01 (the model stays silent) without enough of them.
 """
@@ -49,6 +52,7 @@ CENTROID_TEMPERATURE = 0.05  # softmax over cosine similarities / this
 MAX_FALSE = 0.045  # the goal is <= 5% false emergencies; a little margin for unseen callers
 MAX_HINT_FALSE = 0.15
 RULES_MARGIN = 0.005
+RULES_SURE = 0.7  # a rules' destination below this confidence may be overruled by a confident model
 OWNER_FLOOR = 0.5
 MIN_WEAK_ROWS = 30
 MIN_CATEGORY_ROWS = 30
@@ -75,6 +79,8 @@ class Row:
     narrative: bool  # longer than a spoken request (a written message, a long monologue)
     platform: str = "12345"  # the receiving platform of the row read (the first, when deduplicated)
     group: str = ""  # the line it comes from (a generated variant shares its original's)
+    rules_target: str = ""
+    rules_unsure: bool = False  # a destination of the rules' own, but with confidence below RULES_SURE
 
 
 def featurize(examples: Sequence[Example], dedupe: bool = True) -> list[Row]:
@@ -106,6 +112,12 @@ def featurize(examples: Sequence[Example], dedupe: bool = True) -> list[Row]:
                 targets=ex.targets,
                 rules_emergency=d.emergency,
                 rules_weak=d.rule in ("no-match", "low-confidence"),
+                rules_target=d.target,
+                rules_unsure=(
+                    not d.emergency
+                    and d.rule not in ("no-match", "low-confidence", "explicit-agent")
+                    and d.confidence < RULES_SURE
+                ),
                 rules_category=d.category if cat is not None else None,
                 rules_owner=category_owner(cat) if cat is not None else None,
                 narrative=found.narrative,
@@ -268,6 +280,28 @@ def tune_owner(prob: np.ndarray, classes: list[str], rows: list[Row]) -> float:
     return round(max(threshold, OWNER_FLOOR), 4)
 
 
+def tune_override(prob: np.ndarray, classes: list[str], rows: list[Row]) -> float:
+    """Where the rules chose a destination unsurely (confidence below RULES_SURE), the owner probability
+    above which a model that disagrees decides instead: the one giving the most right destinations."""
+    unsure = [i for i, r in enumerate(rows) if r.rules_unsure]
+    if len(unsure) < MIN_WEAK_ROWS:
+        return 1.01
+    prob, rows = prob[unsure], [rows[i] for i in unsure]
+    best = prob.max(axis=1)
+    pred = [classes[i] for i in prob.argmax(axis=1)]
+    model_right = np.array(
+        [pr != "clarify" and _destination(pr, r.platform) in r.targets for pr, r in zip(pred, rows, strict=True)]
+    )
+    rules_right = np.array([r.rules_target in r.targets for r in rows])
+    top_score, threshold = int(rules_right.sum()), 1.01
+    for t in sorted({round(float(v), 4) for v in best if v >= OWNER_FLOOR}, reverse=True):
+        acts = best >= t
+        score = int(model_right[acts].sum() + rules_right[~acts].sum())
+        if score > top_score:
+            top_score, threshold = score, t
+    return threshold
+
+
 def library_versions() -> dict[str, str]:
     out = {"python": platform.python_version()}
     for lib in ("scikit-learn", "numpy", "scipy"):
@@ -377,6 +411,7 @@ def _fit(files: list[Path], tune_examples: list[Example], tune_name: str) -> tup
         tuned_on = f"the {tune_name or 'tuning'} split ({len(trows)} rows, scored by the final model)"
     em_th = tune_emergency(tune_em[0], tune_em[1].astype(int), tune_em[2].astype(bool))
     owner_th = tune_owner(tune_ow[0], owners, tune_ow[1])
+    override_th = tune_override(tune_ow[0], owners, tune_ow[1])
 
     narrative_th = {"emergency_narrative": 1.01, "owner_narrative": 1.01}
     sel = [(pv[i], yv[i], rv[i]) for pv, yv, rv, objs in narr_em for i, r in enumerate(objs) if r.narrative]
@@ -417,6 +452,8 @@ def _fit(files: list[Path], tune_examples: list[Example], tune_name: str) -> tup
             "emergency": em_th["emergency"],
             "hint": em_th["hint"],
             "owner": owner_th,
+            "override": override_th,
+            "rules_sure": RULES_SURE,
             **narrative_th,
         },
         "tuning": {"on": tuned_on, **{k: v for k, v in em_th.items() if k.startswith(("at_", "rules_"))}},
