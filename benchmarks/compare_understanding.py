@@ -22,13 +22,14 @@ import numpy as np
 from percentile import pct  # benchmarks/percentile.py
 
 from hotline.understanding.data import read_files, read_split
-from hotline.understanding.train import C_EMERGENCY, C_OWNER, SEED, Row, _lr, featurize
+from hotline.understanding.train import C_EMERGENCY, C_OWNER, SEED, NBLogistic, Row, _lr, featurize
 
 VARIANTS = {
     "chars": ("c:",),
     "chars+pinyin": ("c:", "p:"),
     "chars+rules": ("c:", "r:"),
     "chars+pinyin+rules": ("c:", "p:", "r:"),
+    "chars+rules (NB-LR)": ("c:", "r:"),
 }
 
 
@@ -82,7 +83,7 @@ def run(train_rows: list[Row], test_rows: list[Row] | None, use_e5: bool) -> Non
     variants = dict(VARIANTS)
     if e5x is not None:
         variants["e5"] = None
-        variants["e5+chars+pinyin+rules"] = ("c:", "p:", "r:")
+        variants["e5+chars+rules"] = ("c:", "r:")
 
     def design(name, fit_idx, idx):
         fit = [all_rows[i] for i in fit_idx]
@@ -120,7 +121,8 @@ def run(train_rows: list[Row], test_rows: list[Row] | None, use_e5: bool) -> Non
         for tr, te in splits:
             x_tr, x_te = design(name, tr, tr), design(name, tr, te)
             tr_em = np.intersect1d(tr, em_idx)
-            m = _lr(C_EMERGENCY, True).fit(design(name, tr, tr_em), y_all[tr_em])
+            make = (lambda: NBLogistic(C_EMERGENCY)) if "NB-LR" in name else (lambda: _lr(16.0, True))
+            m = make().fit(design(name, tr, tr_em), y_all[tr_em])
             z[te] = m.decision_function(x_te)
             mo = _lr(C_OWNER, False).fit(x_tr, own_all[tr])
             owner_ok[te] = mo.predict(x_te) == own_all[te]
