@@ -6,7 +6,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 RUNDIR  := .hotline
 
-.PHONY: setup model run start stop status call test lint eval bench bench-asr bench-calls clean
+.PHONY: setup model run start stop status call test lint eval bench bench-asr bench-calls training-data clean
 
 $(STAMP): setup.cfg pyproject.toml asr_models/manifest.yaml
 	scripts/install-system-deps.sh
@@ -75,6 +75,10 @@ bench-asr: setup
 # the shared spoken calls through the running system (`make start` first)
 bench-calls: setup
 	$(BIN)/python benchmarks/bench_calls.py
+
+# the generated training data (corpus/train/): TeddyCup split, pinyin confusions, recognizer transcripts
+training-data: setup
+	nice -n 10 $(BIN)/python scripts/build_training_data.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache $(RUNDIR)

@@ -80,6 +80,12 @@ class Config(BaseSettings):
     asr_model: str = Field("", description="the engine's model, a name from `hotline models list`")
     asr_workers: int = Field(0, description="decodes that run at once (0: one per core)")
     asr_threads: int = Field(1, description="threads per decode")
+    asr_bias: Literal["hotwords", "prompt", "none"] = Field(
+        "hotwords",
+        description="Whisper decoding biased toward the profile's vocabulary. hotwords: its core phrases in "
+        "Whisper's previous-text context (faster-whisper's hotwords); prompt: the phrases in an initial-prompt "
+        "sentence; none. benchmarks/bench_asr.py measures each",
+    )
     whisper_beam: int = Field(5, description="Whisper beam size (1 is greedy: faster, less accurate)")
     whisper_short_context: bool = Field(True, description="encode a window just longer than the speech, not 30 s")
     vosk_bias: bool = Field(False, description="Vosk decodes only the profile's phrases (keyword spotting)")

@@ -22,66 +22,14 @@ import argparse
 import csv
 import hashlib
 import json
-import subprocess
 import sys
 import time
-import wave
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
+from itertools import groupby
 from pathlib import Path
 
-import numpy as np
-
-from hotline.corpus.phone_line import phone_line
-
-REPO = Path(__file__).resolve().parent.parent
-ZH_TTS = REPO.parent / "shared" / "tools" / "zh-tts"
-SPEEDS = (0.85, 0.95, 1.05, 1.2)  # zh-tts --speed is a duration ratio: >1 slower
-PITCHES = (0.9, 1.0, 1.12)
-VOICE_VERSION = "v1"  # bump when the synthesis or the line model changes: new cache keys
-
-
-def voice_of(row_id: str, text: str) -> tuple[float, float, str]:
-    """Speed, pitch and cache key of a row: fixed by its id and text, spread over all combinations."""
-    h = hashlib.sha1(f"{row_id}\t{text}".encode()).digest()
-    speed, pitch = SPEEDS[h[0] % len(SPEEDS)], PITCHES[h[1] % len(PITCHES)]
-    key = hashlib.sha1(f"{VOICE_VERSION}\t{speed}\t{pitch}\t{text}".encode()).hexdigest()[:20]
-    return speed, pitch, key
-
-
-def read_wav_int16(path: Path) -> tuple[np.ndarray, int]:
-    with wave.open(str(path), "rb") as w:
-        return np.frombuffer(w.readframes(w.getnframes()), dtype="<i2"), w.getframerate()
-
-
-def synthesize(jobs: dict[tuple[float, float], list[tuple[str, str]]], tts_dir: Path) -> None:
-    """Run zh-tts once per (speed, pitch) over the texts not yet synthesized."""
-    tts_dir.mkdir(parents=True, exist_ok=True)
-    for (speed, pitch), items in sorted(jobs.items()):
-        todo = [(k, t) for k, t in items if not (tts_dir / f"{k}.wav").exists()]
-        if not todo:
-            continue
-        lst = tts_dir / f"batch-{speed}-{pitch}.tsv"
-        lst.write_text("".join(f"{k}\t{t}\n" for k, t in todo), encoding="utf-8")
-        print(f"  zh-tts speed {speed} pitch {pitch}: {len(todo)} texts", file=sys.stderr, flush=True)
-        cmd = [str(ZH_TTS), "--rate", "8000", "--speed", str(speed), "--pitch", str(pitch), "--batch", str(lst)]
-        subprocess.run([*cmd, str(tts_dir)], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-def apply_line(key: str, tts_dir: Path, line_dir: Path) -> Path:
-    out = line_dir / f"{key}.wav"
-    if not out.exists():
-        pcm, rate = read_wav_int16(tts_dir / f"{key}.wav")
-        rng = np.random.default_rng(int(key[:12], 16))
-        line = phone_line(pcm, rng, rate)
-        tmp = out.with_suffix(".tmp")
-        with wave.open(str(tmp), "wb") as w:
-            w.setnchannels(1)
-            w.setsampwidth(2)
-            w.setframerate(rate)
-            w.writeframes(line.astype("<i2").tobytes())
-        tmp.rename(out)  # complete files only: a resumed run never reads half a WAV
-    return out
+from hotline.corpus.speech import apply_line, synthesize, voice_of
 
 
 def main() -> None:
@@ -124,6 +72,7 @@ def main() -> None:
 
     from hotline.asr import get_recognizer
     from hotline.asr.base import read_wav_16k
+    from hotline.profile import load_profile
 
     rec = get_recognizer(a.engine, a.model)
     label = a.source or f"asr:{rec.model}"
@@ -135,22 +84,28 @@ def main() -> None:
             if line.strip():
                 d = json.loads(line)
                 heard[d["key"]] = d["text"]
-    todo = sorted({k for k in keys.values() if k not in heard})
-    print(f"  recognizing {len(todo)} utterances ({len(heard)} cached) with {rec.engine}/{rec.model}", file=sys.stderr)
+    profile_of = {keys[r["id"]]: r.get("profile") or None for r in rows}
+    todo = sorted({k for k in keys.values() if k not in heard}, key=lambda k: (profile_of[k] or "", k))
+    print(f"  recognizing {len(todo)} utterances ({len(heard)} cached) with {rec.engine}/{rec.model}"
+          f"{getattr(rec, 'config', '')}", file=sys.stderr)  # fmt: skip
 
     def recognize(key: str) -> tuple[str, str, float, float]:
         tr = rec.transcribe_pcm(read_wav_16k(apply_line(key, tts_dir, line_dir)))
         return key, tr.text, tr.audio_s, tr.decode_s
 
-    t0 = time.perf_counter()
+    t0, done = time.perf_counter(), 0
     with asr_cache.open("a", encoding="utf-8") as log, ThreadPoolExecutor(getattr(rec, "workers", 1)) as pool:
-        for i, (key, text, audio_s, decode_s) in enumerate(pool.map(recognize, todo), 1):
-            heard[key] = text
-            log.write(json.dumps({"key": key, "text": text, "audio_s": round(audio_s, 2),
-                                  "decode_s": round(decode_s, 3)}, ensure_ascii=False) + "\n")  # fmt: skip
-            log.flush()
-            if i % 100 == 0:
-                print(f"    {i}/{len(todo)} ({time.perf_counter() - t0:.0f} s)", file=sys.stderr, flush=True)
+        for profile, group in groupby(todo, key=lambda k: profile_of[k]):
+            if profile and getattr(rec, "bias", "none") != "none":  # as the service of that site decodes
+                rec.bias_toward(c.phrases for c in load_profile(profile).categories)
+            for key, text, audio_s, decode_s in pool.map(recognize, list(group)):
+                heard[key] = text
+                log.write(json.dumps({"key": key, "text": text, "audio_s": round(audio_s, 2),
+                                      "decode_s": round(decode_s, 3)}, ensure_ascii=False) + "\n")  # fmt: skip
+                log.flush()
+                done += 1
+                if done % 100 == 0:
+                    print(f"    {done}/{len(todo)} ({time.perf_counter() - t0:.0f} s)", file=sys.stderr, flush=True)
 
     out_cols = columns + (["reference"] if a.reference else [])
     kept = dropped = 0

@@ -94,6 +94,40 @@ def test_whisper_gives_no_text_on_silence_and_noise(whisper, audio):
     assert tr.text == "" and tr.no_speech
 
 
+def test_bias_vocabulary_takes_each_category_in_turn():
+    from hotline.asr.whisper import round_robin
+
+    assert round_robin([["打架", "打人"], ["着火", "被*打了", "失火"], ["路灯", "打架"]]) == [
+        "打架", "着火", "路灯", "打人", "失火",
+    ]  # fmt: skip
+
+
+def test_whisper_is_biased_toward_the_profile_vocabulary_by_default(whisper):
+    from hotline.asr.whisper import BIAS_MAX_TOKENS
+    from hotline.profile import load_profile
+
+    assert whisper.bias == "hotwords" and whisper.config == "-bias-hotwords"
+    words = set(whisper.bias_text.split())
+    assert {"打架", "抢劫", "着火", "井盖", "开锁", "信访"} <= words  # a core word of each category, in turn
+    assert len(whisper._tokenizer.encode(" " + whisper.bias_text)) <= BIAS_MAX_TOKENS
+    whisper.bias_toward(c.phrases for c in load_profile("guilin").categories)
+    try:
+        assert {"路灯故障", "停电"} <= set(whisper.bias_text.split())  # the city's own annex items
+    finally:
+        whisper.bias_toward(c.phrases for c in load_profile("national").categories)
+
+
+@pytest.mark.parametrize("bias", ["hotwords", "prompt"])
+def test_biased_whisper_does_not_echo_its_vocabulary_on_noise(bias):
+    from hotline.asr.whisper import WhisperRecognizer
+    from hotline.profile import load_profile
+
+    rec = WhisperRecognizer(models.installed_path("whisper-base"), bias=bias)
+    rec.bias_toward(c.phrases for c in load_profile("national").categories)
+    for pcm in (np.zeros(3 * 16000, np.float32), _noise(3, 0.02, seed=3)):
+        assert rec.transcribe_pcm(pcm).text == ""
+
+
 def test_vosk_streams_partials_then_finals_at_each_endpoint(shared_dir, vosk_ko):
     speech = read_wav_16k(shared_dir / "audio/calls/p01.wav")
     audio = np.concatenate([speech, np.zeros(32000, np.float32), speech, np.zeros(32000, np.float32)])

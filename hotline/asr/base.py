@@ -80,10 +80,14 @@ class NoRecognizer:
 
 
 @lru_cache(maxsize=4)
-def get_recognizer(engine: str = "auto", model: str | None = None) -> Recognizer:
+def get_recognizer(
+    engine: str = "auto", model: str | None = None, bias: str | None = None, profile: str | None = None
+) -> Recognizer:
     """The configured engine. "auto": a Chinese Vosk model (streaming, the product's default) when one
-    is installed, else Whisper, else none."""
+    is installed, else Whisper, else none. `bias` (Whisper: none | hotwords | prompt; default: the
+    setting HOTLINE_ASR_BIAS) conditions decoding on `profile`'s vocabulary (default: HOTLINE_PROFILE)."""
     from hotline.asr import models
+    from hotline.config import Config
 
     if engine == "auto" and model is None and models.default_vosk_model():
         engine = "vosk"
@@ -91,8 +95,13 @@ def get_recognizer(engine: str = "auto", model: str | None = None) -> Recognizer
         path = models.installed_path(model or "whisper-base")
         if path is not None:
             from hotline.asr.whisper import WhisperRecognizer
+            from hotline.profile import load_profile
 
-            return WhisperRecognizer(path, name=model or "whisper-base")
+            config = Config()
+            rec = WhisperRecognizer(path, name=model or "whisper-base", bias=bias or config.asr_bias)
+            if rec.bias != "none":
+                rec.bias_toward(c.phrases for c in load_profile(profile or config.profile).categories)
+            return rec
         if engine == "whisper":
             raise RuntimeError(
                 f"Whisper model {model or 'whisper-base'!r} is not installed: run `hotline models fetch whisper-base`"

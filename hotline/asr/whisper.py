@@ -13,6 +13,7 @@ import math
 import os
 import threading
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -29,13 +30,22 @@ WINDOW_STEP_S = 2.0  # window lengths come in a few sizes (steadier speed, fewer
 WINDOW_PAD_S = 1.0  # silence after the speech inside the window: Whisper ends its text cleanly
 MIN_WINDOW_S = 6.0  # shorter windows lose accuracy on 1-2 s answers
 TOKENS_PER_S = 12  # Mandarin speech is ~4-5 characters a second; more tokens is a repetition loop
+BIAS_MODES = ("none", "hotwords", "prompt")
+BIAS_MAX_TOKENS = 220  # Whisper's previous-text context holds 223: room for one core word of every category
+PROMPT_LEAD = "以下是打给12345政务热线和110报警台的电话，"  # "prompt" mode: a sentence, so the words read as speech
 
 
 class WhisperRecognizer:
     engine = "whisper"
 
     def __init__(
-        self, model_dir: Path, name: str = "whisper-base", threads: int | None = None, short_context: bool | None = None
+        self,
+        model_dir: Path,
+        name: str = "whisper-base",
+        threads: int | None = None,
+        short_context: bool | None = None,
+        bias: str = "none",
+        bias_tokens: int = BIAS_MAX_TOKENS,
     ) -> None:
         from faster_whisper import WhisperModel
         from faster_whisper.tokenizer import Tokenizer
@@ -63,6 +73,39 @@ class WhisperRecognizer:
         self.short_context = cfg.whisper_short_context if short_context is None else short_context
         self._t2s = opencc.OpenCC("t2s")
         self._slots = threading.BoundedSemaphore(self.workers)  # no more decodes at once than workers
+        if bias not in BIAS_MODES:
+            raise ValueError(f"Whisper bias {bias!r}: one of {', '.join(BIAS_MODES)}")
+        self.bias = bias
+        self.bias_tokens = min(bias_tokens, BIAS_MAX_TOKENS)
+        self.bias_text = ""  # the vocabulary decoding is conditioned on (bias_toward)
+        self._bias_tokens: list[int] = []
+
+    @property
+    def config(self) -> str:
+        """The decoding settings, for caches and benchmarks: '' for the defaults of the original engine."""
+        parts = [f"beam{self.beam_size}" if self.beam_size != 5 else "", "" if self.short_context else "30s"]
+        parts.append(f"bias-{self.bias}" if self.bias_text else "")
+        parts.append(f"{self.bias_tokens}t" if self.bias_text and self.bias_tokens != BIAS_MAX_TOKENS else "")
+        return "".join(f"-{p}" for p in parts if p)
+
+    def bias_toward(self, phrases: Iterable[Iterable[str]]) -> None:
+        """Condition decoding on a profile's vocabulary, where the engine supports it (faster-whisper's
+        `hotwords` and `initial_prompt`: text placed in Whisper's previous-text context). Mode `hotwords`
+        lists the phrases; `prompt` puts them in a sentence about hotline calls. Phrases are taken in
+        order (a profile lists each category's core words first) until BIAS_MAX_TOKENS; gapped phrases
+        (被*打了) are skipped. Mode `none` ignores the call. `phrases`: one list per category."""
+        if self.bias == "none":
+            return
+        lead = PROMPT_LEAD if self.bias == "prompt" else ""
+        sep = "，" if self.bias == "prompt" else " "
+        chosen: list[str] = []
+        for p in round_robin(phrases):
+            text = lead + sep.join([*chosen, p]) + ("。" if self.bias == "prompt" else "")
+            if len(self._tokenizer.encode(" " + text)) > self.bias_tokens:
+                break
+            chosen.append(p)
+        self.bias_text = (lead + sep.join(chosen) + ("。" if self.bias == "prompt" else "")) if chosen else ""
+        self._bias_tokens = self._tokenizer.encode(" " + self.bias_text) if self.bias_text else []
 
     # ------------------------------------------------------------------------------ public
     def transcribe_pcm(self, pcm16k: np.ndarray) -> Transcript:
@@ -106,11 +149,14 @@ class WhisperRecognizer:
             ctranslate2.StorageView.from_array(np.ascontiguousarray(feats[None], dtype=np.float32)), to_cpu=False
         )
         tok = self._tokenizer
+        # as faster-whisper's get_prompt: the bias vocabulary in the previous-text context, then the task
+        context = [tok.sot_prev, *self._bias_tokens] if self._bias_tokens else []
+        prompt = [*context, *tok.sot_sequence, tok.no_timestamps]
         result = self._model.model.generate(
             encoded,
-            [[*tok.sot_sequence, tok.no_timestamps]],
+            [prompt],
             beam_size=self.beam_size,
-            max_length=int(len(speech) / 16000 * TOKENS_PER_S) + 16,
+            max_length=len(prompt) + int(len(speech) / 16000 * TOKENS_PER_S) + 12,  # CTranslate2 counts the prompt
             return_scores=True,
             return_no_speech_prob=True,
             suppress_blank=True,
@@ -131,6 +177,26 @@ class WhisperRecognizer:
             vad_parameters={"min_silence_duration_ms": 500},
             condition_on_previous_text=False,
             without_timestamps=True,
+            hotwords=self.bias_text if self.bias == "hotwords" and self.bias_text else None,
+            initial_prompt=self.bias_text if self.bias == "prompt" and self.bias_text else None,
         )
         kept = [s.text for s in segments if s.no_speech_prob < NO_SPEECH_PROB and s.avg_logprob > MIN_AVG_LOGPROB]
         return "".join(kept)
+
+
+def round_robin(phrase_lists: Iterable[Iterable[str]]) -> list[str]:
+    """Phrases of several categories interleaved -- the first of each, then the second of each, ... --
+    without repeats and without gapped phrases. Each category leads with the shortest of its first
+    three phrases (its most spoken word: 打架 before 打架斗殴), so a short budget still spans them all."""
+    lists = []
+    for ps in phrase_lists:
+        ps = [p.strip() for p in ps if p.strip() and "*" not in p]
+        if ps:
+            lead = min(ps[:3], key=len)
+            lists.append([lead, *(p for p in ps if p != lead)])
+    out: dict[str, None] = {}
+    for i in range(max((len(ps) for ps in lists), default=0)):
+        for ps in lists:
+            if i < len(ps):
+                out.setdefault(ps[i])
+    return list(out)

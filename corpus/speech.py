@@ -1,0 +1,77 @@
+"""Synthesized phone speech of corpus rows: voices, the zh-tts batches, the phone line, the cache.
+
+A row's voice (speed, pitch) and cache key follow from its id and text, so every tool that speaks a row
+(scripts/speak_corpus.py, benchmarks/bench_asr.py) finds the same audio in the cache:
+<cache>/tts/<key>.wav (zh-tts, 8 kHz phone band) and <cache>/line/<key>.wav (after the phone line).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+import wave
+from pathlib import Path
+
+import numpy as np
+
+from hotline.corpus.phone_line import phone_line
+
+REPO = Path(__file__).resolve().parent.parent  # corpus/ -> the checkout
+ZH_TTS = REPO.parent / "shared" / "tools" / "zh-tts"
+SPEEDS = (0.85, 0.95, 1.05, 1.2)  # zh-tts --speed is a duration ratio: >1 slower
+PITCHES = (0.9, 1.0, 1.12)
+VOICE_VERSION = "v1"  # bump when the synthesis or the line model changes: new cache keys
+
+
+def voice_of(row_id: str, text: str) -> tuple[float, float, str]:
+    """Speed, pitch and cache key of a row: fixed by its id and text, spread over all combinations."""
+    h = hashlib.sha1(f"{row_id}\t{text}".encode()).digest()
+    speed, pitch = SPEEDS[h[0] % len(SPEEDS)], PITCHES[h[1] % len(PITCHES)]
+    key = hashlib.sha1(f"{VOICE_VERSION}\t{speed}\t{pitch}\t{text}".encode()).hexdigest()[:20]
+    return speed, pitch, key
+
+
+def read_wav_int16(path: Path) -> tuple[np.ndarray, int]:
+    with wave.open(str(path), "rb") as w:
+        return np.frombuffer(w.readframes(w.getnframes()), dtype="<i2"), w.getframerate()
+
+
+def synthesize(jobs: dict[tuple[float, float], list[tuple[str, str]]], tts_dir: Path) -> None:
+    """Run zh-tts once per (speed, pitch) over the texts not yet synthesized."""
+    tts_dir.mkdir(parents=True, exist_ok=True)
+    for (speed, pitch), items in sorted(jobs.items()):
+        todo = [(k, t) for k, t in items if not (tts_dir / f"{k}.wav").exists()]
+        if not todo:
+            continue
+        lst = tts_dir / f"batch-{speed}-{pitch}.tsv"
+        lst.write_text("".join(f"{k}\t{t}\n" for k, t in todo), encoding="utf-8")
+        print(f"  zh-tts speed {speed} pitch {pitch}: {len(todo)} texts", file=sys.stderr, flush=True)
+        cmd = [str(ZH_TTS), "--rate", "8000", "--speed", str(speed), "--pitch", str(pitch), "--batch", str(lst)]
+        subprocess.run([*cmd, str(tts_dir)], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def apply_line(key: str, tts_dir: Path, line_dir: Path) -> Path:
+    """The synthesized WAV as it arrives over the phone (made once, then read from the cache)."""
+    out = line_dir / f"{key}.wav"
+    if not out.exists():
+        pcm, rate = read_wav_int16(tts_dir / f"{key}.wav")
+        rng = np.random.default_rng(int(key[:12], 16))
+        line = phone_line(pcm, rng, rate)
+        tmp = out.with_suffix(".tmp")
+        with wave.open(str(tmp), "wb") as w:
+            w.setnchannels(1)
+            w.setsampwidth(2)
+            w.setframerate(rate)
+            w.writeframes(line.astype("<i2").tobytes())
+        tmp.rename(out)  # complete files only: a resumed run never reads half a WAV
+    return out
+
+
+def line_wav(row_id: str, text: str, cache: Path) -> Path | None:
+    """The row's phone-line WAV from the cache (None when its speech was never synthesized)."""
+    _, _, key = voice_of(row_id, text)
+    if not (cache / "tts" / f"{key}.wav").exists():
+        return None
+    (cache / "line").mkdir(parents=True, exist_ok=True)
+    return apply_line(key, cache / "tts", cache / "line")
