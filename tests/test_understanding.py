@@ -337,3 +337,43 @@ def test_a_danger_word_heard_only_by_sound_is_a_hint(rules):
     assert not weak.emergency and weak.danger_hint and weak.hint_target == "110"
     clear = rules.route("请问楼下有人抢劫怎么办", "12345")
     assert not clear.emergency and not clear.danger_hint
+
+
+def test_category_prototypes_score_as_a_plain_dot_product():
+    import numpy as np
+
+    from hotline.understanding.model import _Centroids
+
+    head = {
+        "classes": ["a", "b", "c"],
+        "feature": [0, 0, 2, 3, 3, 5],
+        "class": [0, 1, 2, 0, 2, 1],
+        "weight": [0.5, 0.2, 0.9, 0.4, 0.1, 0.7],
+        "temperature": 0.05,
+    }
+    c = _Centroids(head, n_features=6)
+    dense = np.zeros((6, 3))
+    for f, k, w in zip(head["feature"], head["class"], head["weight"], strict=True):
+        dense[f, k] = w
+    idx, val = np.array([0, 3, 4, 5]), np.array([0.3, 0.5, 0.2, 0.6])
+    want = np.exp(val @ dense[idx] / 0.05)
+    assert np.allclose(c.probabilities(idx, val), want / want.sum())
+    assert np.allclose(c.probabilities(np.array([1, 4]), np.array([0.5, 0.5])), [1 / 3] * 3)
+
+
+def test_a_malformed_artifact_is_refused(trained, tmp_path):
+    import json as _json
+
+    from hotline.understanding.model import artifact_sha256
+
+    out, _ = trained
+    meta = _json.loads((out / "model.json").read_text(encoding="utf-8"))
+    del meta["heads"]["owner"]
+    raw = (out / "weights.npy").read_bytes()
+    meta["sha256"] = artifact_sha256(meta, raw)
+    bad = tmp_path / "malformed"
+    bad.mkdir()
+    (bad / "model.json").write_text(_json.dumps(meta), encoding="utf-8")
+    (bad / "weights.npy").write_bytes(raw)
+    with pytest.raises(ModelError, match="malformed"):
+        UnderstandingModel.load(bad)

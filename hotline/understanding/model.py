@@ -115,6 +115,18 @@ class UnderstandingModel:
         self.vectorizer = Vectorizer(meta["vocabulary"], np.asarray(meta["idf"]))
         self.weights = weights
         self.heads = meta["heads"]
+        n = len(self.vectorizer.vocabulary)
+        if weights.ndim != 2 or weights.shape[0] != n or len(self.vectorizer.idf) != n:
+            raise ValueError(f"weights {weights.shape} do not fit a vocabulary of {n}")
+        for head in ("emergency", "owner"):
+            lo, hi = self.heads[head]["columns"]
+            if not (0 <= lo < hi <= weights.shape[1]) or len(self.heads[head]["intercept"]) != hi - lo:
+                raise ValueError(f"head {head!r} does not fit the weights")
+        lo, hi = self.heads["owner"]["columns"]
+        if len(self.heads["owner"]["classes"]) != hi - lo:
+            raise ValueError("owner classes do not match its columns")
+        for key in ("emergency", "hint", "owner"):
+            float(self.thresholds[key])
         self._centroids = (
             _Centroids(meta["heads"]["category"], len(self.vectorizer.vocabulary))
             if ("category" in meta["heads"])

@@ -286,17 +286,22 @@ def _destination(owner: str, platform: str) -> str:
 
 def tune_owner(prob: np.ndarray, classes: list[str], rows: list[Row]) -> float:
     """The owner threshold that gives the most right destinations where it is used (the rules found
-    nothing or only weakly): above it the model's owner decides, below it the caller is asked again
-    (right only when the matter is the receiving platform's). Never below OWNER_FLOOR (the owner must
-    be likelier than all the others together); ties go to the higher threshold."""
+    nothing or only weakly): above it the model's owner decides (wrong on a row with nothing to act
+    on), below it the caller is asked again (right when the matter is the receiving platform's). Never
+    below OWNER_FLOOR (the owner must be likelier than all the others together); ties go higher."""
     weak = [i for i, r in enumerate(rows) if r.rules_weak]
     if len(weak) < MIN_WEAK_ROWS:
         return 0.9
     prob, rows = prob[weak], [rows[i] for i in weak]
     best = prob.max(axis=1)
     pred = [classes[i] for i in prob.argmax(axis=1)]
+    # acting on a row that is nothing to act on (greetings, noise: labeled clarify) is wrong even where
+    # its "destination", the receiving platform, would count as right
     acts_right = np.array(
-        [pr != "clarify" and _destination(pr, r.platform) in r.targets for pr, r in zip(pred, rows, strict=True)]
+        [
+            pr != "clarify" and r.owner != "clarify" and _destination(pr, r.platform) in r.targets
+            for pr, r in zip(pred, rows, strict=True)
+        ]
     )
     asks_right = np.array([r.platform in r.targets for r in rows])
     top_score, threshold = -1, 0.9
