@@ -16,7 +16,8 @@ and its hint needs the emergency threshold):
 3. Destination: when the rules found nothing or only weakly (no-match, low-confidence), the model's
    owner decides when its probability reaches ``owner``; when the rules chose a destination with a
    confidence below ``rules_sure`` and the model names another with at least ``override``, the model's
-   decides (rule ``model-owner`` either way); its top category of that owner names the matter.
+   decides (rule ``model-owner`` either way); its top category of that owner names the matter. Not on
+   fewer than ``owner_min_chars`` Chinese characters: there the rules' silence means a greeting or noise.
    Otherwise the rules' destination stands.
 4. Evidence: the model's version and probabilities go into ``Decision.model`` with what it changed,
    beside the rules' phrases, in ``hotline route --json`` and the call log.
@@ -97,9 +98,13 @@ def combine(router: Router, d: Decision, found: Findings, pred: Prediction) -> D
         changed["emergency"] = True
     # 3. destination: the model's owner where the rules found nothing or only weakly, or chose unsurely
     #    and a confident model disagrees
-    elif pred.owner not in NON_DESTINATIONS and (
-        (d.rule in WEAK_RULES and pred.owner_p >= owner_th)
-        or (_rules_unsure(d, th) and pred.owner_p >= th.get("override", 1.01) and _disagrees(d, pred))
+    elif (
+        pred.owner not in NON_DESTINATIONS
+        and found.norm.han_chars >= th.get("owner_min_chars", 0)
+        and (
+            (d.rule in WEAK_RULES and pred.owner_p >= owner_th)
+            or (_rules_unsure(d, th) and pred.owner_p >= th.get("override", 1.01) and _disagrees(d, pred))
+        )
     ):
         d = model_destination(router, d, pred)
         changed["destination"] = True
