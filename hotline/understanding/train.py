@@ -120,7 +120,7 @@ def featurize(examples: Sequence[Example], dedupe: bool = True) -> list[Row]:
                 han_chars=found.norm.han_chars,
                 rules_unsure=(
                     not d.emergency
-                    and d.rule not in ("no-match", "low-confidence", "explicit-agent")
+                    and d.rule not in ("no-match", "low-confidence", "explicit-agent", "overlap")
                     and d.confidence < RULES_SURE
                 ),
                 rules_category=d.category if cat is not None else None,
