@@ -68,9 +68,9 @@ def _with_hint(d: Decision, hint: bool) -> Decision:
 
 
 def _rules_unsure(d: Decision, th: dict[str, float]) -> bool:
-    return (
-        not d.emergency and d.rule not in (*WEAK_RULES, "explicit-agent") and d.confidence < th.get("rules_sure", 0.0)
-    )
+    # an overlap is no doubt of the rules: both platforms settle it on a three-way call
+    settled = (*WEAK_RULES, "explicit-agent", "overlap")
+    return not d.emergency and d.rule not in settled and d.confidence < th.get("rules_sure", 0.0)
 
 
 def _disagrees(d: Decision, pred: Prediction) -> bool:
