@@ -24,11 +24,10 @@ from percentile import pct  # benchmarks/percentile.py
 from hotline.understanding.data import read_files, read_split
 from hotline.understanding.train import C_EMERGENCY, C_OWNER, SEED, NBLogistic, Row, _lr, featurize
 
+# (pinyin n-grams were a variant too until features v2 dropped them: no gain on dev; README has the figures)
 VARIANTS = {
     "chars": ("c:",),
-    "chars+pinyin": ("c:", "p:"),
     "chars+rules": ("c:", "r:"),
-    "chars+pinyin+rules": ("c:", "p:", "r:"),
     "chars+rules (NB-LR)": ("c:", "r:"),
 }
 
