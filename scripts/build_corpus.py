@@ -12,30 +12,9 @@ from pathlib import Path
 
 import opencc
 
+from hotline.understanding.data import PLATFORMS, expected
+
 HERE = Path(__file__).resolve().parent.parent / "corpus"
-PLATFORMS = ("12345", "110")
-
-
-def expected(kind: str, targets: list[str], platform: str) -> tuple[list[str], list[str]]:
-    """The targets and actions the rules allow for a matter of this kind at this platform."""
-    if kind == "platform":
-        t = targets[0]
-        return [t], (["accept"] if t == platform else ["transfer", "conference"])
-    if kind == "number":  # an emergency number; the police may take it too
-        actions = ["transfer", "conference"] + (["accept"] if platform in targets else [])
-        return targets, actions
-    if kind == "guide":
-        t = targets[0]
-        if t == "recv":
-            return [platform], ["guide"]
-        if t in PLATFORMS:  # a question about the other platform's matter: say its number
-            return [t], (["accept", "guide"] if t == platform else ["guide"])
-        return [t], ["guide", "transfer"]
-    if kind == "clarify":
-        return [platform], ["clarify", "agent"]
-    if kind == "agent":
-        return [platform], ["agent"]
-    raise ValueError(f"unknown kind {kind!r}")
 
 
 def main() -> None:

@@ -77,7 +77,9 @@ def test_operator_profile_dir_overrides(tmp_path, monkeypatch):
         encoding="utf-8",
     )
     monkeypatch.setenv("HOTLINE_PROFILE_DIR", str(tmp_path))
-    from hotline.router import route_call
+    from hotline.profile import load_profile
+    from hotline.router.decide import Router
 
-    d = route_call("游船晚点两个小时了", profile="mycity")
+    # the operator's item, as the rules read it (the learned layer may add its own view on top)
+    d = Router(load_profile("mycity")).route("游船晚点两个小时了")
     assert d.category == "mc_boats" and d.action == "accept"

@@ -1,29 +1,43 @@
 """route_call: given what the caller said and which platform received the call, decide the action.
 
-Order of the rules (each decision names the one that fired):
-  1. emergency-first    danger to life, property or public safety -> 110 / 119 / 120 now
-  2. explicit-agent     the caller asks for a person
-  3. no-match           nothing recognised -> clarify, and on the second miss an agent
-  4. overlap            both platforms' items match about equally -> three-way call (协商)
-  5. category           the best-matching item's owner decides accept / transfer / guide
-Negated (不是要报警, 没有人受伤) and hypothetical (如果…怎么办) phrases never make an emergency.
+`Router.route` runs named steps, each a method below, in this order:
+
+  1. normalize   traditional -> simplified, fillers dropped, clause and sentence marks
+  2. match       the profile's phrases by characters and by sound (pinyin)
+  3. context     each phrase: negated? hypothetical? past, over, or happening now? (`context.py`)
+  4. emergency   danger to life, property or public safety -> 110 / 119 / 120 now
+  5. destination the best-scoring owner (110, 12345, a guided number); overlap; too weak to act on
+  6. action      accept / transfer / conference / guide / agent / clarify at this platform
+  7. model       the learned layer's verdict combined with the rules' (`combine.py`: the one place)
+
+Rules, in the order they win (each decision names the one that fired): emergency-first,
+explicit-agent, no-match, overlap, low-confidence, category / other-number / out-of-scope /
+hypothetical; then model-emergency and model-owner when the learned layer speaks (see combine.py).
+Negated (不是要报警, 没有人受伤), hypothetical (如果…怎么办) and finished (火已经灭了) matters never make an
+emergency.
 """
 
 from __future__ import annotations
 
+import logging
 import math
-import re
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hotline.profile import PLATFORMS, Category, Cue, Profile, load_profile
-from hotline.router.normalize import CLAUSE, SENTENCE, normalize_text
+from hotline.router.context import ContextReader, HitContext
+from hotline.router.normalize import Normalized, normalize_text
 from hotline.router.phrase_index import QUALITY, VIA_CHARS, VIA_WEAK, Hit, PhraseIndex
+
+if TYPE_CHECKING:
+    from hotline.understanding.model import UnderstandingModel
+
+log = logging.getLogger("hotline.router")
 
 ACTIONS = ("accept", "transfer", "conference", "guide", "clarify", "agent")
 # When an emergency matches several services, the police come first: they can bring the others.
-_EMERGENCY_PRIORITY = {"110": 0, "119": 1, "120": 2, "122": 3, "12395": 4}
+EMERGENCY_PRIORITY = {"110": 0, "119": 1, "120": 2, "122": 3, "12395": 4}
 _CUE_PREFIX = "cue:"
 
 
@@ -32,10 +46,10 @@ class Evidence:
     phrase: str
     heard: str
     category: str
-    via: str  # chars | pinyin | fuzzy
+    via: str  # chars | pinyin | sound | fuzzy | weak
     negated: bool = False
     hypothetical: bool = False
-    tense: str = "unknown"  # urgent | past | unknown
+    tense: str = "unknown"  # urgent | past | over | unknown
     emergency: bool = False
 
 
@@ -58,6 +72,15 @@ class Decision:
     work_order: str | None = None  # "push": a work order also goes to the target's system
     normalized: str = ""
     evidence: list[Evidence] = field(default_factory=list)
+    # A danger hint: the rules heard a danger word only weakly, or the model's emergency probability
+    # passed the lower hint threshold (or the call is an emergency). The conversation acts on it
+    # instead of asking again: hint_action / hint_target say what the router proposes (on 12345: a
+    # three-way call with 110).
+    danger_hint: bool = False
+    hint_action: str | None = None
+    hint_target: str | None = None
+    # The learned layer's verdict (version, probabilities, what it changed); None = rules only
+    model: dict[str, Any] | None = None
 
     @property
     def understood(self) -> bool:
@@ -70,11 +93,28 @@ class Decision:
         return d
 
 
-class Router:
-    """A profile compiled for matching. Thread-safe after construction."""
+@dataclass
+class Findings:
+    """What the rules found in one utterance (steps 1-3): what decides, and what the model reads."""
 
-    def __init__(self, profile: Profile) -> None:
+    norm: Normalized
+    narrative: bool
+    evidence: list[Evidence]
+    scores: dict[str, float]  # category id -> weight of its phrases said (not negated)
+    emergency_keys: list[str]  # categories and cues that make it an emergency
+    matched: list[str]
+
+    @property
+    def text(self) -> str:
+        return self.norm.text
+
+
+class Router:
+    """A profile compiled for matching, with the learned layer when one is loaded. Thread-safe."""
+
+    def __init__(self, profile: Profile, model: UnderstandingModel | None = None) -> None:
         self.profile = profile
+        self.model = model
         self._cats: dict[str, Category] = {c.id: c for c in profile.categories}
         self._cues: dict[str, Cue] = {_CUE_PREFIX + c.id: c for c in profile.cues}
         pairs = [(c.id, p) for c in profile.categories for p in (*c.phrases, *c.context)]
@@ -83,71 +123,58 @@ class Router:
         self._index = PhraseIndex(pairs)
         self._exclude: dict[str, tuple[str, ...]] = {c.id: c.exclude for c in profile.categories}
         self._exclude.update({k: c.exclude for k, c in self._cues.items()})
-        lx = profile.lexicon
-        self._negators = tuple(sorted(lx.negators, key=len, reverse=True))
-        self._past_re = re.compile("|".join(f"(?:{p})" for p in lx.past_patterns)) if lx.past_patterns else None
+        self._context = ContextReader(profile.lexicon, profile.settings.negation_window)
 
-    # ------------------------------------------------------------------ context of one hit
-    def _is_past(self, span: str) -> bool:
-        lx = self.profile.lexicon
-        return any(m in span for m in lx.past) or bool(self._past_re and self._past_re.search(span))
+    def category(self, cid: str) -> Category | None:
+        return self._cats.get(cid)
 
-    def _context(self, text: str, h: Hit, urgent_anywhere: bool, narrative: bool) -> tuple[bool, bool, str]:
-        """(negated, hypothetical, tense) of one hit; tense is urgent | past | unknown."""
-        lx = self.profile.lexicon
-        clause_start = max(text.rfind(CLAUSE, 0, h.start), text.rfind(SENTENCE, 0, h.start)) + 1
-        ends = [i for i in (text.find(CLAUSE, h.end), text.find(SENTENCE, h.end)) if i != -1]
-        clause_end = min(ends) if ends else len(text)
-        sent_start = text.rfind(SENTENCE, 0, h.start) + 1
-        sent_end = text.find(SENTENCE, h.end)
-        sent_end = len(text) if sent_end == -1 else sent_end
-
-        window = text[max(clause_start, h.start - self.profile.settings.negation_window) : h.start]
-        for exc in lx.negator_exceptions:
-            window = window.replace(exc, "·")
-        negated = any(n in window for n in self._negators)
-
-        clause = text[clause_start:clause_end]
-        sentence = text[sent_start:sent_end]
-        hypothetical = any(m in text[sent_start : h.start] for m in lx.hypothetical) or any(
-            m in clause for m in lx.potential
-        )
-        # in a narrative, only the strongest urgency, said in the same clause, makes it "now"
-        urgent_words = lx.urgent_now if narrative else lx.urgent
-        if any(m in clause for m in urgent_words):
-            tense = "urgent"
-        elif self._is_past(clause):
-            tense = "past"
-        elif self._is_past(sentence):
-            tense = "unknown" if any(m in sentence for m in urgent_words) else "past"
-        elif urgent_anywhere:
-            tense = "urgent"
-        else:
-            tense = "unknown"
-        return negated, hypothetical, tense
-
-    def _excluded(self, text: str, h: Hit) -> bool:
-        for word in self._exclude.get(h.key, ()):
-            i = text.find(word, max(0, h.start - len(word)))
-            while i != -1 and i <= h.start:
-                if i + len(word) >= h.end:
-                    return True
-                i = text.find(word, i + 1)
-        return False
+    @property
+    def category_ids(self) -> set[str]:
+        return set(self._cats)
 
     # ------------------------------------------------------------------------- the decision
-    def route(self, text: str, platform: str = "12345", attempt: int = 1) -> Decision:
+    def route(self, text: str, platform: str = "12345", attempt: int = 1, use_model: bool = True) -> Decision:
+        """Decide what happens to a call. use_model=False: the rules alone (for comparison)."""
         if platform not in PLATFORMS:
             raise ValueError(f"platform must be one of {', '.join(PLATFORMS)}, not {platform!r}")
-        prof = self.profile
-        lx = prof.lexicon
-        norm = normalize_text(text, lx.fillers, prof.settings.max_chars)
-        t = norm.text
-        base = dict(profile=prof.id, receiving=platform, attempt=attempt, normalized=t)
+        found = self.find(text)
+        decision = self.decide(found, platform, attempt)
+        from hotline.router.combine import combine, rules_hint
 
+        if use_model and self.model is not None:
+            try:
+                prediction = self.model.predict(found, decision, self)
+            except Exception:  # the model must never cost a caller the decision: the rules stand
+                log.exception("understanding model failed on this utterance; the rules decide alone")
+            else:
+                return combine(self, decision, found, prediction)
+        return rules_hint(decision, found, self)
+
+    def find(self, text: str) -> Findings:
+        """Steps 1-3: normalize, match, read each phrase's context."""
+        norm = self.normalize(text)
         # A narrative (a written message, a long monologue) is not repaired by sound, and its
         # events need urgency said where they are told before they count as an emergency.
-        narrative = len(t) > prof.settings.spoken_max_chars
+        narrative = len(norm.text) > self.profile.settings.spoken_max_chars
+        hits = self.match(norm, narrative)
+        return self.read_context(norm, hits, narrative)
+
+    def decide(self, found: Findings, platform: str, attempt: int) -> Decision:
+        """Steps 4-6 by the rules: emergency first, then the destination, then the action there."""
+        base = dict(profile=self.profile.id, receiving=platform, attempt=attempt, normalized=found.text)
+        if found.emergency_keys:
+            return self.emergency(found, platform, base)
+        if not found.scores:
+            return self.no_match(found, platform, attempt, base)
+        return self.destination_and_action(found, platform, attempt, base)
+
+    # ---------------------------------------------------------------------- 1. normalize
+    def normalize(self, text: str) -> Normalized:
+        return normalize_text(text, self.profile.lexicon.fillers, self.profile.settings.max_chars)
+
+    # -------------------------------------------------------------------------- 2. match
+    def match(self, norm: Normalized, narrative: bool) -> list[Hit]:
+        t = norm.text
         hits = _longest_only(self._index.find(t, by_sound=not narrative)) if norm.han_chars else []
         # a place word heard by sound only (老是 -> 老师) is too weak to keep
         hits = [
@@ -158,38 +185,37 @@ class Router:
         # A common word heard where a phrase was expected (大人 for 打人) counts only when nothing else
         # in the utterance matched, and never as an emergency cue on its own.
         if any(h.via != VIA_WEAK and not h.key.startswith(_CUE_PREFIX) for h in hits):
-            hits = [h for h in hits if h.via != VIA_WEAK]
-        else:
-            hits = [h for h in hits if not (h.via == VIA_WEAK and h.key.startswith(_CUE_PREFIX))]
+            return [h for h in hits if h.via != VIA_WEAK]
+        return [h for h in hits if not (h.via == VIA_WEAK and h.key.startswith(_CUE_PREFIX))]
+
+    def _excluded(self, text: str, h: Hit) -> bool:
+        for word in self._exclude.get(h.key, ()):
+            i = text.find(word, max(0, h.start - len(word)))
+            while i != -1 and i <= h.start:
+                if i + len(word) >= h.end:
+                    return True
+                i = text.find(word, i + 1)
+        return False
+
+    # ------------------------------------------------------------------------ 3. context
+    def read_context(self, norm: Normalized, hits: list[Hit], narrative: bool) -> Findings:
+        t = norm.text
+        lx = self.profile.lexicon
         urgent_anywhere = not narrative and any(m in t for m in lx.urgent)
         consult = any(m in t for m in lx.consult)
-
+        contexts = [self._context.read(t, h.start, h.end, urgent_anywhere, narrative) for h in hits]
         # "没有人受伤": the caller rules out injury, so a scrape or a past scuffle is no emergency
         # unless something else (a weapon, urgency of a matter that is always urgent) says so
-        no_injury = any(
-            h.key.startswith(_CUE_PREFIX) and self._context(t, h, urgent_anywhere, narrative)[0] for h in hits
-        )
+        no_injury = any(h.key.startswith(_CUE_PREFIX) and c.negated for h, c in zip(hits, contexts, strict=True))
         evidence: list[Evidence] = []
         scores: dict[str, float] = {}
         counted: set[tuple[str, str]] = set()
         emergency_keys: list[str] = []
         cue_waiting: list[tuple[str, Evidence]] = []
-        for h in hits:
-            negated, hypo, tense = self._context(t, h, urgent_anywhere, narrative)
+        for h, c in zip(hits, contexts, strict=True):
             is_cue = h.key.startswith(_CUE_PREFIX)
-            emerg = False
-            if not negated and not hypo and not (narrative and tense != "urgent"):
-                calm_question = consult and tense != "urgent"
-                if is_cue:
-                    emerg = tense != "past" and not calm_question
-                else:
-                    rule = self._cats[h.key].emergency
-                    emerg = (
-                        rule == "always"
-                        or (rule == "unless_past" and tense != "past" and not calm_question and not no_injury)
-                        or (rule == "if_urgent" and tense == "urgent")
-                    )
-            ev = Evidence(h.phrase, h.heard, h.key, h.via, negated, hypo, tense, emerg)
+            emerg = self._is_emergency(h.key, c, narrative, consult, no_injury)
+            ev = Evidence(h.phrase, h.heard, h.key, h.via, c.negated, c.hypothetical, c.tense, emerg)
             evidence.append(ev)
             if is_cue:
                 if emerg:
@@ -198,7 +224,7 @@ class Router:
                     else:
                         cue_waiting.append((h.key, ev))
                 continue
-            if negated or (h.key, h.phrase) in counted:
+            if c.negated or (h.key, h.phrase) in counted:
                 continue
             counted.add((h.key, h.phrase))
             cat = self._cats[h.key]
@@ -212,46 +238,115 @@ class Router:
                 emergency_keys.append(h.key)
 
         # a cue such as 受伤 needs an incident (a 110/119/120 matter) or urgency to count
-        incident = any(self._cats[k].owner == "110" or self._cats[k].target in _EMERGENCY_PRIORITY for k in scores)
+        incident = any(self._cats[k].owner == "110" or self._cats[k].target in EMERGENCY_PRIORITY for k in scores)
         for key, ev in cue_waiting:
             if incident or ev.tense == "urgent":
                 emergency_keys.append(key)
-
         matched = list(dict.fromkeys(e.phrase for e in evidence if not e.negated))
+        return Findings(norm, narrative, evidence, scores, emergency_keys, matched)
 
-        if emergency_keys:
-            return self._emergency(platform, emergency_keys, scores, matched, evidence, base)
+    def _is_emergency(self, key: str, c: HitContext, narrative: bool, consult: bool, no_injury: bool) -> bool:
+        """Does this phrase, in its context, make the call an emergency?"""
+        if c.negated or c.hypothetical or c.habitual or c.tense == "over" or (narrative and c.tense != "urgent"):
+            return False
+        calm_question = consult and c.tense != "urgent"
+        if key.startswith(_CUE_PREFIX):
+            return c.tense != "past" and not calm_question
+        rule = self._cats[key].emergency
+        return (
+            (rule == "always" and not c.long_ago)
+            or (rule == "unless_past" and c.tense != "past" and not calm_question and not no_injury)
+            or (rule == "if_urgent" and c.tense == "urgent")
+        )
 
-        if not scores:
-            why = "no Chinese speech" if not norm.han_chars else "no linkage item matched"
-            action = "clarify" if attempt <= 1 else "agent"
-            return Decision(
-                target=platform,
-                action=action,
-                emergency=False,
-                category=None,
-                category_name=None,
-                matched=matched,
-                confidence=0.0,
-                rule="no-match",
-                explanation=f"{why}; "
-                + ("ask the caller again" if action == "clarify" else "second miss: hand to an agent"),
-                evidence=evidence,
-                **base,
-            )
+    # ------------------------------------------------------------------------ 4. emergency
+    def emergency(self, found: Findings, platform: str, base: dict[str, Any]) -> Decision:
+        scores, keys = found.scores, found.emergency_keys
+        cat_keys = [k for k in keys if not k.startswith(_CUE_PREFIX)]
+        if cat_keys:
+            # the strongest emergency item; ties -> the police first
+            def order(k: str) -> tuple[float, int]:
+                return (-scores.get(k, 0.0), EMERGENCY_PRIORITY.get(self._cats[k].target, 9))
 
+            cat = self._cats[min(cat_keys, key=order)]
+            target = platform if cat.target == "receiving" else cat.target
+            # a 12345 item made urgent by a cue (a dispute with a knife) is a police matter now
+            if target not in EMERGENCY_PRIORITY:
+                target = "110"
+            category, name = cat.id, cat.name
+        else:
+            cue = self._cues[keys[0]]
+            target = cue.target
+            # a 110 item also said (even of the past) names the matter better than the cue
+            police = sorted((c for c in scores if self._cats[c].owner == "110"), key=scores.get, reverse=True)
+            category = police[0] if police else cue.id
+            name = self._cats[category].name if police else cue.name
+        triggers = [e.phrase for e in found.evidence if e.emergency]
+        unsure = all(e.via == VIA_WEAK for e in found.evidence if e.emergency)
+        best = max(scores.values(), default=1.0)
+        return Decision(
+            target=target,
+            action=self.emergency_action(target, platform, unsure),
+            emergency=True,
+            category=category,
+            category_name=name,
+            matched=found.matched,
+            confidence=max(0.7, _confidence(best, 0.0)),
+            rule="emergency-first",
+            explanation=f"emergency ({'、'.join(dict.fromkeys(triggers))}): {name} -> {target} at once",
+            guide_number=None,
+            evidence=found.evidence,
+            **base,
+        )
+
+    def emergency_action(self, target: str, platform: str, unsure: bool = False) -> str:
+        """How an emergency for `target` leaves `platform` (unsure: heard only weakly or by the model)."""
+        if target == platform:
+            return "accept"
+        if unsure:
+            return "conference"  # heard only as a common word (大人 for 打人): people decide, together
+        if platform == "110":
+            return "conference"  # the police stay on the line while 119/120 join
+        if target in PLATFORMS:
+            return self.profile.settings.emergency_handover
+        number = self.profile.numbers.get(target)
+        if number and number.handover in ("transfer", "conference"):
+            return number.handover
+        return self.profile.settings.emergency_handover
+
+    # ------------------------------------------------------------------- 5. destination
+    def no_match(self, found: Findings, platform: str, attempt: int, base: dict[str, Any]) -> Decision:
+        why = "no Chinese speech" if not found.norm.han_chars else "no linkage item matched"
+        action = "clarify" if attempt <= 1 else "agent"
+        return Decision(
+            target=platform,
+            action=action,
+            emergency=False,
+            category=None,
+            category_name=None,
+            matched=found.matched,
+            confidence=0.0,
+            rule="no-match",
+            explanation=f"{why}; "
+            + ("ask the caller again" if action == "clarify" else "second miss: hand to an agent"),
+            evidence=found.evidence,
+            **base,
+        )
+
+    def destination_and_action(self, found: Findings, platform: str, attempt: int, base: dict[str, Any]) -> Decision:
         # Destinations compete by the sum of their items (a long complaint about wages, social
         # insurance and a labour contract is one 12345 matter); the best item names the category.
+        scores = found.scores
         by_target: dict[str, float] = {}
         for cid, sc in scores.items():
             key = self._group(cid, platform)
             by_target[key] = by_target.get(key, 0.0) + sc
-        ranked_targets = sorted(by_target.items(), key=lambda kv: kv[1], reverse=True)
-        best_group, best = ranked_targets[0]
-        second = ranked_targets[1][1] if len(ranked_targets) > 1 else 0.0
+        ranked = sorted(by_target.items(), key=lambda kv: kv[1], reverse=True)
+        best_group, best = ranked[0]
+        second = ranked[1][1] if len(ranked) > 1 else 0.0
         cat = self._cats[max((c for c in scores if self._group(c, platform) == best_group), key=lambda c: scores[c])]
         confidence = _confidence(best, second)
-        common = dict(category=cat.id, category_name=cat.name, matched=matched, evidence=evidence, **base)
+        common = dict(category=cat.id, category_name=cat.name, matched=found.matched, evidence=found.evidence, **base)
 
         if cat.owner == "agent":
             return Decision(
@@ -267,7 +362,7 @@ class Router:
         # overlap: both platforms' items score close -> three-way call to settle it (协商)
         police, gov = by_target.get("110", 0.0), by_target.get("12345", 0.0)
         hi, lo = max(police, gov), min(police, gov)
-        if best_group in PLATFORMS and lo > 0 and lo >= prof.settings.overlap_ratio * hi:
+        if best_group in PLATFORMS and lo > 0 and lo >= self.profile.settings.overlap_ratio * hi:
             other = "110" if platform == "12345" else "12345"
             top = [c for c in sorted(scores, key=scores.get, reverse=True) if self._cats[c].owner in PLATFORMS]
             names = "、".join(self._cats[c].name for c in top[:2])
@@ -281,7 +376,7 @@ class Router:
                 **common,
             )
 
-        if confidence < prof.settings.min_confidence:
+        if confidence < self.profile.settings.min_confidence:
             action = "clarify" if attempt <= 1 else "agent"
             return Decision(
                 target=platform,
@@ -293,9 +388,23 @@ class Router:
                 + ("ask again" if action == "clarify" else "hand to an agent"),
                 **common,
             )
+        hypothetical = all(e.hypothetical for e in found.evidence if e.category == cat.id and not e.negated)
+        return self.category_action(cat, platform, confidence, hypothetical, common)
 
+    def _group(self, cid: str, platform: str) -> str:
+        cat = self._cats[cid]
+        if cat.owner == "none":
+            return f"none:{cid}"
+        if cat.owner == "agent":
+            return "agent"
+        return platform if cat.target == "receiving" else cat.target
+
+    # ------------------------------------------------------------------------ 6. action
+    def category_action(
+        self, cat: Category, platform: str, confidence: float, hypothetical: bool, common: dict[str, Any]
+    ) -> Decision:
+        """The action for a (non-emergency) matter of category `cat` received at `platform`."""
         target = platform if cat.target == "receiving" else cat.target
-        hypothetical = all(e.hypothetical for e in evidence if e.category == cat.id and not e.negated)
         guide_number = guide_to = None
         if cat.owner == "none":
             action = cat.handover or "guide"
@@ -307,7 +416,9 @@ class Router:
             action, rule = "accept", "category"
             why = f"{cat.name} belongs to {platform}: accept"
         elif target in PLATFORMS:
-            if hypothetical:
+            # a supposed police matter asked at 12345 (如果遇到小偷怎么办): tell the caller to dial 110;
+            # a question about a government matter asked at 110 is 12345's own work: put it through
+            if hypothetical and target == "110":
                 action, rule, guide_number = "guide", "hypothetical", target
                 why = f"a question about {cat.name}, nothing happening: tell the caller to dial {target}"
             else:
@@ -315,7 +426,7 @@ class Router:
                 rule = "category"
                 why = f"{cat.name} belongs to {target}: " + ("one-key transfer" if action == "transfer" else action)
         else:
-            number = prof.numbers[target]
+            number = self.profile.numbers[target]
             action = cat.handover or number.handover
             if number.emergency and action in ("transfer", "conference"):
                 action = "guide"  # nothing is happening now (a hazard, a past event): say the number
@@ -337,69 +448,6 @@ class Router:
             guide_to=guide_to,
             work_order=work_order,
             **common,
-        )
-
-    def _group(self, cid: str, platform: str) -> str:
-        cat = self._cats[cid]
-        if cat.owner == "none":
-            return f"none:{cid}"
-        if cat.owner == "agent":
-            return "agent"
-        return platform if cat.target == "receiving" else cat.target
-
-    def _emergency(self, platform, emergency_keys, scores, matched, evidence, base) -> Decision:
-        prof = self.profile
-        cat_keys = [k for k in emergency_keys if not k.startswith(_CUE_PREFIX)]
-        if cat_keys:
-            # the strongest emergency item; ties -> the police first
-            def order(k: str) -> tuple[float, int]:
-                return (-scores.get(k, 0.0), _EMERGENCY_PRIORITY.get(self._cats[k].target, 9))
-
-            key = min(cat_keys, key=order)
-            cat = self._cats[key]
-            target = platform if cat.target == "receiving" else cat.target
-            # a 12345 item made urgent by a cue (a dispute with a knife) is a police matter now
-            if target not in _EMERGENCY_PRIORITY:
-                target = "110"
-            category, name = cat.id, cat.name
-        else:
-            cue = self._cues[emergency_keys[0]]
-            target = cue.target
-            # a 110 item also said (even of the past) names the matter better than the cue
-            police = sorted((c for c in scores if self._cats[c].owner == "110"), key=scores.get, reverse=True)
-            category = police[0] if police else cue.id
-            name = self._cats[category].name if police else cue.name
-        triggers = [e.phrase for e in evidence if e.emergency]
-        unsure = all(e.via == VIA_WEAK for e in evidence if e.emergency)
-        if target == platform:
-            action = "accept"
-        elif unsure:
-            action = "conference"  # heard only as a common word (大人 for 打人): people decide, together
-        elif platform == "110":
-            action = "conference"  # the police stay on the line while 119/120 join
-        elif target in PLATFORMS:
-            action = prof.settings.emergency_handover
-        else:
-            number = prof.numbers.get(target)
-            action = (
-                number.handover
-                if number and number.handover in ("transfer", "conference")
-                else prof.settings.emergency_handover
-            )
-        best = max(scores.values(), default=1.0)
-        return Decision(
-            target=target,
-            action=action,
-            emergency=True,
-            category=category,
-            category_name=name,
-            matched=matched,
-            confidence=max(0.7, _confidence(best, 0.0)),
-            rule="emergency-first",
-            explanation=f"emergency ({'、'.join(dict.fromkeys(triggers))}): {name} -> {target} at once",
-            guide_number=None,
-            evidence=evidence,
-            **base,
         )
 
 
@@ -432,10 +480,13 @@ def _longest_only(hits: list[Hit]) -> list[Hit]:
 
 @lru_cache(maxsize=16)
 def _router_for(profile_id: str, path: str, mtime: float) -> Router:
-    return Router(load_profile(profile_id))
+    from hotline.understanding.model import service_model
+
+    return Router(load_profile(profile_id), model=service_model())
 
 
 def get_router(profile: str = "national") -> Router:
+    """The router of a profile, with the learned layer when a fresh one is installed (cached)."""
     p = load_profile(profile)
     return _router_for(p.id, str(p.path), p.path.stat().st_mtime)
 

@@ -1,0 +1,187 @@
+"""Step 7: the rules' decision combined with the learned layer's prediction. The one place.
+
+The combination, in order (thresholds live in the model artifact, tuned by `hotline train`; a
+narrative — longer than a spoken request — uses ``emergency_narrative`` / ``owner_narrative`` instead,
+and its hint needs the emergency threshold):
+
+1. Emergency = the rules OR the model. The rules' emergency stands as it is. When the rules see none
+   but the model's emergency probability reaches ``emergency`` (tuned for recall), the call becomes an
+   emergency (rule ``model-emergency``): to the model's emergency number when it names one
+   (119/120/122/12395), else 110; from 12345 as a three-way call (the 12345 agent stays on the line,
+   since no phrase confirmed it), from 110 accepted (or 119/120 conferenced in).
+2. Danger hint: an emergency, or the model's probability at least ``hint`` (a lower threshold), or a
+   danger word the rules heard only by sound. The Decision carries ``danger_hint`` with the action the
+   router proposes for it (from 12345: a three-way call with 110; at 110: a 110 call-taker). The
+   conversation uses it instead of asking the caller again.
+3. Destination: when the rules found nothing or only weakly (no-match, low-confidence), the model's
+   owner decides when its probability reaches ``owner``; when the rules chose a destination with a
+   confidence below ``rules_sure`` and the model names another with at least ``override``, the model's
+   decides (rule ``model-owner`` either way); its top category of that owner names the matter. Not on
+   fewer than ``owner_min_chars`` Chinese characters: there the rules' silence means a greeting or noise.
+   Otherwise the rules' destination stands.
+4. Evidence: the model's version and probabilities go into ``Decision.model`` with what it changed,
+   beside the rules' phrases, in ``hotline route --json`` and the call log.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from hotline.profile import PLATFORMS
+from hotline.router.decide import _CUE_PREFIX, EMERGENCY_PRIORITY, Decision, Findings, Router
+from hotline.router.phrase_index import VIA_CHARS, VIA_PINYIN
+from hotline.understanding.features import category_owner
+
+if TYPE_CHECKING:
+    from hotline.understanding.model import Prediction
+
+WEAK_RULES = ("no-match", "low-confidence")
+NON_DESTINATIONS = ("clarify",)
+
+
+def _hint_plan(platform: str) -> tuple[str, str]:
+    """What a danger hint asks for: from 12345 a three-way call with 110; at 110 a call-taker."""
+    return ("conference", "110") if platform == "12345" else ("accept", "110")
+
+
+def _weak_danger(router: Router, found: Findings) -> bool:
+    """A danger word heard only by sound (or as a common word), not denied, supposed or over."""
+    for e in found.evidence:
+        if e.via in (VIA_CHARS, VIA_PINYIN) or e.negated or e.hypothetical or e.tense in ("past", "over"):
+            continue
+        if e.category.startswith(_CUE_PREFIX):
+            return True
+        cat = router.category(e.category)
+        if cat is not None and cat.emergency in ("always", "unless_past"):
+            return True
+    return False
+
+
+def _with_hint(d: Decision, hint: bool) -> Decision:
+    if d.emergency:
+        return replace(d, danger_hint=True, hint_action=d.action, hint_target=d.target)
+    if hint:
+        action, target = _hint_plan(d.receiving)
+        return replace(d, danger_hint=True, hint_action=action, hint_target=target)
+    return d
+
+
+def _rules_unsure(d: Decision, th: dict[str, float]) -> bool:
+    # an overlap is no doubt of the rules: both platforms settle it on a three-way call
+    settled = (*WEAK_RULES, "explicit-agent", "overlap")
+    return not d.emergency and d.rule not in settled and d.confidence < th.get("rules_sure", 0.0)
+
+
+def _disagrees(d: Decision, pred: Prediction) -> bool:
+    owner_target = d.receiving if pred.owner in ("none", "agent") else pred.owner
+    return owner_target != d.target
+
+
+def rules_hint(d: Decision, found: Findings, router: Router | None = None) -> Decision:
+    """Rules only (no model loaded): the hint comes from the rules' evidence alone."""
+    return _with_hint(d, router is not None and _weak_danger(router, found))
+
+
+def combine(router: Router, d: Decision, found: Findings, pred: Prediction) -> Decision:
+    th = pred.thresholds
+    # a narrative (a written message, a long monologue) has thresholds of its own (see train.py)
+    em_th = th.get("emergency_narrative", 1.01) if found.narrative else th["emergency"]
+    owner_th = th.get("owner_narrative", 1.01) if found.narrative else th["owner"]
+    hint_th = em_th if found.narrative else th["hint"]
+    changed: dict[str, Any] = {}
+    rules_verdict = {"target": d.target, "action": d.action, "emergency": d.emergency, "rule": d.rule}
+
+    # 1. emergency: the rules OR the model
+    if not d.emergency and pred.p_emergency >= em_th:
+        d = model_emergency(router, d, pred)
+        changed["emergency"] = True
+    # 3. destination: the model's owner where the rules found nothing or only weakly, or chose unsurely
+    #    and a confident model disagrees
+    elif (
+        pred.owner not in NON_DESTINATIONS
+        and found.norm.han_chars >= th.get("owner_min_chars", 0)
+        and (
+            (d.rule in WEAK_RULES and pred.owner_p >= owner_th)
+            or (_rules_unsure(d, th) and pred.owner_p >= th.get("override", 1.01) and _disagrees(d, pred))
+        )
+    ):
+        d = model_destination(router, d, pred)
+        changed["destination"] = True
+
+    # 2. danger hint
+    hint = pred.p_emergency >= hint_th or _weak_danger(router, found)
+    d = _with_hint(d, hint)
+
+    # 4. evidence
+    d.model = {**pred.to_dict(), "changed": sorted(changed), "rules": rules_verdict}
+    return d
+
+
+def model_emergency(router: Router, d: Decision, pred: Prediction) -> Decision:
+    platform = d.receiving
+    target = pred.owner if pred.owner in EMERGENCY_PRIORITY else "110"
+    cat = router.category(pred.category) if pred.category else None
+    if d.category and (c := router.category(d.category)) and c.owner == "110":
+        cat = c  # the rules named a police matter (said of the past, say): it names it best
+    name = cat.name if cat else "危险情况"
+    return replace(
+        d,
+        target=target,
+        action=router.emergency_action(target, platform, unsure=True),
+        emergency=True,
+        category=cat.id if cat else d.category,
+        category_name=name if cat else d.category_name,
+        confidence=round(pred.p_emergency, 3),
+        rule="model-emergency",
+        explanation=f"the model hears danger now (p={pred.p_emergency:.2f}): {name} -> {target} at once",
+        guide_number=None,
+        guide_to=None,
+    )
+
+
+def model_destination(router: Router, d: Decision, pred: Prediction) -> Decision:
+    platform, owner = d.receiving, pred.owner
+    common = dict(
+        category=pred.category,
+        category_name=None,
+        matched=d.matched,
+        evidence=d.evidence,
+        profile=d.profile,
+        receiving=platform,
+        attempt=d.attempt,
+        normalized=d.normalized,
+    )
+    why = f"the model: {owner} (p={pred.owner_p:.2f})"
+    cat = router.category(pred.category) if pred.category else None
+    if cat is not None and category_owner(cat) == owner:
+        common["category_name"] = cat.name
+        out = router.category_action(cat, platform, round(pred.owner_p, 3), False, common)
+        return replace(out, rule="model-owner", explanation=f"{why}; {out.explanation}")
+    common["category"] = None
+    if owner == "agent":
+        return Decision(
+            target=platform, action="agent", emergency=False, confidence=pred.owner_p, rule="model-owner",
+            explanation=f"{why}: the caller asks for a person", **common,
+        )  # fmt: skip
+    if owner == "none":
+        return Decision(
+            target=platform, action="guide", emergency=False, confidence=pred.owner_p, rule="model-owner",
+            explanation=f"{why}: for neither platform, explain and guide", **common,
+        )  # fmt: skip
+    if owner in PLATFORMS:
+        action = "accept" if owner == platform else "transfer"
+        return Decision(
+            target=owner, action=action, emergency=False, confidence=pred.owner_p, rule="model-owner",
+            explanation=f"{why}: {action}", **common,
+        )  # fmt: skip
+    number = router.profile.numbers.get(owner)
+    if number is None:  # a number this profile does not know: leave it to the rules
+        return d
+    action = number.handover
+    if number.emergency or action not in ("transfer", "conference", "guide"):
+        action = "guide"  # nothing happening now: say the number
+    return Decision(
+        target=owner, action=action, emergency=False, confidence=pred.owner_p, rule="model-owner",
+        explanation=f"{why}: {number.name}", guide_number=number.dial or None, guide_to=number.name, **common,
+    )  # fmt: skip

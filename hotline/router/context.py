@@ -1,0 +1,105 @@
+"""The context of one matched phrase: is it denied, supposed, over, or happening now?
+
+Read from the words around the phrase, within its clause (between , ; marks) and its sentence
+(between . ! ? marks), using the profile's lexicon (data an operator edits):
+
+- negated: a declarative negator (没有, 不是 ...) just before the phrase, in its clause;
+- hypothetical: 如果 / 万一 before it in the sentence, or a risk / habit word (隐患, 经常) in the clause;
+- tense: over (the matter is resolved: 已经灭了, 找到了, 后来没事了 — said after it, with no urgency
+  after that), urgent (正在, 刚才, 救命 ... said of it), past (昨天, 上周, dates ...) or unknown;
+- long_ago: past, and long ago (上个月, 两年前): even a drowning or a disappearance is not urgent now;
+- habitual: told as a habit (经常被打, 每天晚上飙车) with no urgency said in its clause.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from hotline.profile import Lexicon
+from hotline.router.normalize import CLAUSE, SENTENCE
+
+
+@dataclass(frozen=True)
+class HitContext:
+    negated: bool
+    hypothetical: bool
+    tense: str  # urgent | past | over | unknown
+    long_ago: bool = False  # past, and long ago (上个月, 两年前): no longer urgent, whatever it was
+    habitual: bool = False  # told as a habit (经常, 天天) with no urgency in its clause
+
+
+def _alternation(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
+    return re.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None
+
+
+class ContextReader:
+    def __init__(self, lexicon: Lexicon, negation_window: int) -> None:
+        self.lx = lexicon
+        self.window = negation_window
+        self._negators = tuple(sorted(lexicon.negators, key=len, reverse=True))
+        self._past_re = _alternation(lexicon.past_patterns)
+        self._long_ago_re = _alternation(lexicon.long_ago_patterns)
+
+    def is_past(self, span: str) -> bool:
+        return any(m in span for m in self.lx.past) or bool(self._past_re and self._past_re.search(span))
+
+    def is_long_ago(self, span: str) -> bool:
+        return any(m in span for m in self.lx.long_ago) or bool(self._long_ago_re and self._long_ago_re.search(span))
+
+    def is_over(self, text: str, end: int) -> bool:
+        """A resolution said after the phrase (火已经灭了, 后来找到了), not denied (还没找到), and no
+        danger said to go on after it (人还在, 又来了: the lexicon's urgent_now and ongoing words)."""
+        rest = text[end:]
+        for m in self.lx.resolved:
+            i = rest.find(m)
+            while i != -1:
+                before = rest[max(0, i - 2) : i]
+                denied = any(n in before for n in self._negators)
+                after = rest[i + len(m) :]
+                if not denied and not any(u in after for u in (*self.lx.urgent_now, *self.lx.ongoing)):
+                    return True
+                i = rest.find(m, i + 1)
+        return False
+
+    def read(self, text: str, start: int, end: int, urgent_anywhere: bool, narrative: bool) -> HitContext:
+        lx = self.lx
+        clause_start = max(text.rfind(CLAUSE, 0, start), text.rfind(SENTENCE, 0, start)) + 1
+        ends = [i for i in (text.find(CLAUSE, end), text.find(SENTENCE, end)) if i != -1]
+        clause_end = min(ends) if ends else len(text)
+        sent_start = text.rfind(SENTENCE, 0, start) + 1
+        sent_end = text.find(SENTENCE, end)
+        sent_end = len(text) if sent_end == -1 else sent_end
+
+        window = text[max(clause_start, start - self.window) : start]
+        for exc in lx.negator_exceptions:
+            window = window.replace(exc, "·")
+        negated = any(n in window for n in self._negators)
+
+        clause = text[clause_start:clause_end]
+        sentence = text[sent_start:sent_end]
+        hypothetical = any(m in text[sent_start:start] for m in lx.hypothetical) or any(
+            m in clause for m in lx.potential
+        )
+        # in a narrative, only the strongest urgency, said in the same clause, makes it "now"
+        urgent_words = lx.urgent_now if narrative else lx.urgent
+        # 现在 / 就在 say "now" weakly: beside a past marker they tell of today's consequences
+        # (前天被打了，现在脸还肿着), not of danger now
+        strong = [m for m in urgent_words if m not in lx.urgent_weak]
+        if self.is_over(text, end):
+            tense = "over"
+        elif any(m in clause for m in strong):
+            tense = "urgent"
+        elif self.is_past(clause):
+            tense = "past"
+        elif any(m in clause for m in urgent_words):
+            tense = "unknown" if self.is_past(sentence) else "urgent"
+        elif self.is_past(sentence):
+            tense = "unknown" if any(m in sentence for m in strong) else "past"
+        elif urgent_anywhere:
+            tense = "urgent"
+        else:
+            tense = "unknown"
+        long_ago = tense == "past" and self.is_long_ago(sentence)
+        habitual = any(m in clause for m in lx.habitual) and not any(m in clause for m in strong)
+        return HitContext(negated, hypothetical, tense, long_ago, habitual)

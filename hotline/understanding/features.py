@@ -1,0 +1,114 @@
+"""What the learned layer reads of an utterance: characters, sounds and the rules' own evidence.
+
+- ``c:`` character 1-3-grams of each clause of the normalized text (fillers gone, simplified);
+- ``r:`` the rules' findings: categories and cues matched, and in what context (negated, supposed,
+  past, over, urgent), how they were heard, the rules' decision.
+
+Pinyin syllable n-grams were measured too (benchmarks/compare_understanding.py) and dropped: on the
+dev split they added nothing to characters + the rules' evidence (which already carries what the rules
+heard by sound), and they doubled the vocabulary. Homophones reach the model through the
+pinyin-confusion and recognizer-transcript rows of the training data.
+
+The same function serves training and the service, so the two never drift apart; the artifact
+records `FEATURES_VERSION` and a model built by another version is stale.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from hotline.router.decide import Decision, Findings, Router
+
+FEATURES_VERSION = 2
+_SPLIT = re.compile(r"[|#]+")
+
+
+def text_tokens(text: str) -> list[str]:
+    out: list[str] = []
+    for clause in _SPLIT.split(text):
+        if not clause:
+            continue
+        padded = f"<{clause}>"
+        n = len(padded)
+        for k in (1, 2, 3):
+            out.extend("c:" + padded[i : i + k] for i in range(n - k + 1) if padded[i : i + k] not in ("<", ">"))
+    return out
+
+
+def rule_tokens(found: Findings, decision: Decision, router: Router) -> list[str]:
+    """The rules' verdict and evidence; independent of the receiving platform (the owner, not the action)."""
+    out = [f"r:rule:{decision.rule}"]
+    if decision.emergency:
+        out += ["r:emergency", f"r:emergency:{decision.target}"]
+    cat = router.category(decision.category) if decision.category else None
+    if cat is not None:
+        out.append(f"r:owner:{category_owner(cat)}")
+    if found.narrative:
+        out.append("r:narrative")
+    for e in found.evidence:
+        cat = e.category
+        flags = [f for f, on in (("neg", e.negated), ("hypo", e.hypothetical)) if on]
+        out += [f"r:cat:{cat}", f"r:tense:{e.tense}", f"r:cat:{cat}:{e.tense}", f"r:via:{e.via}"]
+        out += [f"r:{f}" for f in flags] + [f"r:cat:{cat}:{f}" for f in flags]
+        if e.emergency:
+            out.append("r:em_phrase")
+    return out
+
+
+def category_owner(cat) -> str:
+    """The owner label (hotline.understanding.data.owner_of) of a profile category."""
+    if cat.owner == "agent":
+        return "agent"
+    return cat.target if cat.target != "receiving" else "none"
+
+
+class Vectorizer:
+    """Token lists -> sublinear tf-idf rows, L2-normalized (as scikit-learn's TfidfVectorizer does),
+    over a fixed vocabulary: small enough to carry in the artifact, exact at train and serve time."""
+
+    def __init__(self, vocabulary: Sequence[str], idf: np.ndarray) -> None:
+        self.vocabulary = list(vocabulary)
+        self.index = {t: i for i, t in enumerate(self.vocabulary)}
+        self.idf = np.asarray(idf, dtype=np.float64)
+
+    @classmethod
+    def fit(cls, docs: Sequence[Sequence[str]], min_df: int = 2) -> Vectorizer:
+        df: Counter[str] = Counter()
+        for d in docs:
+            df.update(set(d))
+        vocab = sorted(t for t, c in df.items() if c >= min_df)
+        n = len(docs)
+        idf = np.array([math.log((1 + n) / (1 + df[t])) + 1.0 for t in vocab])
+        return cls(vocab, idf)
+
+    def row(self, tokens: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(indices, values) of one document."""
+        counts = Counter(i for i in map(self.index.get, tokens) if i is not None)
+        if not counts:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        idx = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+        tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+        val = (1.0 + np.log(tf)) * self.idf[idx]
+        return idx, val / np.linalg.norm(val)
+
+    def matrix(self, docs: Sequence[Sequence[str]]):
+        from scipy.sparse import csr_matrix
+
+        indptr, indices, data = [0], [], []
+        for d in docs:
+            idx, val = self.row(d)
+            order = np.argsort(idx)
+            indices.append(idx[order])
+            data.append(val[order])
+            indptr.append(indptr[-1] + len(idx))
+        return csr_matrix(
+            (np.concatenate(data) if data else [], np.concatenate(indices) if indices else [], indptr),
+            shape=(len(docs), len(self.vocabulary)),
+        )

@@ -1,0 +1,515 @@
+"""`hotline train`: build the learned layer from the labeled training files, reproducibly.
+
+Same files, same code and libraries -> the same bytes, hence the same sha256: rows in file order,
+fixed folds and seeds, single-threaded solvers, weights stored as float32, JSON with sorted keys.
+
+Steps: read every training file (any format) -> one row per distinct (profile, text) -> run the
+rules of that profile on it (their findings are features too) -> a vocabulary of the tokens seen at
+least MIN_DF times -> two logistic regressions (emergency: NB-weighted; owner) and category prototypes ->
+out-of-fold probabilities (FOLDS folds; a line and its generated variants stay in one) for the Platt
+calibration of the emergency head and for the thresholds -> the artifact.
+
+Thresholds (see hotline/router/combine.py for how they are used), tuned on the dev split (another
+author's callers, never trained on) when it exists, else on the out-of-fold predictions of the training
+rows; never on the test split:
+- ``emergency``: the highest probability at which the rules OR the model reach their best recall with
+  false emergencies within ``MAX_FALSE`` (recall first, within the goal of <= 5% false);
+- ``hint``: lower, the highest that reaches every emergency (or the best recall) within ``MAX_HINT_FALSE``;
+- ``owner``: where the rules found nothing or only weakly, the threshold that gives the most right
+  destinations (the model's owner above it, asking again below), never below ``OWNER_FLOOR``;
+- ``override``: where the rules chose a destination with confidence below ``rules_sure``, the owner
+  probability above which a model that disagrees decides instead (the most right destinations; 1.01:
+  never);
+- ``emergency_narrative`` / ``owner_narrative``: the same on the narrative rows (longer than a spoken
+  request) of both, never below the general ones; 1.01 (the model stays silent) without enough of them.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import platform
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hotline.understanding.data import Example, data_version, read_files, read_split
+from hotline.understanding.features import FEATURES_VERSION, Vectorizer, rule_tokens, text_tokens
+from hotline.understanding.model import FORMAT, MODEL_FILE, WEIGHTS_FILE, artifact_sha256
+
+SEED = 20240601
+FOLDS = 4
+MIN_DF = 3
+C_EMERGENCY = 4.0
+C_OWNER = 8.0
+CENTROID_TOP = 300
+CENTROID_TEMPERATURE = 0.05  # softmax over cosine similarities / this
+MAX_FALSE = 0.045  # the goal is <= 5% false emergencies; a little margin for unseen callers
+MAX_HINT_FALSE = 0.15
+RULES_MARGIN = 0.005
+RULES_SURE = 0.7  # a rules' destination below this confidence may be overruled by a confident model
+# On the dev split every utterance of fewer than 6 Chinese characters that the rules did not understand
+# was a greeting or noise (labeled clarify): there the model's owner (the majority class) must not act.
+OWNER_MIN_CHARS = 6
+OWNER_FLOOR = 0.5
+MIN_WEAK_ROWS = 30
+MIN_CATEGORY_ROWS = 30
+MIN_NARRATIVE_POS = 5
+MIN_NARRATIVE_NEG = 30
+
+
+_VARIANT = re.compile(r"-(p\d+|asr)$")  # generated variants: w0001-p1, w0001-asr
+
+
+@dataclass
+class Row:
+    profile: str
+    text: str
+    tokens: list[str]
+    emergency: int | None
+    owner: str
+    category: str
+    targets: tuple[str, ...]
+    rules_emergency: bool
+    rules_weak: bool  # the rules found nothing or only weakly: where the model's owner may decide
+    rules_category: str | None
+    rules_owner: str | None
+    narrative: bool  # longer than a spoken request (a written message, a long monologue)
+    platform: str = "12345"  # the receiving platform of the row read (the first, when deduplicated)
+    group: str = ""  # the line it comes from (a generated variant shares its original's)
+    han_chars: int = 0
+    rules_target: str = ""
+    rules_unsure: bool = False  # a destination of the rules' own, but with confidence below RULES_SURE
+
+
+def featurize(examples: Sequence[Example], dedupe: bool = True) -> list[Row]:
+    """Run the rules (no model) on each example; its tokens and labels. dedupe: one row per text."""
+    from hotline.profile import load_profile
+    from hotline.router.decide import Router
+    from hotline.understanding.features import category_owner
+
+    routers: dict[str, Router] = {}
+    rows: list[Row] = []
+    seen: set[tuple[str, str]] = set()
+    for ex in examples:
+        key = (ex.profile, ex.text)
+        if dedupe and key in seen:
+            continue
+        seen.add(key)
+        r = routers.get(ex.profile) or routers.setdefault(ex.profile, Router(load_profile(ex.profile)))
+        found = r.find(ex.text)
+        d = r.decide(found, ex.platform, 1)
+        cat = r.category(d.category) if d.category else None
+        rows.append(
+            Row(
+                profile=ex.profile,
+                text=ex.text,
+                tokens=text_tokens(found.text) + rule_tokens(found, d, r),
+                emergency=ex.emergency,
+                owner=ex.owner,
+                category=ex.category,
+                targets=ex.targets,
+                rules_emergency=d.emergency,
+                rules_weak=d.rule in ("no-match", "low-confidence"),
+                rules_target=d.target,
+                han_chars=found.norm.han_chars,
+                rules_unsure=(
+                    not d.emergency
+                    and d.rule not in ("no-match", "low-confidence", "explicit-agent", "overlap")
+                    and d.confidence < RULES_SURE
+                ),
+                rules_category=d.category if cat is not None else None,
+                rules_owner=category_owner(cat) if cat is not None else None,
+                narrative=found.narrative,
+                platform=ex.platform,
+                group=f"{ex.profile}:{_VARIANT.sub('', ex.id)}",
+            )
+        )
+    return rows
+
+
+def _category_label(r: Row) -> str:
+    """The gold category, else the rules' own when they routed the row to its labeled owner (silver)."""
+    if r.category:
+        return r.category
+    if r.rules_category and r.rules_owner == r.owner:
+        return r.rules_category
+    return ""
+
+
+def category_centroids(x, labels: list[str]) -> dict[str, Any]:
+    """One prototype per category: the mean of its rows' tf-idf vectors, its CENTROID_TOP heaviest
+    features kept, unit length. Small (a few hundred numbers per category) and quick to build; the
+    category only names the matter, the owner head decides where it goes."""
+    classes = sorted(set(labels))
+    feat, cls, weight = [], [], []
+    lab = np.array(labels)
+    for k, c in enumerate(classes):
+        mean = np.asarray(x[lab == c].mean(axis=0)).ravel()
+        top = np.argsort(-mean, kind="stable")[:CENTROID_TOP]
+        top = np.sort(top[mean[top] > 0])
+        w = mean[top] / np.linalg.norm(mean[top])
+        feat += top.tolist()
+        cls += [k] * len(top)
+        weight += [float(np.float32(v)) for v in w]
+    order = np.lexsort((np.array(cls), np.array(feat)))
+    return {
+        "classes": classes,
+        "feature": [feat[i] for i in order],
+        "class": [cls[i] for i in order],
+        "weight": [weight[i] for i in order],
+        "temperature": CENTROID_TEMPERATURE,
+    }
+
+
+class NBLogistic:
+    """Logistic regression over features scaled by their naive-Bayes log-count ratio (NB-LR, Wang &
+    Manning 2012): on the dev split it caught ~2 points more emergencies at the same false alarms than
+    plain logistic regression (benchmarks/compare_understanding.py). Still one linear model: coef_
+    folds the ratios in, so the artifact and the service do not change."""
+
+    def __init__(self, c: float) -> None:
+        self.c = c
+
+    def fit(self, x, y) -> NBLogistic:
+        from scipy.sparse import diags
+
+        y = np.asarray(y)
+        present = (x > 0).astype(np.float64)
+        p = np.asarray(present[y == 1].sum(axis=0)).ravel() + 1.0
+        q = np.asarray(present[y == 0].sum(axis=0)).ravel() + 1.0
+        self.ratio = np.log((p / p.sum()) / (q / q.sum()))
+        self._scale = diags(self.ratio)
+        self.lr = _lr(self.c, True).fit(x @ self._scale, y)
+        self.coef_ = self.lr.coef_ * self.ratio
+        self.intercept_ = self.lr.intercept_
+        self.classes_ = self.lr.classes_
+        return self
+
+    def decision_function(self, x) -> np.ndarray:
+        return self.lr.decision_function(x @ self._scale)
+
+
+def _lr(c: float, balanced: bool):
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(
+        C=c, class_weight="balanced" if balanced else None, max_iter=3000, solver="lbfgs", random_state=SEED
+    )
+
+
+def _oof(make, x, y, groups: Sequence[str], folds: int = FOLDS) -> np.ndarray:
+    """Out-of-fold decision values (binary) or probabilities (multiclass), fixed folds. A line and
+    the variants generated from it (w0001, w0001-p1, w0001-asr) stay in one fold: else the model
+    would be scored on near-copies of what it trained on."""
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    y = np.asarray(y)
+    classes = sorted(set(y.tolist()))
+    counts = {c: int((y == c).sum()) for c in classes}
+    binary = len(classes) == 2 and set(classes) <= {0, 1}
+    out = np.zeros(len(y)) if binary else np.zeros((len(y), len(classes)))
+    strat = np.array([str(c) if counts[c] >= folds else "__rare__" for c in y.tolist()])
+    skf = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=SEED)
+    for tr, te in skf.split(np.zeros(len(y)), strat, np.asarray(groups)):
+        m = make().fit(x[tr], y[tr])
+        if binary:
+            out[te] = m.decision_function(x[te])
+        else:
+            p = m.predict_proba(x[te])
+            for j, c in enumerate(m.classes_):
+                out[te, classes.index(c)] = p[:, j]
+    return out
+
+
+def _platt(z: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    from sklearn.linear_model import LogisticRegression
+
+    m = LogisticRegression(C=1e6, solver="lbfgs", max_iter=1000).fit(z.reshape(-1, 1), y)
+    return float(m.coef_[0, 0]), float(m.intercept_[0])
+
+
+def _sigmoid(z: np.ndarray, a: float, b: float) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-(a * z + b)))
+
+
+def tune_emergency(p: np.ndarray, y: np.ndarray, rules: np.ndarray) -> dict[str, Any]:
+    """Thresholds for emergency and hint from probabilities p, labels y (0/1) and the rules' flags.
+
+    emergency: the highest threshold that reaches the best recall of "rules OR model" while false
+    emergencies stay within MAX_FALSE (or just above the rules' own rate when that is higher);
+    hint: lower, the highest that reaches every emergency (or the best recall) within MAX_HINT_FALSE.
+    Both figures only grow as the threshold falls, so each search stops at its budget.
+    """
+    pos, neg = y == 1, y == 0
+    cands = sorted({round(float(v), 4) for v in p}, reverse=True)
+
+    def rates(t: float) -> tuple[float, float]:
+        flag = rules | (p >= t)
+        return float(flag[pos].mean()) if pos.any() else 1.0, float(flag[neg].mean()) if neg.any() else 0.0
+
+    rules_false = float(rules[neg].mean()) if neg.any() else 0.0
+
+    def search(budget: float, below: float) -> float:
+        best_rec, best_t = -1.0, below
+        for t in cands:
+            if t > below:
+                continue
+            rec, fa = rates(t)
+            if fa > budget:
+                break
+            if rec > best_rec:
+                best_rec, best_t = rec, t
+            if rec >= 1.0:
+                break
+        return best_t
+
+    emergency = search(max(MAX_FALSE, rules_false + RULES_MARGIN), 1.01)
+    hint = search(max(MAX_HINT_FALSE, rules_false + RULES_MARGIN), emergency)
+    er, ef = rates(emergency)
+    hr, hf = rates(hint)
+    return {
+        "emergency": emergency,
+        "hint": hint,
+        "at_emergency": {"recall": round(er, 4), "false": round(ef, 4)},
+        "at_hint": {"recall": round(hr, 4), "false": round(hf, 4)},
+        "rules_alone": {
+            "recall": round(float(rules[pos].mean()) if pos.any() else 1.0, 4),
+            "false": round(rules_false, 4),
+        },
+    }
+
+
+def _destination(owner: str, platform: str) -> str:
+    return platform if owner in ("none", "agent", "clarify") else owner
+
+
+def tune_owner(prob: np.ndarray, classes: list[str], rows: list[Row]) -> float:
+    """The owner threshold that gives the most right destinations where it is used (the rules found
+    nothing or only weakly): above it the model's owner decides (wrong on a row with nothing to act
+    on), below it the caller is asked again (right when the matter is the receiving platform's). Never
+    below OWNER_FLOOR (the owner must be likelier than all the others together); ties go higher."""
+    weak = [i for i, r in enumerate(rows) if r.rules_weak]
+    if len(weak) < MIN_WEAK_ROWS:
+        return 0.9
+    prob, rows = prob[weak], [rows[i] for i in weak]
+    best = prob.max(axis=1)
+    pred = [classes[i] for i in prob.argmax(axis=1)]
+    # acting on a row that is nothing to act on (greetings, noise: labeled clarify) is wrong even where
+    # its "destination", the receiving platform, would count as right
+    acts_right = np.array(
+        [
+            pr != "clarify" and r.owner != "clarify" and _destination(pr, r.platform) in r.targets
+            for pr, r in zip(pred, rows, strict=True)
+        ]
+    )
+    asks_right = np.array([r.platform in r.targets for r in rows])
+    may_act = np.array([r.han_chars >= OWNER_MIN_CHARS for r in rows])
+    top_score, threshold = -1, 0.9
+    for t in sorted({round(float(v), 4) for v in best if v >= OWNER_FLOOR}, reverse=True):
+        acts = (best >= t) & may_act
+        score = int(acts_right[acts].sum() + asks_right[~acts].sum())
+        if score > top_score:
+            top_score, threshold = score, t
+    return round(max(threshold, OWNER_FLOOR), 4)
+
+
+def tune_override(prob: np.ndarray, classes: list[str], rows: list[Row]) -> float:
+    """Where the rules chose a destination unsurely (confidence below RULES_SURE), the owner probability
+    above which a model that disagrees decides instead: the one giving the most right destinations."""
+    unsure = [i for i, r in enumerate(rows) if r.rules_unsure]
+    if len(unsure) < MIN_WEAK_ROWS:
+        return 1.01
+    prob, rows = prob[unsure], [rows[i] for i in unsure]
+    best = prob.max(axis=1)
+    pred = [classes[i] for i in prob.argmax(axis=1)]
+    model_right = np.array(
+        [pr != "clarify" and _destination(pr, r.platform) in r.targets for pr, r in zip(pred, rows, strict=True)]
+    )
+    rules_right = np.array([r.rules_target in r.targets for r in rows])
+    may_act = np.array([r.han_chars >= OWNER_MIN_CHARS for r in rows])
+    top_score, threshold = int(rules_right.sum()), 1.01
+    for t in sorted({round(float(v), 4) for v in best if v >= OWNER_FLOOR}, reverse=True):
+        acts = (best >= t) & may_act
+        score = int(model_right[acts].sum() + rules_right[~acts].sum())
+        if score > top_score:
+            top_score, threshold = score, t
+    return threshold
+
+
+def library_versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for lib in ("scikit-learn", "numpy", "scipy"):
+        try:
+            out[lib] = metadata.version(lib)
+        except metadata.PackageNotFoundError:
+            out[lib] = "-"
+    return out
+
+
+def train(
+    files: Sequence[str | Path], out: str | Path, tune_examples: Sequence[Example] = (), tune_name: str = ""
+) -> dict[str, Any]:
+    """Train on `files`, write the artifact into `out`; returns its metadata (sha256 included)."""
+    from threadpoolctl import threadpool_limits
+
+    files = [Path(f) for f in files]
+    with threadpool_limits(1):
+        meta, weights = _fit(files, list(tune_examples), tune_name)
+    buf = io.BytesIO()
+    np.save(buf, weights, allow_pickle=False)
+    raw = buf.getvalue()
+    meta["sha256"] = artifact_sha256(meta, raw)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / WEIGHTS_FILE).write_bytes(raw)
+    text = json.dumps(meta, sort_keys=True, ensure_ascii=False, indent=0, separators=(",", ":"))
+    (out / MODEL_FILE).write_text(text + "\n", encoding="utf-8")
+    return meta
+
+
+def _fit(files: list[Path], tune_examples: list[Example], tune_name: str) -> tuple[dict[str, Any], np.ndarray]:
+    examples = read_files(files)
+    rows = featurize(examples)
+    vec = Vectorizer.fit([r.tokens for r in rows], MIN_DF)
+    x = vec.matrix([r.tokens for r in rows])
+    heads: dict[str, Any] = {}
+    columns: list[np.ndarray] = []
+    col = 0
+
+    def add(name: str, model, classes: list, extra: dict[str, Any]) -> None:
+        nonlocal col
+        coef = np.asarray(model.coef_, dtype=np.float64)
+        icpt = np.asarray(model.intercept_, dtype=np.float64)
+        if len(classes) == 2 and coef.shape[0] == 1 and name != "emergency":
+            coef, icpt = np.vstack([-coef, coef]) / 2, np.array([-icpt[0], icpt[0]]) / 2
+        columns.append(coef.T)
+        heads[name] = {
+            "classes": classes,
+            "intercept": [float(np.float32(v)) for v in icpt],
+            "columns": [col, col + coef.shape[0]],
+            **extra,
+        }
+        col += coef.shape[0]
+
+    # emergency: rows labeled 1 / 0
+    em_rows = [i for i, r in enumerate(rows) if r.emergency is not None]
+    y_em = np.array([rows[i].emergency for i in em_rows])
+    x_em = x[em_rows]
+    z_oof = _oof(lambda: NBLogistic(C_EMERGENCY), x_em, y_em, [rows[i].group for i in em_rows])
+    a, b = _platt(z_oof, y_em)
+    m_em = NBLogistic(C_EMERGENCY).fit(x_em, y_em)
+    add("emergency", m_em, [0, 1], {"calibration": [a, b]})
+    p_oof = _sigmoid(z_oof, a, b)
+
+    # owner: every row
+    y_ow = np.array([r.owner for r in rows])
+    owners = sorted(set(y_ow.tolist()))
+    p_ow = _oof(lambda: _lr(C_OWNER, False), x, y_ow, [r.group for r in rows])
+    m_ow = _lr(C_OWNER, False).fit(x, y_ow)
+    add("owner", m_ow, [str(c) for c in m_ow.classes_], {})
+
+    # category: gold labels, else the rules' own where they agree with the labeled owner
+    cat_labels = [_category_label(r) for r in rows]
+    cat_rows = [i for i, c in enumerate(cat_labels) if c]
+    n_gold = sum(1 for r in rows if r.category)
+    if len(cat_rows) >= MIN_CATEGORY_ROWS and len({cat_labels[i] for i in cat_rows}) >= 2:
+        heads["category"] = {
+            **category_centroids(x[cat_rows], [cat_labels[i] for i in cat_rows]),
+            "rows": len(cat_rows),
+            "gold": n_gold,
+        }
+
+    # Thresholds: on the dev split (another author's callers, scored by the final model) when there is
+    # one, else out-of-fold on the training rows. Narratives (written messages, long monologues) read
+    # unlike the short requests most rows are: thresholds of their own, from the narrative rows of
+    # both, or the model stays silent on them (1.01).
+    em_objs = [rows[i] for i in em_rows]
+    tune_em = (p_oof, y_em, np.array([r.rules_emergency for r in em_objs]), em_objs)
+    tune_ow = (p_ow, rows)
+    tuned_on = f"{FOLDS}-fold cross-validation on the training rows (grouped by line)"
+    narr_em, narr_ow = [tune_em], [tune_ow]
+    if tune_examples:
+        trows = featurize(tune_examples, dedupe=False)
+        tx = vec.matrix([r.tokens for r in trows])
+        keep = [trows[i] for i, r in enumerate(trows) if r.emergency is not None]
+        kx = vec.matrix([r.tokens for r in keep])
+        p_dev = _sigmoid(m_em.decision_function(kx), a, b)
+        tune_em = (p_dev, np.array([r.emergency for r in keep]), np.array([r.rules_emergency for r in keep]), keep)
+        pd = m_ow.predict_proba(tx)
+        aligned = np.zeros((len(trows), len(owners)))
+        for j, c in enumerate(m_ow.classes_):
+            aligned[:, owners.index(c)] = pd[:, j]
+        tune_ow = (aligned, trows)
+        narr_em.append(tune_em)
+        narr_ow.append(tune_ow)
+        tuned_on = f"the {tune_name or 'tuning'} split ({len(trows)} rows, scored by the final model)"
+    em_th = tune_emergency(tune_em[0], tune_em[1].astype(int), tune_em[2].astype(bool))
+    owner_th = tune_owner(tune_ow[0], owners, tune_ow[1])
+    override_th = tune_override(tune_ow[0], owners, tune_ow[1])
+
+    narrative_th = {"emergency_narrative": 1.01, "owner_narrative": 1.01}
+    sel = [(pv[i], yv[i], rv[i]) for pv, yv, rv, objs in narr_em for i, r in enumerate(objs) if r.narrative]
+    if sel:
+        pn, yn, rn = (np.array(v) for v in zip(*sel, strict=True))
+        if (yn == 1).sum() >= MIN_NARRATIVE_POS and (yn == 0).sum() >= MIN_NARRATIVE_NEG:
+            n_th = tune_emergency(pn, yn.astype(int), rn.astype(bool))
+            narrative_th["emergency_narrative"] = max(n_th["emergency"], em_th["emergency"])
+    n_prob = [pv[i] for pv, objs in narr_ow for i, r in enumerate(objs) if r.narrative]
+    n_rows = [r for _, objs in narr_ow for r in objs if r.narrative]
+    if len(n_rows) >= MIN_NARRATIVE_NEG:
+        narrative_th["owner_narrative"] = max(owner_th, tune_owner(np.array(n_prob), owners, n_rows))
+
+    weights = np.hstack(columns).astype(np.float32)
+    # out-of-fold figures of the model alone, for the record
+    oof_em_recall = float(((p_oof >= em_th["emergency"]) & (y_em == 1)).sum() / max(1, (y_em == 1).sum()))
+    oof_owner_acc = float(np.mean([owners[i] == r.owner for i, r in zip(p_ow.argmax(axis=1), rows, strict=True)]))
+    meta = {
+        "format": FORMAT,
+        "features_version": FEATURES_VERSION,
+        "data_version": data_version(files),
+        "data_files": [f.name for f in sorted(files)],
+        "libraries": library_versions(),
+        "params": {
+            "seed": SEED,
+            "folds": FOLDS,
+            "min_df": MIN_DF,
+            "C": {"emergency": C_EMERGENCY, "owner": C_OWNER},
+            "category_centroids": {"top": CENTROID_TOP, "temperature": CENTROID_TEMPERATURE},
+            "goals": {
+                "max_false": MAX_FALSE,
+                "max_hint_false": MAX_HINT_FALSE,
+                "owner_floor": OWNER_FLOOR,
+            },
+        },
+        "rows": {"examples": len(examples), "distinct": len(rows), "emergency_labeled": len(em_rows)},
+        "thresholds": {
+            "emergency": em_th["emergency"],
+            "hint": em_th["hint"],
+            "owner": owner_th,
+            "override": override_th,
+            "rules_sure": RULES_SURE,
+            "owner_min_chars": OWNER_MIN_CHARS,
+            **narrative_th,
+        },
+        "tuning": {"on": tuned_on, **{k: v for k, v in em_th.items() if k.startswith(("at_", "rules_"))}},
+        "cv": {"model_alone_emergency_recall": round(oof_em_recall, 4), "owner_accuracy": round(oof_owner_acc, 4)},
+        "vocabulary": vec.vocabulary,
+        "idf": [float(np.float32(v)) for v in vec.idf],
+        "heads": heads,
+    }
+    return meta, weights
+
+
+def train_default(out: str | Path, tune_on_dev: bool = True) -> dict[str, Any]:
+    """The project's model: the train split's files, thresholds tuned with the dev split if present."""
+    from hotline.understanding.data import split_files
+
+    files = [f for f in split_files("train") if f.is_file()]
+    dev = read_split("dev") if tune_on_dev else []
+    return train(files, out, dev, "dev")

@@ -1,0 +1,379 @@
+"""The learned layer: corpus formats, reproducible training, the artifact's checks, the combination."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+
+from hotline.profile import load_profile
+from hotline.router.combine import combine
+from hotline.router.decide import Router
+from hotline.understanding import model as model_mod
+from hotline.understanding.data import (
+    CorpusError,
+    data_version,
+    expected,
+    owner_of,
+    read_examples,
+)
+from hotline.understanding.model import ModelError, Prediction, UnderstandingModel
+
+LABELING = "id\tprofile\tplatform\tkind\ttargets\temergency\ttags\ttext\n"
+TRAINING = "id\tprofile\tplatform\tkind\ttargets\temergency\tcategory\ttags\tsource\ttext\treviewer\treviewed_at\n"
+OLD = "id\tprofile\tplatform\ttext\ttargets\tactions\temergency\tvariant\n"
+
+
+def _write(tmp_path, name, header, rows):
+    p = tmp_path / name
+    p.write_text(header + "".join("\t".join(r) + "\n" for r in rows), encoding="utf-8")
+    return p
+
+
+# ------------------------------------------------------------------------------ loader
+def test_labeling_format_expands_both_and_derives_actions(tmp_path):
+    p = _write(
+        tmp_path,
+        "dev.tsv",
+        LABELING,
+        [
+            ("t1", "national", "both", "platform", "110", "1", "danger_no_crime_word", "有人一直跟着我到楼下"),
+            ("t2", "guilin", "12345", "guide", "recv", "0", "plain", "我要举报村干部"),
+            ("t3", "national", "110", "number", "119,110", "0", "resolved", "火已经灭了"),
+            ("t4", "national", "both", "clarify", "recv", "-", "", "喂喂"),
+        ],
+    )
+    ex = read_examples(p)
+    assert [(e.id, e.platform) for e in ex] == [
+        ("t1", "12345"),
+        ("t1", "110"),
+        ("t2", "12345"),
+        ("t3", "110"),
+        ("t4", "12345"),
+        ("t4", "110"),
+    ]
+    t1_12345, t1_110 = ex[0], ex[1]
+    assert t1_12345.actions == ("transfer", "conference") and t1_110.actions == ("accept",)
+    assert t1_12345.emergency == 1 and t1_12345.owner == "110" and t1_12345.tags == ("danger_no_crime_word",)
+    assert t1_12345.group == t1_110.group  # one line, one cross-validation fold
+    assert ex[2].profile == "guilin" and ex[2].targets == ("12345",) and ex[2].actions == ("guide",)
+    assert ex[2].owner == "none"
+    # a fire already out: the number, and a guide is right too
+    assert ex[3].targets == ("119", "110") and "guide" in ex[3].actions and ex[3].owner == "119"
+    assert ex[4].emergency is None and ex[4].owner == "clarify" and ex[4].actions == ("clarify", "agent")
+
+
+def test_training_format_keeps_category_and_source_and_ignores_extra_columns(tmp_path):
+    p = _write(
+        tmp_path,
+        "reviews.tsv",
+        TRAINING,
+        [("r1", "national", "12345", "platform", "12345", "0", "public_facilities", "plain", "review:alice",
+          "路灯坏了", "alice", "2026-11-30T10:00:00Z")],
+    )  # fmt: skip
+    (e,) = read_examples(p)
+    assert e.category == "public_facilities" and e.source == "review:alice" and e.owner == "12345"
+    assert e.actions == ("accept",) and e.extra["reviewer"] == "alice"
+
+
+def test_first_corpus_format_recovers_kind_and_owner(tmp_path):
+    p = _write(
+        tmp_path,
+        "utterances.tsv",
+        OLD,
+        [
+            ("u1", "national", "12345", "有人打架", "110", "transfer|conference", "1", "base"),
+            ("u2", "national", "110", "举报干部", "110", "guide", "0", "base"),
+            ("u3", "national", "12345", "如果有人打架怎么办", "110", "guide", "0", "base"),
+            ("u4", "national", "12345", "喂", "12345", "clarify|agent", "-", "base"),
+            ("u5", "national", "110", "找律师", "12348", "guide|transfer", "0", "base"),
+        ],
+    )
+    owners = [(e.kind, e.owner) for e in read_examples(p)]
+    assert owners == [
+        ("platform", "110"),
+        ("guide", "none"),
+        ("guide", "110"),
+        ("clarify", "clarify"),
+        ("guide", "12348"),
+    ]
+
+
+def test_shipped_corpus_reads_in_the_new_loader():
+    from hotline.evaluate import default_corpus
+
+    ex = read_examples(default_corpus())
+    assert len(ex) >= 400 and {e.platform for e in ex} == {"12345", "110"}
+
+
+@pytest.mark.parametrize(
+    "row, message",
+    [
+        (("x1", "national", "both", "platfrom", "110", "1", "", "打架"), "kind"),
+        (("x2", "national", "both", "platform", "110", "yes", "", "打架"), "emergency"),
+        (("x3", "national", "119", "platform", "110", "1", "", "打架"), "platform"),
+        (("x4", "national", "both", "platform", "", "1", "", "打架"), "targets"),
+    ],
+)
+def test_bad_rows_name_the_file_line_and_field(tmp_path, row, message):
+    p = _write(tmp_path, "bad.tsv", LABELING, [row])
+    with pytest.raises(CorpusError, match=rf"bad.tsv:2: {message}"):
+        read_examples(p)
+
+
+def test_unknown_header_is_refused(tmp_path):
+    p = tmp_path / "x.tsv"
+    p.write_text("a\tb\n1\t2\n", encoding="utf-8")
+    with pytest.raises(CorpusError, match="header"):
+        read_examples(p)
+
+
+def test_expected_is_the_one_rule_the_corpus_builder_uses():
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location(
+        "build_corpus", Path(__file__).resolve().parent.parent / "scripts/build_corpus.py"
+    )
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    assert mod.expected is expected
+    assert expected("guide", ["110"], "12345") == (["110"], ["guide"])
+    assert expected("guide", ["110"], "110") == (["110"], ["accept", "guide"])
+    assert owner_of("guide", ["recv"]) == "none" and owner_of("number", ["120", "110"]) == "120"
+
+
+def test_data_version_follows_the_bytes(tmp_path):
+    a = _write(tmp_path, "a.tsv", LABELING, [("t1", "national", "both", "platform", "110", "1", "", "打架")])
+    v1 = data_version([a])
+    assert v1 == data_version([a]) and len(v1) == 64
+    a.write_text(a.read_text(encoding="utf-8") + "t2\tnational\tboth\tclarify\trecv\t-\t\t喂\n", encoding="utf-8")
+    assert data_version([a]) != v1
+
+
+# ------------------------------------------------------------------------------ training
+@pytest.fixture(scope="module")
+def small_corpus(tmp_path_factory):
+    """A slice of the shipped corpus and the seed rows: enough for every head, quick to train."""
+    from hotline.evaluate import default_corpus
+
+    d = tmp_path_factory.mktemp("corpus")
+    lines = default_corpus().read_text(encoding="utf-8").splitlines()
+    (d / "utterances.tsv").write_text("\n".join(lines[:1] + lines[1:400:2]) + "\n", encoding="utf-8")
+    return [d / "utterances.tsv"]
+
+
+@pytest.fixture(scope="module")
+def trained(small_corpus, tmp_path_factory):
+    from hotline.understanding.train import train
+
+    out = tmp_path_factory.mktemp("model")
+    meta = train(small_corpus, out)
+    return out, meta
+
+
+def test_training_is_reproducible(trained, small_corpus, tmp_path):
+    from hotline.understanding.train import train
+
+    out, meta = trained
+    again = train(small_corpus, tmp_path / "again")
+    assert again["sha256"] == meta["sha256"]
+    for f in ("model.json", "weights.npy"):
+        assert (out / f).read_bytes() == (tmp_path / "again" / f).read_bytes()
+    assert meta["data_version"] == data_version(small_corpus)
+    assert {"scikit-learn", "numpy", "python"} <= set(meta["libraries"])
+
+
+def test_other_data_gives_another_model(trained, small_corpus, tmp_path):
+    from hotline.understanding.train import train
+
+    p = tmp_path / "utterances.tsv"
+    lines = small_corpus[0].read_text(encoding="utf-8").splitlines()
+    p.write_text("\n".join(lines[:-3]) + "\n", encoding="utf-8")
+    other = train([p], tmp_path / "other")
+    assert other["data_version"] != trained[1]["data_version"] and other["sha256"] != trained[1]["sha256"]
+
+
+def test_the_artifact_loads_and_predicts(trained):
+    out, meta = trained
+    m = UnderstandingModel.load(out)
+    assert m.sha256 == meta["sha256"] and m.version == meta["sha256"][:12]
+    router = Router(load_profile("national"), model=m)
+    danger = router.route("有人拿着刀在小区门口追着人砍", "12345")
+    calm = router.route("小区门口的路灯坏了好几天了", "12345")
+    assert danger.model["p_emergency"] > calm.model["p_emergency"]
+    assert calm.model["owner"] == "12345" and danger.model["owner"] == "110"
+    assert danger.model["version"] == m.version
+    json.dumps(danger.to_dict(), ensure_ascii=False)  # the call log stores it as JSON
+
+
+def test_a_corrupt_artifact_is_refused(trained, tmp_path):
+    out, _ = trained
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "model.json").write_bytes((out / "model.json").read_bytes())
+    raw = bytearray((out / "weights.npy").read_bytes())
+    raw[-1] ^= 0xFF
+    (bad / "weights.npy").write_bytes(bytes(raw))
+    with pytest.raises(ModelError, match="sha256"):
+        UnderstandingModel.load(bad)
+    with pytest.raises(ModelError, match="missing"):
+        UnderstandingModel.load(tmp_path / "nothing")
+
+
+def test_a_stale_model_is_refused(trained):
+    m = UnderstandingModel.load(trained[0])
+    assert m.staleness(m.data_version) is None
+    assert "trained on data" in m.staleness("0" * 64)
+
+
+def test_the_service_runs_on_the_rules_when_the_model_is_missing(monkeypatch, tmp_path, caplog):
+    monkeypatch.setenv("HOTLINE_UNDERSTANDING_MODEL", str(tmp_path / "absent"))
+    model_mod.service_model.cache_clear()
+    try:
+        with caplog.at_level(logging.ERROR, logger="hotline.understanding"):
+            assert model_mod.service_model() is None
+        assert "UNDERSTANDING MODEL NOT USED" in caplog.text and "hotline train" in caplog.text
+        d = Router(load_profile("national"), model=model_mod.service_model()).route("有人在抢劫", "12345")
+        assert d.emergency and d.model is None
+    finally:
+        model_mod.service_model.cache_clear()
+
+
+def test_the_service_refuses_a_model_of_other_data(monkeypatch, trained, caplog):
+    # the small model was trained on a slice, not on the project's training files: stale for the service
+    monkeypatch.setenv("HOTLINE_UNDERSTANDING_MODEL", str(trained[0]))
+    model_mod.service_model.cache_clear()
+    try:
+        with caplog.at_level(logging.ERROR, logger="hotline.understanding"):
+            assert model_mod.service_model() is None
+        assert "stale" in caplog.text
+    finally:
+        model_mod.service_model.cache_clear()
+
+
+# --------------------------------------------------------------------------- combination
+TH = {"emergency": 0.6, "hint": 0.2, "owner": 0.7}
+
+
+def _pred(p_em=0.0, owner="12345", owner_p=0.9, category=None) -> Prediction:
+    return Prediction(p_em, owner, owner_p, {owner: owner_p}, category, 0.5 if category else 0.0, "testmodel", TH)
+
+
+@pytest.fixture(scope="module")
+def rules() -> Router:
+    return Router(load_profile("national"))
+
+
+def _combined(rules: Router, text: str, platform: str, pred: Prediction):
+    found = rules.find(text)
+    return combine(rules, rules.decide(found, platform, 1), found, pred)
+
+
+def test_model_above_the_emergency_threshold_makes_an_emergency(rules):
+    text = "有个男的从地铁站一直跟着我到现在"
+    assert not rules.route(text, "12345").emergency
+    d = _combined(rules, text, "12345", _pred(0.8, "110", 0.9, "violence"))
+    assert d.emergency and d.rule == "model-emergency" and d.target == "110"
+    assert d.action == "conference"  # no phrase confirmed it: the 12345 agent stays on the line
+    assert d.danger_hint and d.hint_target == "110"
+    assert d.model["changed"] == ["emergency"] and d.model["rules"]["emergency"] is False
+    d110 = _combined(rules, text, "110", _pred(0.8, "110", 0.9))
+    assert d110.emergency and d110.action == "accept" and d110.target == "110"
+
+
+def test_model_naming_an_emergency_number_sends_it_there(rules):
+    d = _combined(rules, "我爷爷突然嘴歪了说不出话", "12345", _pred(0.9, "120", 0.8))
+    assert d.emergency and d.target == "120"
+    d110 = _combined(rules, "我爷爷突然嘴歪了说不出话", "110", _pred(0.9, "120", 0.8))
+    assert d110.target == "120" and d110.action == "conference"  # the police stay while 120 joins
+
+
+def test_between_hint_and_emergency_thresholds_only_a_hint(rules):
+    d = _combined(rules, "喂，我也说不清楚，你们快来一下", "12345", _pred(0.35, "clarify", 0.5))
+    assert not d.emergency and d.action == "clarify"
+    assert d.danger_hint and (d.hint_action, d.hint_target) == ("conference", "110")
+    at110 = _combined(rules, "喂，我也说不清楚，你们快来一下", "110", _pred(0.35, "clarify", 0.5))
+    assert at110.danger_hint and (at110.hint_action, at110.hint_target) == ("accept", "110")
+    calm = _combined(rules, "喂，我也说不清楚", "12345", _pred(0.1, "clarify", 0.5))
+    assert not calm.danger_hint and calm.hint_action is None
+
+
+def test_the_rules_emergency_stands_whatever_the_model_says(rules):
+    d = _combined(rules, "有人在银行门口抢劫，拿着刀", "12345", _pred(0.0, "12345", 0.99))
+    assert d.emergency and d.rule == "emergency-first" and d.target == "110"
+    assert d.model["changed"] == [] and d.model["p_emergency"] == 0.0
+
+
+def test_the_model_owner_decides_where_the_rules_found_nothing(rules):
+    text = "隔壁邻居在公共走廊堆满了杂物"
+    assert rules.route(text, "12345").rule in ("no-match", "low-confidence")
+    d = _combined(rules, text, "12345", _pred(0.0, "12345", 0.9, "civil_dispute"))
+    assert (d.target, d.action, d.rule, d.category) == ("12345", "accept", "model-owner", "civil_dispute")
+    assert d.understood
+    d110 = _combined(rules, text, "110", _pred(0.0, "12345", 0.9, "civil_dispute"))
+    assert (d110.target, d110.action) == ("12345", "transfer")
+    guide = _combined(rules, "我想找人问问遗嘱怎么写才有效", "12345", _pred(0.0, "12348", 0.9))
+    assert (guide.target, guide.action, guide.guide_number) == ("12348", "guide", "12348")
+    agent = _combined(rules, "你给我找个能说话的", "110", _pred(0.0, "agent", 0.9))
+    assert (agent.target, agent.action) == ("110", "agent")
+
+
+def test_a_weak_model_owner_leaves_the_question_to_the_caller(rules):
+    d = _combined(rules, "隔壁邻居在公共走廊堆满了杂物", "12345", _pred(0.0, "12345", 0.5))
+    assert d.action == "clarify" and d.rule in ("no-match", "low-confidence") and not d.understood
+
+
+def test_a_clear_rules_destination_is_not_overridden(rules):
+    d = _combined(rules, "小区门口的路灯坏了好几天了", "12345", _pred(0.0, "110", 0.99, "violence"))
+    assert (d.target, d.action, d.rule) == ("12345", "accept", "category")
+
+
+def test_a_danger_word_heard_only_by_sound_is_a_hint(rules):
+    # a calm question is no emergency; but 强接 may be a misheard 抢劫 said in fear: hint, so a caller
+    # not understood is bridged to 110 rather than asked again. Heard clearly, the question is just that.
+    weak = rules.route("请问楼下有人强接怎么办", "12345")
+    assert not weak.emergency and weak.danger_hint and weak.hint_target == "110"
+    clear = rules.route("请问楼下有人抢劫怎么办", "12345")
+    assert not clear.emergency and not clear.danger_hint
+
+
+def test_category_prototypes_score_as_a_plain_dot_product():
+    import numpy as np
+
+    from hotline.understanding.model import _Centroids
+
+    head = {
+        "classes": ["a", "b", "c"],
+        "feature": [0, 0, 2, 3, 3, 5],
+        "class": [0, 1, 2, 0, 2, 1],
+        "weight": [0.5, 0.2, 0.9, 0.4, 0.1, 0.7],
+        "temperature": 0.05,
+    }
+    c = _Centroids(head, n_features=6)
+    dense = np.zeros((6, 3))
+    for f, k, w in zip(head["feature"], head["class"], head["weight"], strict=True):
+        dense[f, k] = w
+    idx, val = np.array([0, 3, 4, 5]), np.array([0.3, 0.5, 0.2, 0.6])
+    want = np.exp(val @ dense[idx] / 0.05)
+    assert np.allclose(c.probabilities(idx, val), want / want.sum())
+    assert np.allclose(c.probabilities(np.array([1, 4]), np.array([0.5, 0.5])), [1 / 3] * 3)
+
+
+def test_a_malformed_artifact_is_refused(trained, tmp_path):
+    import json as _json
+
+    from hotline.understanding.model import artifact_sha256
+
+    out, _ = trained
+    meta = _json.loads((out / "model.json").read_text(encoding="utf-8"))
+    del meta["heads"]["owner"]
+    raw = (out / "weights.npy").read_bytes()
+    meta["sha256"] = artifact_sha256(meta, raw)
+    bad = tmp_path / "malformed"
+    bad.mkdir()
+    (bad / "model.json").write_text(_json.dumps(meta), encoding="utf-8")
+    (bad / "weights.npy").write_bytes(raw)
+    with pytest.raises(ModelError, match="malformed"):
+        UnderstandingModel.load(bad)
