@@ -8,7 +8,8 @@ The conversation policy (the profile's `conversation`, per platform): one prompt
 the caller may talk over it. A caller understood is acted on at once. A caller not understood is asked
 again at most once (at 110 not at all), then a person of the receiving platform takes the call; on
 12345 a hint of danger bridges 110 into a three-way call at once instead of asking again. A caller who
-presses a key gets that key's choice (1 110, 2 12345, 0 a person; any other key: the menu).
+presses a key gets that key's choice (1 110, 2 12345, 0 a person; any other key: the menu). The router
+proposes what a hint of danger asks for (Decision.hint_action / hint_target).
 
 Nothing here waits on the database: every record goes through the journal.
 """
@@ -133,14 +134,16 @@ class IvrSession:
                 raise CallerHungUp("utterance")  # what was said is recorded, emergency flag included
             if decision.understood:
                 return decision
-            if self.platform == "12345" and getattr(decision, "danger_hint", False):
+            if decision.danger_hint and decision.hint_action:
+                # a hint of danger is never asked again: from 12345 110 joins a three-way call at once
                 return self.decided(
                     replace(
                         decision,
-                        action=Action.CONFERENCE,
-                        target="110",
+                        action=decision.hint_action,
+                        target=decision.hint_target or "110",
                         rule="danger-hint",
-                        explanation=f"a hint of danger ({decision.explanation}): 110 joins a three-way call at once",
+                        explanation=f"a hint of danger ({decision.explanation}): {decision.hint_action} "
+                        f"-> {decision.hint_target} at once, not asked again",
                     )
                 )
             if attempt > turn.reasks:

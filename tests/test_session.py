@@ -8,7 +8,7 @@ import asyncio
 import re
 import shutil
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pytest
@@ -235,6 +235,41 @@ async def test_a_fire_reported_to_110_bridges_119_with_the_callers_number(world)
     await asyncio.sleep(0)
     assert call.action == "conference" and call.emergency
     assert dialer.calls == [(call.uniqueid, "110", "119", "13900001111")]
+
+
+class HintingRouter:
+    """The real router, except that what it cannot place carries a hint of danger (the model's low threshold)."""
+
+    def __init__(self, router) -> None:
+        self.router = router
+
+    def route(self, text, platform="12345", attempt=1):
+        from dataclasses import replace
+
+        d = self.router.route(text, platform=platform, attempt=attempt)
+        if d.understood or not text:
+            return d
+        hint = ("conference", "110") if platform == "12345" else ("accept", "110")
+        return replace(d, danger_hint=True, hint_action=hint[0], hint_target=hint[1])
+
+
+async def test_a_hint_of_danger_at_12345_bridges_110_at_once_instead_of_asking_again(world):
+    d, _speech, dialer = deps(world, ["嗯那个我也说不清楚"])
+    d = replace(d, router=HintingRouter(d.router))
+    peer = ScriptedAsterisk(
+        environment(platform="12345", caller="13700000000"),
+        [
+            Step(PLAY.format("welcome-12345"), OK),
+            Step(RECORD, speaks),
+            Step(PLAY_NO_KEYS.format("danger-hint"), OK),
+            *act("conference", "110"),
+        ],
+    )
+    call, _, events = await run_call(world, peer, d)
+    await asyncio.sleep(0)
+    assert call.action == "conference" and call.target == "110" and call.route["rule"] == "danger-hint"
+    assert not any(e.kind == "prompt" and e.detail["prompt"] == "ask-again" for e in events)
+    assert dialer.calls == [(call.uniqueid, "12345", "110", "13700000000")]
 
 
 async def test_a_hang_up_mid_prompt_closes_the_record_with_a_hangup_event(world):
