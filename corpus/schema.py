@@ -35,7 +35,15 @@ TARGETS = {
     "clarify": {"recv"},
     "agent": {"recv"},
 }
-SOURCES = ("written", "teddycup", "teddycup-spoken", "aug:pinyin")  # plus asr:<model>
+SOURCES = (
+    "written",
+    "written-b",
+    "written-c",
+    "written-d",
+    "teddycup",
+    "teddycup-spoken",
+    "aug:pinyin",
+)  # plus asr:<model>
 
 
 def read_rows(path: str | Path) -> list[dict[str, str]]:

@@ -170,7 +170,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             tune = read_files(args.tune) if args.tune else []
             meta = train(args.files, out, tune, "--tune")
         else:
-            meta = train_default(out, tune_on_dev=not args.no_dev)
+            meta = train_default(out, with_dev=not args.no_dev)
     except CorpusError as e:
         raise CommandError(str(e)) from None
     took = time.perf_counter() - t
@@ -187,6 +187,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     print(f"    rules alone:                               {tu['rules_alone']}")
     print(f"    rules OR model at the emergency threshold: {tu['at_emergency']}")
     print(f"    rules OR model at the hint threshold:      {tu['at_hint']}")
+    for author, figures in tu.get("per_author", {}).items():
+        print(f"    unheard author {author:<10} at the emergency threshold: {figures}")
     return 0
 
 

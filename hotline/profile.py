@@ -103,7 +103,7 @@ class Number(_Strict):
 
 
 class Lexicon(_Strict):
-    @field_validator("past_patterns", "long_ago_patterns")
+    @field_validator("past_patterns", "long_ago_patterns", "resolved_patterns")
     @classmethod
     def _valid_regex(cls, v: tuple[str, ...]) -> tuple[str, ...]:
         for pat in v:
@@ -120,6 +120,9 @@ class Lexicon(_Strict):
     potential: tuple[str, ...] = ()  # 隐患, 频发: a risk or a habit, not an event happening now
     habitual: tuple[str, ...] = ()  # 经常, 天天: a habit; no emergency unless urgency is said in the clause
     consult: tuple[str, ...] = ()
+    # a sentence asking something (能报警吗, 要不要打120, 去哪里开单子): a danger word in it is asked about,
+    # not happening, unless strong urgency is said in the same sentence
+    question: tuple[str, ...] = ()
     past: tuple[str, ...] = ()
     past_patterns: tuple[str, ...] = ()  # regular expressions, e.g. dates: 7月5号, 2019年
     long_ago: tuple[str, ...] = ()  # long past (上个月, 几年前): not even an always-urgent matter is urgent
@@ -129,6 +132,8 @@ class Lexicon(_Strict):
     urgent_weak: tuple[str, ...] = ()  # urgent words that a past marker beside them outweighs (现在)
     # the matter is over, said after it (火已经灭了, 孩子找到了, 后来没事了); not when denied (还没找到)
     resolved: tuple[str, ...] = ()
+    # the same, as regular expressions: someone took the matter away (已经被救护车接走了, 被保安拉开了)
+    resolved_patterns: tuple[str, ...] = ()
     ongoing: tuple[str, ...] = ()  # after a resolution, the danger goes on (又, 还在): not over
 
 

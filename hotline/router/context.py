@@ -8,7 +8,8 @@ Read from the words around the phrase, within its clause (between , ; marks) and
 - tense: over (the matter is resolved: 已经灭了, 找到了, 后来没事了 — said after it, with no urgency
   after that), urgent (正在, 刚才, 救命 ... said of it), past (昨天, 上周, dates ...) or unknown;
 - long_ago: past, and long ago (上个月, 两年前): even a drowning or a disappearance is not urgent now;
-- habitual: told as a habit (经常被打, 每天晚上飙车) with no urgency said in its clause.
+- habitual: told as a habit (经常被打, 每天晚上飙车) with no urgency said in its clause;
+- question: said in a sentence that asks (现在报警还有用吗, 要不要打120) with no strong urgency in it.
 """
 
 from __future__ import annotations
@@ -27,10 +28,19 @@ class HitContext:
     tense: str  # urgent | past | over | unknown
     long_ago: bool = False  # past, and long ago (上个月, 两年前): no longer urgent, whatever it was
     habitual: bool = False  # told as a habit (经常, 天天) with no urgency in its clause
+    question: bool = False  # said in a sentence that asks something, with no strong urgency in it
 
 
 def _alternation(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
     return re.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None
+
+
+def _all(text: str, word: str) -> list[int]:
+    out, i = [], text.find(word)
+    while i != -1:
+        out.append(i)
+        i = text.find(word, i + 1)
+    return out
 
 
 class ContextReader:
@@ -40,6 +50,7 @@ class ContextReader:
         self._negators = tuple(sorted(lexicon.negators, key=len, reverse=True))
         self._past_re = _alternation(lexicon.past_patterns)
         self._long_ago_re = _alternation(lexicon.long_ago_patterns)
+        self._resolved_re = _alternation(lexicon.resolved_patterns)
 
     def is_past(self, span: str) -> bool:
         return any(m in span for m in self.lx.past) or bool(self._past_re and self._past_re.search(span))
@@ -51,15 +62,13 @@ class ContextReader:
         """A resolution said after the phrase (火已经灭了, 后来找到了), not denied (还没找到), and no
         danger said to go on after it (人还在, 又来了: the lexicon's urgent_now and ongoing words)."""
         rest = text[end:]
-        for m in self.lx.resolved:
-            i = rest.find(m)
-            while i != -1:
-                before = rest[max(0, i - 2) : i]
-                denied = any(n in before for n in self._negators)
-                after = rest[i + len(m) :]
-                if not denied and not any(u in after for u in (*self.lx.urgent_now, *self.lx.ongoing)):
-                    return True
-                i = rest.find(m, i + 1)
+        found = [(i, i + len(m)) for m in self.lx.resolved for i in _all(rest, m)]
+        if self._resolved_re is not None:
+            found += [(x.start(), x.end()) for x in self._resolved_re.finditer(rest)]
+        for i, j in found:
+            denied = any(n in rest[max(0, i - 2) : i] for n in self._negators)
+            if not denied and not any(u in rest[j:] for u in (*self.lx.urgent_now, *self.lx.ongoing)):
+                return True
         return False
 
     def read(self, text: str, start: int, end: int, urgent_anywhere: bool, narrative: bool) -> HitContext:
@@ -102,4 +111,5 @@ class ContextReader:
             tense = "unknown"
         long_ago = tense == "past" and self.is_long_ago(sentence)
         habitual = any(m in clause for m in lx.habitual) and not any(m in clause for m in strong)
-        return HitContext(negated, hypothetical, tense, long_ago, habitual)
+        question = any(m in sentence for m in lx.question) and not any(m in sentence for m in strong)
+        return HitContext(negated, hypothetical, tense, long_ago, habitual, question)

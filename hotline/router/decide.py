@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from hotline.profile import PLATFORMS, Category, Cue, Profile, load_profile
 from hotline.router.context import ContextReader, HitContext
 from hotline.router.normalize import Normalized, normalize_text
-from hotline.router.phrase_index import QUALITY, VIA_CHARS, VIA_WEAK, Hit, PhraseIndex
+from hotline.router.phrase_index import QUALITY, VIA_CHARS, VIA_PINYIN, VIA_WEAK, Hit, PhraseIndex
 
 if TYPE_CHECKING:
     from hotline.understanding.model import UnderstandingModel
@@ -214,7 +214,9 @@ class Router:
         cue_waiting: list[tuple[str, Evidence]] = []
         for h, c in zip(hits, contexts, strict=True):
             is_cue = h.key.startswith(_CUE_PREFIX)
-            emerg = self._is_emergency(h.key, c, narrative, consult, no_injury)
+            # a danger word heard only by its sound (强接 for 抢劫, 炸了 in 跳闸了) is a hint, not an
+            # emergency by itself: the learned layer, trained on the recognizer's own errors, decides it
+            emerg = h.via in (VIA_CHARS, VIA_PINYIN) and self._is_emergency(h.key, c, narrative, consult, no_injury)
             ev = Evidence(h.phrase, h.heard, h.key, h.via, c.negated, c.hypothetical, c.tense, emerg)
             evidence.append(ev)
             if is_cue:
@@ -249,7 +251,8 @@ class Router:
         """Does this phrase, in its context, make the call an emergency?"""
         if c.negated or c.hypothetical or c.habitual or c.tense == "over" or (narrative and c.tense != "urgent"):
             return False
-        calm_question = consult and c.tense != "urgent"
+        # a question (about a matter, a procedure, what to do) with no strong urgency asks, it does not report
+        calm_question = (consult and c.tense != "urgent") or c.question
         if key.startswith(_CUE_PREFIX):
             return c.tense != "past" and not calm_question
         rule = self._cats[key].emergency

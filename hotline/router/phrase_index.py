@@ -27,6 +27,8 @@ VIA_FUZZY = "fuzzy"
 # the recognizer wrote a common real word (大人) that sounds like a phrase (打人): used only when
 # nothing else in the utterance matched (see Router.route)
 VIA_WEAK = "weak"
+# grammatical particles: sharing one with a phrase (挂了 / 刮了) says nothing about the word itself
+PARTICLES = frozenset("了着过的地得子儿们个把被在")
 QUALITY = {VIA_CHARS: 1.0, VIA_PINYIN: 0.85, VIA_SOUND: 0.5, VIA_FUZZY: 0.6, VIA_WEAK: 0.45}
 
 
@@ -154,8 +156,8 @@ class PhraseIndex:
                             continue  # 市火 in 市火车站 is no 失火
                         if heard in common:
                             via = VIA_WEAK  # 大家 is rarely a misheard 打架: kept only as a last resort
-                        elif any(a == b for a, b in zip(heard, e.phrase, strict=True)):
-                            via = VIA_PINYIN
+                        elif any(a == b and a not in PARTICLES for a, b in zip(heard, e.phrase, strict=True)):
+                            via = VIA_PINYIN  # a word of the phrase itself was heard, not just 了 or 着
                         else:
                             via = VIA_SOUND
                         hits.append(Hit(e.key, e.phrase, i, i + m, via, heard))
