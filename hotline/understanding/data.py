@@ -219,6 +219,15 @@ def split_files(split: str, root: Path | None = None) -> list[Path]:
     return [f] if f.is_file() else []
 
 
+def training_files(with_dev: bool = True, root: Path | None = None) -> list[Path]:
+    """What the project's model is trained on: the train split and the dev split's author (another
+    author's callers teach more than they tune); never the frozen test split."""
+    files = [f for f in split_files("train", root) if f.is_file()]
+    if with_dev:
+        files += [f for f in split_files("dev", root) if f.is_file()]
+    return files
+
+
 def read_split(split: str, root: Path | None = None) -> list[Example]:
     return [e for f in split_files(split, root) for e in read_examples(f)]
 

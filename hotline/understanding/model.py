@@ -209,9 +209,9 @@ class UnderstandingModel:
 
 # ---------------------------------------------------------------------------- the service
 def current_data_version() -> str | None:
-    from hotline.understanding.data import data_version, split_files
+    from hotline.understanding.data import data_version, training_files
 
-    files = [f for f in split_files("train") if f.is_file()]
+    files = training_files()
     return data_version(files) if files else None
 
 

@@ -567,9 +567,6 @@ def train_default(out: str | Path, with_dev: bool = True) -> dict[str, Any]:
     """The project's model: the train split's files and the dev split's author (another author's callers
     are worth more as training than as a tuning set); thresholds tuned leaving one author out at a time.
     The frozen test split is never read."""
-    from hotline.understanding.data import split_files
+    from hotline.understanding.data import training_files
 
-    files = [f for f in split_files("train") if f.is_file()]
-    if with_dev:
-        files += [f for f in split_files("dev") if f.is_file()]
-    return train(files, out)
+    return train(training_files(with_dev), out)
