@@ -300,6 +300,14 @@ def test_between_hint_and_emergency_thresholds_only_a_hint(rules):
     assert not calm.danger_hint and calm.hint_action is None
 
 
+def test_nothing_said_is_no_evidence_whatever_the_model_gives(rules):
+    # silence or fillers only ("嗯嗯那个"): the model's probability there is its prior, not danger;
+    # such a caller is asked again (12345) or reaches a person as not understood, never bridged to 110
+    for text in ("", "嗯嗯那个", "……"):
+        d = _combined(rules, text, "12345", _pred(0.9, "110", 0.99, "violence"))
+        assert not d.emergency and not d.danger_hint and d.action == "clarify", text
+
+
 def test_the_rules_emergency_stands_whatever_the_model_says(rules):
     d = _combined(rules, "有人在银行门口抢劫，拿着刀", "12345", _pred(0.0, "12345", 0.99))
     assert d.emergency and d.rule == "emergency-first" and d.target == "110"

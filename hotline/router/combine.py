@@ -92,14 +92,19 @@ def combine(router: Router, d: Decision, found: Findings, pred: Prediction) -> D
     changed: dict[str, Any] = {}
     rules_verdict = {"target": d.target, "action": d.action, "emergency": d.emergency, "rule": d.rule}
 
+    # no Chinese left once fillers are gone (silence, "嗯嗯那个", noise): the model's probabilities
+    # are only its prior there, never evidence of danger or of an owner
+    heard = found.norm.han_chars > 0
+
     # 1. emergency: the rules OR the model
-    if not d.emergency and pred.p_emergency >= em_th:
+    if heard and not d.emergency and pred.p_emergency >= em_th:
         d = model_emergency(router, d, pred)
         changed["emergency"] = True
     # 3. destination: the model's owner where the rules found nothing or only weakly, or chose unsurely
     #    and a confident model disagrees
     elif (
-        pred.owner not in NON_DESTINATIONS
+        heard
+        and pred.owner not in NON_DESTINATIONS
         and found.norm.han_chars >= th.get("owner_min_chars", 0)
         and (
             (d.rule in WEAK_RULES and pred.owner_p >= owner_th)
@@ -110,7 +115,7 @@ def combine(router: Router, d: Decision, found: Findings, pred: Prediction) -> D
         changed["destination"] = True
 
     # 2. danger hint
-    hint = pred.p_emergency >= hint_th or _weak_danger(router, found)
+    hint = (heard and pred.p_emergency >= hint_th) or _weak_danger(router, found)
     d = _with_hint(d, hint)
 
     # 4. evidence

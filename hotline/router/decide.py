@@ -379,7 +379,10 @@ class Router:
                 **common,
             )
 
-        if confidence < self.profile.settings.min_confidence:
+        # a common word heard where a phrase was expected (不对 for 部队) is all that matched: too weak to send
+        # a caller anywhere on its own; the caller is asked again (or the model decides)
+        only_weak = all(e.via == VIA_WEAK for e in found.evidence if e.category == cat.id and not e.negated)
+        if confidence < self.profile.settings.min_confidence or only_weak:
             action = "clarify" if attempt <= 1 else "agent"
             return Decision(
                 target=platform,
