@@ -55,18 +55,7 @@ def _timeline(
         (started + timedelta(milliseconds=50), "prompt", {"prompt": f"welcome-{platform}"}),
         (speech_end, "speech_end", {"attempt": 1}),
         (decided - timedelta(milliseconds=40), "transcript", {"text": text, "engine": "whisper", "speculative": True}),
-        (
-            decided,
-            "decision",
-            {
-                "action": d.action,
-                "target": d.target,
-                "rule": d.rule,
-                "category": d.category,
-                "emergency": d.emergency,
-                "matched": d.matched[:10],
-            },
-        ),
+        (decided, "decision", d.event_detail()),
         (decided + timedelta(milliseconds=20), "prompt", {"prompt": prompt}),
         (decided + timedelta(seconds=3), "action", {"action": d.action, "target": d.target}),
     ]

@@ -337,14 +337,7 @@ class IvrSession:
                 "matched": d.matched,
                 "decided_at": _utc(now),
             },
-            {
-                "action": d.action,
-                "target": d.target,
-                "rule": d.rule,
-                "category": d.category,
-                "emergency": d.emergency,
-                "matched": d.matched[:10],
-            },
+            d.event_detail(),
             at=now,
         )
         self._log("decision %s -> %s (%s) emergency=%s", d.action, d.target, d.rule, d.emergency)

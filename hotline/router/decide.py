@@ -92,6 +92,17 @@ class Decision:
         d["evidence"] = [asdict(e) for e in self.evidence]
         return d
 
+    def event_detail(self) -> dict[str, Any]:
+        """What the call log's `decision` event says of it (the full decision is the call's `route`)."""
+        return {
+            "action": self.action,
+            "target": self.target,
+            "rule": self.rule,
+            "category": self.category,
+            "emergency": self.emergency,
+            "matched": self.matched[:10],
+        }
+
 
 @dataclass
 class Findings:

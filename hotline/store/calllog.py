@@ -137,6 +137,11 @@ class CallLog:
         return s.scalar(select(Call).where(Call.uniqueid == uniqueid))
 
     @staticmethod
+    def _applied(s: Session, journal_id: str | None) -> bool:
+        """The journal entry was written to the database already (the journal replays after a crash)."""
+        return bool(journal_id) and s.scalar(select(CallEvent.id).where(CallEvent.journal_id == journal_id)) is not None
+
+    @staticmethod
     def _set(call: Call, fields: dict[str, Any]) -> None:
         unknown = [k for k in fields if k not in _CALL_COLUMNS]
         if unknown:
@@ -193,7 +198,7 @@ class CallLog:
             c = self._call(s, uniqueid)
             if c is None:
                 return False
-            if journal_id and s.scalar(select(CallEvent.id).where(CallEvent.journal_id == journal_id)):
+            if self._applied(s, journal_id):
                 return True  # applied before a restart: not twice
             if fields:
                 self._set(c, fields)
@@ -213,7 +218,7 @@ class CallLog:
             c = self._call(s, uniqueid)
             if c is None:
                 return False
-            if journal_id and s.scalar(select(CallEvent.id).where(CallEvent.journal_id == journal_id)):
+            if self._applied(s, journal_id):
                 return True  # applied before a restart: not twice
             self._set(c, fields)
             s.add(CallEvent(call_id=c.id, at=at, kind="decision", detail=detail or None, journal_id=journal_id))
