@@ -59,9 +59,11 @@ status:
 # PostgreSQL (the project's own, scripts/postgres.sh) is started so the store is proven on both databases.
 PYTEST := $(BIN)/python -m pytest -q
 PG_URL = $$(scripts/postgres.sh start)
+# the fast layer is many small independent tests (each its own files and database): one worker per core
+FAST := -m "not asterisk and not slow" -n auto
 
 test: setup lint
-	HOTLINE_TEST_PG_URL=$(PG_URL) $(PYTEST) -m "not asterisk and not slow"
+	HOTLINE_TEST_PG_URL=$(PG_URL) $(PYTEST) $(FAST)
 	HOTLINE_TEST_PG_URL=$(PG_URL) $(PYTEST) -m "slow and not asterisk"
 	HOTLINE_TEST_PG_URL=$(PG_URL) $(PYTEST) -m asterisk
 
@@ -71,7 +73,7 @@ lint: setup
 
 # unit and middle layer: no Asterisk, no speech model, no browser (PostgreSQL when HOTLINE_TEST_PG_URL is set)
 test-fast: setup
-	$(PYTEST) -m "not asterisk and not slow"
+	$(PYTEST) $(FAST)
 
 # real speech models, the admin in Chromium, the CLI as processes
 test-slow: setup

@@ -269,6 +269,7 @@ def test_create_user_rejects_weak_passwords_and_bad_roles(tmp_path):
         create_user(log, "carol", "long-enough-password", "viewer", "119")
 
 
+@pytest.mark.slow  # the CLI as processes
 def test_create_user_and_token_cli(hotline_cli, tmp_path):
     env = {"HOTLINE_DB_URL": f"sqlite:///{tmp_path / 'cli.db'}"}
     r = hotline_cli(

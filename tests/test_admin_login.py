@@ -97,6 +97,7 @@ def test_unknown_and_known_names_answer_the_same(app):
         assert codes == [401] * IP_NAME_LIMIT + [429], (name, codes)
 
 
+@pytest.mark.slow  # real time: the throttle's and the hash's
 def test_unknown_and_known_names_take_similar_time(app):
     def timed(name, ip):
         c = client(app, ip)
@@ -119,6 +120,7 @@ def test_disabled_user_answers_like_a_wrong_password(app):
     assert login(client(app), "bob").status_code == 401
 
 
+@pytest.mark.slow  # real time: the throttle's and the hash's
 def test_one_address_cannot_spray_many_names(app):
     codes = [
         login(client(app, "198.51.100.99"), f"user{i}", "wrong-password!").status_code for i in range(IP_LIMIT + 2)

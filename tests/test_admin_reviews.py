@@ -103,6 +103,7 @@ def test_viewers_and_scoped_reviewers_cannot_review_other_calls(app):
     assert review(bad, cid, verdict="wrong", destination="platform|999").status_code == 400
 
 
+@pytest.mark.slow  # the CLI as processes
 def test_export_reviews_cli_since_and_file(app, hotline_cli, tmp_path):
     log = app.extensions["calllog"]
     c = app.test_client()

@@ -164,6 +164,7 @@ def test_listen_ends_at_endpoint_and_keeps_the_speech() -> None:
     assert ast.received[-1][0] == KIND_HANGUP  # the server ends AudioSocket(): the call goes on
 
 
+@pytest.mark.slow  # prompts played and heard in real time
 def test_prompt_is_played_in_real_time_then_silence() -> None:
     prompt = speech_8k()[: 8000 * 2]  # 1 s of the sample as "the prompt"
     utt, ast, took = asyncio.run(_session(silence(2.5), prompt, FAST))
@@ -175,6 +176,7 @@ def test_prompt_is_played_in_real_time_then_silence() -> None:
     assert 1.4 < took < 3.0
 
 
+@pytest.mark.slow  # prompts played and heard in real time
 def test_barge_in_stops_the_prompt() -> None:
     speech = speech_8k()
     prompt = noise(5.0, rms=3000)  # a long, loud "prompt" the caller talks over at once
@@ -187,6 +189,7 @@ def test_barge_in_stops_the_prompt() -> None:
     assert quiet_from < len(prompt) // 2 * 0.5  # the prompt stopped within ~1.3 s, far before its 5 s
 
 
+@pytest.mark.slow  # prompts played and heard in real time
 def test_no_barge_in_when_disabled() -> None:
     speech = speech_8k()[: 8000 * 2 * 3]
     prompt = noise(1.5, rms=3000)  # the caller talks over all of it
@@ -196,6 +199,7 @@ def test_no_barge_in_when_disabled() -> None:
     assert ast.audio_from_server()[: len(prompt)] == prompt
 
 
+@pytest.mark.slow  # prompts played and heard in real time
 def test_hang_up_mid_utterance_keeps_what_was_said() -> None:
     speech = speech_8k()[: 8000 * 2 * 2]  # 2 s, then the line drops
     utt, _ast, _ = asyncio.run(_session(speech, b"", FAST, after="hangup"))
@@ -208,6 +212,7 @@ def test_dtmf_ends_listening_with_the_digit() -> None:
     assert utt.ended_by == "dtmf" and utt.digit == "1"
 
 
+@pytest.mark.slow  # prompts played and heard in real time
 def test_max_utterance_length() -> None:
     talk = speech_8k()[:16000] * 6  # voice with pauses too short to end it
     settings = ListenSettings(no_speech_s=2, max_utterance_s=1.5, speculate_after_ms=0)
@@ -216,6 +221,7 @@ def test_max_utterance_length() -> None:
     assert 1.4 <= len(utt.pcm8k) / 16000 <= 2.0
 
 
+@pytest.mark.slow  # prompts played and heard in real time
 def test_understood_pause_ends_early_not_understood_waits() -> None:
     speech = speech_8k()
     calls: list[int] = []
