@@ -59,13 +59,15 @@ status:
 # PostgreSQL (the project's own, scripts/postgres.sh) is started so the store is proven on both databases.
 PYTEST := $(BIN)/python -m pytest -q
 PG_URL = $$(scripts/postgres.sh start)
-# the fast layer is many small independent tests (each its own files and database): one worker per core
+# the fast and slow layers are independent tests (each its own files, database and ports): one worker per
+# core; the slow layer's two longest (a 150,000-call export, a receiver down for minutes) then overlap
 FAST := -m "not asterisk and not slow" -n auto
+SLOW := -m "slow and not asterisk" -n auto --durations=8
 
 test: setup lint
 	HOTLINE_TEST_PG_URL=$(PG_URL) $(PYTEST) $(FAST)
-	HOTLINE_TEST_PG_URL=$(PG_URL) $(PYTEST) -m "slow and not asterisk"
-	HOTLINE_TEST_PG_URL=$(PG_URL) $(PYTEST) -m asterisk
+	HOTLINE_TEST_PG_URL=$(PG_URL) $(PYTEST) $(SLOW)
+	HOTLINE_TEST_PG_URL=$(PG_URL) $(PYTEST) -m asterisk --durations=8
 
 lint: setup
 	$(BIN)/ruff check .
@@ -77,7 +79,7 @@ test-fast: setup
 
 # real speech models, the admin in Chromium, the CLI as processes
 test-slow: setup
-	$(PYTEST) -m "slow and not asterisk"
+	$(PYTEST) $(SLOW)
 
 # end to end: SIP calls through the real Asterisk
 test-e2e: setup

@@ -101,8 +101,10 @@ def seed_calls(
             platform = r["platform"]
             key = (r["text"], platform)
             if key not in decisions:
-                decisions[key] = router.route(r["text"], platform=platform)
-            d = decisions[key]
+                d = router.route(r["text"], platform=platform)
+                route = d.to_dict()  # once per text: asdict() is most of the seeding time otherwise
+                decisions[key] = (d, route | {"evidence": [e for e in route["evidence"] if e.get("emergency")]})
+            d, route = decisions[key]
             started = end - timedelta(seconds=rnd.randrange(days * 86400))
             outcome, handover = _outcome(d.action, d.target, platform, rnd)
             speech_end = started + timedelta(seconds=rnd.uniform(9, 16))
@@ -124,7 +126,7 @@ def seed_calls(
                     "decided_at": decided,
                     "transcript": r["text"],
                     "asr_engine": "demo",
-                    "route": d.to_dict() | {"evidence": [e for e in d.to_dict()["evidence"] if e.get("emergency")]},
+                    "route": route,
                     "action": d.action,
                     "target": d.target,
                     "category": d.category,

@@ -152,3 +152,32 @@ def test_bad_input_gives_a_valid_decision(text):
     d = route_call(text, "12345")
     assert d.action in ("clarify", "agent", "accept")
     assert d.target in ("12345",)
+
+
+def test_longest_only_keeps_exactly_the_hits_no_longer_hit_contains():
+    import random
+
+    from hotline.router.decide import _longest_only
+    from hotline.router.phrase_index import Hit
+
+    rnd = random.Random(3)
+    for _ in range(200):
+        hits = []
+        for _ in range(rnd.randrange(0, 30)):
+            start = rnd.randrange(0, 40)
+            hits.append(Hit(rnd.choice("abc"), "p", start, start + rnd.randrange(1, 6), "chars", ""))
+        want, seen = [], set()
+        for h in hits:  # the definition, pair by pair
+            longer = any(o.start <= h.start and h.end <= o.end and o.end - o.start > h.end - h.start for o in hits)
+            if not longer and (h.key, h.start, h.end) not in seen:
+                seen.add((h.key, h.start, h.end))
+                want.append(h)
+        assert _longest_only(hits) == want
+
+
+def test_a_phrase_said_thousands_of_times_is_read_as_often_as_it_matters():
+    from hotline.router import get_router
+
+    d = get_router("national").route("没有人打架，" + "有人打架" * 3000)
+    # the first few times are read (the later ones add nothing): the fight is not denied
+    assert d.category == "violence" and d.target == "110"

@@ -39,6 +39,8 @@ ACTIONS = ("accept", "transfer", "conference", "guide", "clarify", "agent")
 # When an emergency matches several services, the police come first: they can bring the others.
 EMERGENCY_PRIORITY = {"110": 0, "119": 1, "120": 2, "122": 3, "12395": 4}
 _CUE_PREFIX = "cue:"
+# the same phrase heard more often than this adds nothing (its score counts once; 没打架…又打架了 is two)
+MAX_HITS_PER_PHRASE = 4
 
 
 @dataclass(frozen=True)
@@ -186,7 +188,7 @@ class Router:
     # -------------------------------------------------------------------------- 2. match
     def match(self, norm: Normalized, narrative: bool) -> list[Hit]:
         t = norm.text
-        hits = _longest_only(self._index.find(t, by_sound=not narrative)) if norm.han_chars else []
+        hits = _first_few(_longest_only(self._index.find(t, by_sound=not narrative))) if norm.han_chars else []
         # a place word heard by sound only (老是 -> 老师) is too weak to keep
         hits = [
             h
@@ -480,18 +482,44 @@ def _confidence(best: float, second: float) -> float:
 
 
 def _longest_only(hits: list[Hit]) -> list[Hit]:
-    """Drop a hit lying strictly inside a longer one: the longer phrase is the more specific."""
+    """Drop a hit lying strictly inside a longer one: the longer phrase is the more specific.
+
+    One pass over the hits by start (longest first at each start), keeping the furthest end reached by
+    a hit that starts earlier: n log n, so a hostile text of thousands of hits costs milliseconds."""
     if len(hits) < 2:
         return hits
+    order = sorted(range(len(hits)), key=lambda i: (hits[i].start, -hits[i].end))
+    inside: set[int] = set()
+    reach_before = -1  # the furthest end of the hits starting before the current start
+    group_start, group_end, group_reach = None, -1, -1
+    for i in order:
+        h = hits[i]
+        if h.start != group_start:
+            reach_before = max(reach_before, group_reach)
+            group_start, group_end = h.start, h.end  # the longest hit starting here comes first
+            group_reach = h.end
+        if reach_before >= h.end or group_end > h.end:
+            inside.add(i)
     keep = []
     seen: set[tuple[str, int, int]] = set()
-    for h in hits:
-        if (h.key, h.start, h.end) in seen:
+    for i, h in enumerate(hits):
+        if i in inside or (h.key, h.start, h.end) in seen:
             continue  # 拿着刀 and 拿*刀 heard on the same span: one piece of evidence
         seen.add((h.key, h.start, h.end))
-        inside = any(o.start <= h.start and h.end <= o.end and (o.end - o.start) > (h.end - h.start) for o in hits)
-        if not inside:
+        keep.append(h)
+    return keep
+
+
+def _first_few(hits: list[Hit], per_phrase: int = MAX_HITS_PER_PHRASE) -> list[Hit]:
+    """The first few times each phrase is heard: its score counts once, and a text repeating one phrase
+    thousands of times would otherwise read the context of each (quadratic in its length)."""
+    seen: dict[tuple[str, str], int] = {}
+    keep = []
+    for h in hits:
+        n = seen.get((h.key, h.phrase), 0)
+        if n < per_phrase:
             keep.append(h)
+        seen[(h.key, h.phrase)] = n + 1
     return keep
 
 
