@@ -80,7 +80,17 @@ def migrate(url_or_engine: str | Engine) -> str:
             Base.metadata.tables["calls"].create(conn, checkfirst=True)
             command.stamp(cfg, "0001")
         command.upgrade(cfg, "head")
-        return MigrationContext.configure(conn).get_current_revision() or ""
+        missing = sorted(set(Base.metadata.tables) - set(inspect(conn).get_table_names()))
+        revision = MigrationContext.configure(conn).get_current_revision() or ""
+        if missing:
+            # stamped newer than it is (a copy from another build, a hand-made stamp): every write would
+            # fail later, call after call; say so now, before a caller depends on it
+            raise SchemaMismatch(f"the database says schema {revision} but has no table {', '.join(missing)}")
+        return revision
+
+
+class SchemaMismatch(RuntimeError):
+    """The database's schema is not what its Alembic revision says."""
 
 
 class CallLog:
