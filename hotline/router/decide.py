@@ -491,13 +491,12 @@ def _longest_only(hits: list[Hit]) -> list[Hit]:
     order = sorted(range(len(hits)), key=lambda i: (hits[i].start, -hits[i].end))
     inside: set[int] = set()
     reach_before = -1  # the furthest end of the hits starting before the current start
-    group_start, group_end, group_reach = None, -1, -1
+    group_start, group_end = None, -1
     for i in order:
         h = hits[i]
         if h.start != group_start:
-            reach_before = max(reach_before, group_reach)
+            reach_before = max(reach_before, group_end)
             group_start, group_end = h.start, h.end  # the longest hit starting here comes first
-            group_reach = h.end
         if reach_before >= h.end or group_end > h.end:
             inside.add(i)
     keep = []
