@@ -94,26 +94,12 @@ def record_attempt(calllog, book: OrderBook, order_id: str, result: str, rating:
             )
             if rating in (1, 2):
                 book.act(s, o, "close", "followup", note="回访满意，办结", now=now)
-        elif attempt >= policy.attempts:
-            book.act(
-                s,
-                o,
-                "followed_up",
-                "followup",
-                note=f"回访未接通（{attempt} 次）",
-                data={"result": result, "attempt": attempt},
-                now=now,
-            )
         else:
-            book.act(
-                s,
-                o,
-                "followup",
-                "followup",
-                note=f"回访第 {attempt} 次未接通：{result}",
-                data={"result": result, "attempt": attempt},
-                now=now,
-            )
+            # the last attempt ends the follow-up unanswered; an earlier one leaves it to be tried again
+            last = attempt >= policy.attempts
+            event = "followed_up" if last else "followup"
+            note = f"回访未接通（{attempt} 次）" if last else f"回访第 {attempt} 次未接通：{result}"
+            book.act(s, o, event, "followup", note=note, data={"result": result, "attempt": attempt}, now=now)
             o.followup_next_at = next_calling_time(now + timedelta(minutes=policy.retry_minutes), policy, book.tz)
         log.info("回访 order %s attempt %d: %s rating=%s", o.number, attempt, result, rating)
         return o
