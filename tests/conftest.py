@@ -38,6 +38,25 @@ def hotline_cli():
 pytest_plugins = ["tests.telephony"]
 
 
+@pytest.fixture(autouse=True)
+def quick_password_hashes(request, monkeypatch):
+    """Outside the slow layer a password is hashed with one PBKDF2 round, not scrypt's 150 ms.
+
+    Most admin tests sign in, and the hash is not what they test: with scrypt it was a fifth of the fast
+    layer's time. The hash stays werkzeug's, so stored hashes and checks take the product's code path; the
+    slow layer keeps the real cost and times it (`test_unknown_and_known_names_take_similar_time`)."""
+    if request.node.get_closest_marker("slow") or request.node.get_closest_marker("asterisk"):
+        return
+    from functools import partial
+
+    from werkzeug.security import generate_password_hash
+
+    quick = partial(generate_password_hash, method="pbkdf2:sha256:1")
+    monkeypatch.setattr("hotline.admin.auth.generate_password_hash", quick)
+    monkeypatch.setattr("hotline.admin.users.generate_password_hash", quick)
+    monkeypatch.setattr("hotline.admin.auth._DUMMY_HASH", quick("not-a-password-of-anyone"))
+
+
 @pytest.fixture(scope="session")
 def postgres_server() -> str:
     """The URL of the project's own PostgreSQL (scripts/postgres.sh start; .ci/run starts it).
@@ -54,27 +73,30 @@ def postgres_server() -> str:
 @pytest.fixture
 def postgres_url(postgres_server):
     """A fresh, empty database on the test PostgreSQL for one test (dropped afterwards)."""
-    import uuid
+    from tests.db_support import drop_postgres_database, new_postgres_database
 
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.pool import NullPool
+    url = new_postgres_database(postgres_server, migrated=False)
+    yield url
+    drop_postgres_database(postgres_server, url)
 
-    name = f"hotline_t_{uuid.uuid4().hex[:12]}"
 
-    def run(sql: str) -> None:
-        # a fresh connection each time: a test may have restarted the server in between
-        admin = create_engine(postgres_server, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-        with admin.connect() as c:
-            c.execute(text(sql))
+@pytest.fixture(scope="session", autouse=True)
+def _drop_postgres_templates():
+    yield
+    from tests.db_support import drop_postgres_templates
 
-    run(f'CREATE DATABASE "{name}"')
-    yield postgres_server.rsplit("/", 1)[0] + f"/{name}"
-    run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    drop_postgres_templates()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request, tmp_path) -> str:
-    """Each store test runs on both databases the product supports."""
+def db_url(request, tmp_path):
+    """Each store test runs on both databases the product supports; the database is at the newest schema."""
+    from tests.db_support import drop_postgres_database, migrated_sqlite, new_postgres_database
+
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'calls.db'}"
-    return request.getfixturevalue("postgres_url")
+        yield migrated_sqlite(tmp_path / "calls.db")
+        return
+    server = request.getfixturevalue("postgres_server")
+    url = new_postgres_database(server, migrated=True)
+    yield url
+    drop_postgres_database(server, url)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import threading
+from pathlib import Path
 
 import yaml
 
@@ -106,8 +107,13 @@ def wait_for(predicate, timeout: float, every: float = 0.3, what: str = "conditi
 
 
 def store(url: str):
-    """A call log with its schema brought up to date (as `hotline serve` / `hotline admin` do at start)."""
+    """A call log with its schema brought up to date (as `hotline serve` / `hotline admin` do at start); a
+    new SQLite file starts as a copy of the migrated template (tests/db_support.py)."""
     from hotline.store import CallLog, migrate
+    from tests.db_support import migrated_sqlite
 
+    path = Path(url.removeprefix("sqlite:///"))
+    if url.startswith("sqlite:///") and not path.exists():
+        migrated_sqlite(path)
     migrate(url)
     return CallLog(url)

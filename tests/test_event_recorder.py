@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from hotline.agi.events import EventRecorder
-from hotline.store import CallLog, migrate
+from hotline.store import CallLog
 from hotline.store.journal import CallJournal
 from tests.agi_peer import read_fixture
+from tests.db_support import migrated_sqlite
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -47,9 +48,7 @@ class FakeDialer:
 
 
 def replay(name: str, tmp_path: Path):
-    url = f"sqlite:///{tmp_path / 'calls.db'}"
-    migrate(url)
-    log = CallLog(url)
+    log = CallLog(migrated_sqlite(tmp_path / "calls.db"))
     journal = CallJournal(log, tmp_path / "journal")
     journal.start()
     env, exchanges = read_fixture(FIXTURES / "agi" / f"{name}.txt")
@@ -107,9 +106,7 @@ def test_the_agents_star_3_asks_for_a_three_way_call(tmp_path):
 
 
 def test_events_of_calls_it_never_saw_are_ignored_and_garbage_is_survived(tmp_path):
-    url = f"sqlite:///{tmp_path / 'calls.db'}"
-    migrate(url)
-    journal = CallJournal(CallLog(url), tmp_path / "journal")
+    journal = CallJournal(CallLog(migrated_sqlite(tmp_path / "calls.db")), tmp_path / "journal")
     rec = EventRecorder(journal)
     rec.handle({"Event": "Hangup", "Uniqueid": "9.9", "Linkedid": "9.9"})
     rec.handle({"Event": "UserEvent", "UserEvent": "HotlineAnswered"})  # no Call

@@ -12,6 +12,7 @@ import pytest
 
 from hotline.store import CallLog, migrate
 from hotline.store.journal import JOURNAL_FILE, REJECTED_FILE, CallJournal
+from tests.db_support import migrated_sqlite
 
 
 @pytest.fixture
@@ -22,9 +23,7 @@ def store(tmp_path, db_url):
 
 @pytest.fixture
 def sqlite_store(tmp_path):
-    url = f"sqlite:///{tmp_path / 'calls.db'}"
-    migrate(url)
-    return CallLog(url), tmp_path / "journal"
+    return CallLog(migrated_sqlite(tmp_path / "calls.db")), tmp_path / "journal"
 
 
 def test_entries_are_applied_in_order_and_the_file_empties(store):

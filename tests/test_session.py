@@ -23,9 +23,10 @@ from hotline.asr.base import Transcript, write_wav
 from hotline.config import REPO
 from hotline.profile import load_profile
 from hotline.router import get_router
-from hotline.store import CallLog, migrate
+from hotline.store import CallLog
 from hotline.store.journal import CallJournal
 from tests.agi_peer import ScriptedAsterisk, Step, environment
+from tests.db_support import migrated_sqlite
 
 SPEECH_WAV = REPO / "sounds" / "samples" / "caller-fight.wav"
 OK = "200 result=0 endpos=16000"
@@ -59,9 +60,7 @@ class RecordingDialer(ConferenceDialer):
 
 @pytest.fixture
 def world(tmp_path):
-    url = f"sqlite:///{tmp_path / 'calls.db'}"
-    migrate(url)
-    log = CallLog(url)
+    log = CallLog(migrated_sqlite(tmp_path / "calls.db"))
     journal = CallJournal(log, tmp_path / "journal")
     journal.start()
     yield log, journal, tmp_path
