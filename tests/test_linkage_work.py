@@ -144,7 +144,7 @@ def _run_followup(log, ami_reason, key="2", dial="PJSIP/{number}@caller"):
 
     async def go():
         n = await caller.tick()
-        for _ in range(100):
+        for _ in range(500):  # up to 10 s on a loaded machine; it stops as soon as the call is done
             await asyncio.sleep(0.02)
             if not caller._busy:
                 break
