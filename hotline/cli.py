@@ -118,10 +118,14 @@ def cmd_profiles(args: argparse.Namespace) -> int:
 
 # -------------------------------------------------------------------------------- eval
 def cmd_eval(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from hotline.evaluate import evaluate, format_comparison
     from hotline.understanding.data import CorpusError, split_files
 
-    if args.errors and args.split in ("test", "all") and not args.corpus:
+    frozen = {f.resolve() for f in split_files("test")}
+    named = any(Path(c).resolve() in frozen for c in args.corpus or ())
+    if args.errors and ((args.split in ("test", "all") and not args.corpus) or named):
         # the test split judges us: its figures are printed, never its rows
         raise CommandError("--errors is not shown for the test split (only its figures are)")
     split = None if args.corpus else (args.split or "train")
@@ -184,7 +188,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     print("  thresholds: " + "  ".join(f"{k} {v}" for k, v in th.items()))
     tu = meta["tuning"]
     print(f"  tuned on {tu['on']}:")
-    print(f"    rules alone:                               {tu['rules_alone']}")
+    if "rules_doubted" in tu:
+        print(f"    rules' emergencies held as hints (doubt):  {tu['rules_doubted']}")
+    print(f"    rules alone (what stands of them):         {tu['rules_alone']}")
     print(f"    rules OR model at the emergency threshold: {tu['at_emergency']}")
     print(f"    rules OR model at the hint threshold:      {tu['at_hint']}")
     for author, figures in tu.get("per_author", {}).items():

@@ -82,7 +82,7 @@ def build_teddycup() -> tuple[int, int]:
 
 def hand_written() -> list[dict[str, str]]:
     rows = read_rows(TRAIN / "written.tsv")
-    for name in ("teddycup_spoken.tsv", "written_b.tsv", "written_c.tsv", "written_d.tsv"):  # other authors too
+    for name in ("teddycup_spoken.tsv", *(f"written_{a}.tsv" for a in "bcdefghij")):  # other authors too
         if (TRAIN / name).exists():
             rows += read_rows(TRAIN / name)
     return rows

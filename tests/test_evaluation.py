@@ -24,3 +24,18 @@ def test_real_citizen_messages_stay_at_12345(shared_dir):
     assert rep["rows"] == 495
     assert rep["routed_away_share"] <= 0.05, rep["examples"]
     assert rep["emergency_share"] <= 0.01
+
+
+def test_the_frozen_test_split_never_lists_its_rows(capsys):
+    from hotline.cli import main
+    from hotline.understanding.data import split_files
+
+    files = split_files("test")
+    assert [f.name for f in files] == ["test.tsv", "test_b.tsv"]  # one file per independent author
+    for argv in (
+        ["--split", "test"],
+        ["--corpus", str(files[1])],
+        ["--corpus", str(files[0].parent / ".." / "heldout" / files[0].name)],
+    ):
+        assert main(["eval", "--errors", "--rules-only", *argv]) == 2, argv
+        assert "only its figures" in capsys.readouterr().err

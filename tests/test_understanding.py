@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import replace
 
+import numpy as np
 import pytest
 
 from hotline.profile import load_profile
@@ -19,6 +21,7 @@ from hotline.understanding.data import (
     read_examples,
 )
 from hotline.understanding.model import ModelError, Prediction, UnderstandingModel
+from hotline.understanding.train import DOUBT_QUANTILE, author_folds, tune_doubt
 
 LABELING = "id\tprofile\tplatform\tkind\ttargets\temergency\ttags\ttext\n"
 TRAINING = "id\tprofile\tplatform\tkind\ttargets\temergency\tcategory\ttags\tsource\ttext\treviewer\treviewed_at\n"
@@ -309,9 +312,57 @@ def test_nothing_said_is_no_evidence_whatever_the_model_gives(rules):
 
 
 def test_the_rules_emergency_stands_whatever_the_model_says(rules):
+    # a model without a doubt threshold (older artifacts) never holds back a rules' emergency
     d = _combined(rules, "有人在银行门口抢劫，拿着刀", "12345", _pred(0.0, "12345", 0.99))
     assert d.emergency and d.rule == "emergency-first" and d.target == "110"
     assert d.model["changed"] == [] and d.model["p_emergency"] == 0.0
+
+
+def _doubting(p_em: float) -> Prediction:
+    return replace(_pred(p_em, "12345", 0.9, "property_management"), thresholds={**TH, "doubt": 0.02})
+
+
+def test_a_rules_emergency_the_model_finds_no_danger_in_is_held_for_a_person_with_110(rules):
+    text = "气得我想杀人，物业把我买的车位又租给别人了"
+    assert rules.route(text, "12345").emergency  # one strong word
+    d = _combined(rules, text, "12345", _doubting(0.005))
+    assert not d.emergency and d.rule == "rules-doubted"
+    assert (d.action, d.target) == ("conference", "110")  # the 12345 agent and 110 judge it together
+    assert d.danger_hint and d.understood  # never asked again, never blind-transferred
+    assert d.model["changed"] == ["emergency"] and d.model["rules"]["emergency"] is True
+    at110 = _combined(rules, text, "110", _doubting(0.005))
+    assert not at110.emergency and (at110.action, at110.target) == ("accept", "110")  # a call-taker
+
+
+def test_a_rules_emergency_at_or_above_the_doubt_threshold_stands(rules):
+    for text, p in (("气得我想杀人，物业把我买的车位又租给别人了", 0.02), ("有人在银行门口抢劫，拿着刀", 0.5)):
+        d = _combined(rules, text, "12345", _doubting(p))
+        assert d.emergency and d.rule == "emergency-first" and d.target == "110", text
+
+
+def test_the_doubt_threshold_holds_back_almost_no_true_emergency_and_one_odd_line_does_not_set_it():
+    rng = np.random.default_rng(1)
+    y = np.array([1] * 1000 + [0] * 200)
+    rules = np.ones(1200, dtype=bool)
+    p = np.concatenate([rng.uniform(0.2, 1.0, 1000), rng.uniform(0.0, 0.3, 200)])
+    p[0] = 0.001  # one odd line (a recognizer's garble) among the rules' true emergencies
+    t = tune_doubt(p, y, rules)
+    assert t["doubt"] > 0.05  # not collapsed to the odd line's score
+    held = p[:1000] < t["doubt"]
+    assert held.sum() == t["rules_true_held"] <= np.ceil(DOUBT_QUANTILE * 1000)
+    assert t["rules_false_held"] == int((p[1000:] < t["doubt"]).sum()) > 0
+    few = tune_doubt(p[990:1010], y[990:1010], rules[990:1010])
+    assert few["doubt"] == 0.0  # too few to go by: never doubt
+
+
+def test_authors_fall_in_few_balanced_folds_the_same_way_each_time():
+    authors = ["a"] * 50 + ["b"] * 40 + ["c"] * 30 + ["d"] * 20 + ["e"] * 10 + ["f"] * 10 + ["g"] * 5
+    folds = author_folds(authors, folds=3)
+    assert folds == author_folds(list(authors), folds=3) and len(set(folds)) == 3
+    fold_of = dict(zip(authors, folds, strict=True))
+    assert all(fold_of[a] == f for a, f in zip(authors, folds, strict=True))  # an author is never split
+    sizes = sorted(folds.count(f) for f in set(folds))
+    assert sizes[-1] - sizes[0] <= 10
 
 
 def test_the_model_owner_decides_where_the_rules_found_nothing(rules):

@@ -4,13 +4,19 @@ The combination, in order (thresholds live in the model artifact, tuned by `hotl
 narrative — longer than a spoken request — uses ``emergency_narrative`` / ``owner_narrative`` instead,
 and its hint needs the emergency threshold):
 
+0. Doubt: a rules' emergency whose emergency probability is below ``doubt`` (a strong word said of a
+   bill, a noisy bar or a row of neighbours: 气得我想杀人, 简直是抢钱, 脑袋要炸了) is held as a danger
+   hint instead (rule ``rules-doubted``): from 12345 a three-way call with 110 (the 12345 agent stays on
+   the line), at 110 a call-taker. A person always judges it; nothing is blind-transferred on one word.
+   ``doubt`` is set so low that no true emergency the rules flagged among unheard authors' lines falls
+   below it (train.py).
 1. Emergency = the rules OR the model. The rules' emergency stands as it is. When the rules see none
    but the model's emergency probability reaches ``emergency`` (tuned for recall), the call becomes an
    emergency (rule ``model-emergency``): to the model's emergency number when it names one
    (119/120/122/12395), else 110; from 12345 as a three-way call (the 12345 agent stays on the line,
    since no phrase confirmed it), from 110 accepted (or 119/120 conferenced in).
-2. Danger hint: an emergency, or the model's probability at least ``hint`` (a lower threshold), or a
-   danger word the rules heard only by sound. The Decision carries ``danger_hint`` with the action the
+2. Danger hint: an emergency, a doubted one, or the model's probability at least ``hint`` (a lower
+   threshold), or a danger word the rules heard only by sound. The Decision carries ``danger_hint`` with the action the
    router proposes for it (from 12345: a three-way call with 110; at 110: a 110 call-taker). The
    conversation uses it instead of asking the caller again.
 3. Destination: when the rules found nothing or only weakly (no-match, low-confidence), the model's
@@ -96,8 +102,13 @@ def combine(router: Router, d: Decision, found: Findings, pred: Prediction) -> D
     # are only its prior there, never evidence of danger or of an owner
     heard = found.norm.han_chars > 0
 
+    # 0. doubt: a rules' emergency the model finds no trace of danger in is held as a hint for a person
+    doubted = heard and d.emergency and pred.p_emergency < th.get("doubt", 0.0)
+    if doubted:
+        d = held_as_hint(d, pred)
+        changed["emergency"] = True
     # 1. emergency: the rules OR the model
-    if heard and not d.emergency and pred.p_emergency >= em_th:
+    elif heard and not d.emergency and pred.p_emergency >= em_th:
         d = model_emergency(router, d, pred)
         changed["emergency"] = True
     # 3. destination: the model's owner where the rules found nothing or only weakly, or chose unsurely
@@ -115,12 +126,28 @@ def combine(router: Router, d: Decision, found: Findings, pred: Prediction) -> D
         changed["destination"] = True
 
     # 2. danger hint
-    hint = (heard and pred.p_emergency >= hint_th) or _weak_danger(router, found)
+    hint = doubted or (heard and pred.p_emergency >= hint_th) or _weak_danger(router, found)
     d = _with_hint(d, hint)
 
     # 4. evidence
     d.model = {**pred.to_dict(), "changed": sorted(changed), "rules": rules_verdict}
     return d
+
+
+def held_as_hint(d: Decision, pred: Prediction) -> Decision:
+    """A rules' emergency in doubt: a person with 110 on the line judges it (see step 0)."""
+    action, target = _hint_plan(d.receiving)
+    return replace(
+        d,
+        target=target,
+        action=action,
+        emergency=False,
+        rule="rules-doubted",
+        explanation=f"the rules heard {d.category_name or d.category} ({d.rule}), the model hears no danger now "
+        f"(p={pred.p_emergency:.3f}): {action} -> {target}, a person judges",
+        guide_number=None,
+        guide_to=None,
+    )
 
 
 def model_emergency(router: Router, d: Decision, pred: Prediction) -> Decision:

@@ -207,7 +207,8 @@ def corpus_dir() -> Path:
 
 def split_files(split: str, root: Path | None = None) -> list[Path]:
     """The files of a split. train: the first corpus and corpus/train/*.tsv; dev / test: the held-out
-    files the lead keeps in corpus/heldout/ (never trained on); all: every one of them."""
+    files the lead keeps in corpus/heldout/ (never trained on; test: each author's file, test*.tsv);
+    all: every one of them."""
     if split not in SPLITS:
         raise CorpusError(f"unknown split {split!r}; expected one of {', '.join(SPLITS)}")
     root = root or corpus_dir()
@@ -215,6 +216,8 @@ def split_files(split: str, root: Path | None = None) -> list[Path]:
         return [f for s in ("train", "dev", "test") for f in split_files(s, root)]
     if split == "train":
         return [root / "utterances.tsv", *sorted((root / "train").glob("*.tsv"))]
+    if split == "test":  # the frozen test split: one file per independent author (test.tsv, test_b.tsv)
+        return sorted((root / "heldout").glob("test*.tsv"))
     f = root / "heldout" / f"{split}.tsv"
     return [f] if f.is_file() else []
 

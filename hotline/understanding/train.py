@@ -15,6 +15,10 @@ rows; never on the test split:
 - ``emergency``: the highest probability at which the rules OR the model reach their best recall with
   false emergencies within ``MAX_FALSE`` (recall first, within the goal of <= 5% false);
 - ``hint``: lower, the highest that reaches every emergency (or the best recall) within ``MAX_HINT_FALSE``;
+- ``doubt``: below it a rules emergency is held as a danger hint instead (a strong word said of a bill or a
+  row of neighbours: 气得我想杀人, 简直是抢钱): ``DOUBT_MARGIN`` times the ``DOUBT_QUANTILE`` quantile of
+  the probabilities of the true emergencies the rules flagged among the unheard authors' lines;
+  ``emergency`` and ``hint`` are then tuned on the rules' flags that remain;
 - ``owner``: where the rules found nothing or only weakly, the threshold that gives the most right
   destinations (the model's owner above it, asking again below), never below ``OWNER_FLOOR``;
 - ``override``: where the rules chose a destination with confidence below ``rules_sure``, the owner
@@ -52,6 +56,15 @@ CENTROID_TEMPERATURE = 0.05  # softmax over cosine similarities / this
 MAX_FALSE = 0.045  # the goal is <= 5% false emergencies; a little margin for unseen callers
 MAX_HINT_FALSE = 0.15
 RULES_MARGIN = 0.005
+# the doubt threshold: half the score below which lie 0.2% of the true emergencies the rules flagged (one
+# odd line, such as a recognizer's "我们家强都练轮" for 墙都裂了 at 0.002, must not decide it alone)
+DOUBT_QUANTILE = 0.002
+DOUBT_MARGIN = 0.5
+MIN_DOUBT_ROWS = 30
+# leave authors out in at most this many folds (each author's lines are scored by a model that never saw
+# them, and the training time stays flat as authors are added: 10 authors took 7.5 min one per fold)
+AUTHOR_FOLDS = 5
+PARALLEL_MIN_ROWS = 5000  # below this, starting a process per fold costs more than the fit
 RULES_SURE = 0.7  # a rules' destination below this confidence may be overruled by a confident model
 # On the dev split every utterance of fewer than 6 Chinese characters that the rules did not understand
 # was a greeting or noise (labeled clarify): there the model's owner (the majority class) must not act.
@@ -75,6 +88,12 @@ AUTHORS = {
     "b": "train-b",
     "c": "train-c",
     "dd": "train-d",
+    "de": "train-e",
+    "df": "train-f",
+    "dg": "train-g",
+    "dh": "train-h",
+    "di": "train-i",
+    "dj": "train-j",
 }
 MIN_AUTHORS = 3
 
@@ -240,20 +259,48 @@ def _oof(make, x, y, groups: Sequence[str], folds: int = FOLDS, by_author: bool 
     out = np.zeros(len(y)) if binary else np.zeros((len(y), len(classes)))
     strat = np.array([str(c) if counts[c] >= folds else "__rare__" for c in y.tolist()])
     if by_author:
-        splits = LeaveOneGroupOut().split(np.zeros(len(y)), y, np.asarray(groups))
+        splits = LeaveOneGroupOut().split(np.zeros(len(y)), y, np.asarray(author_folds(groups)))
     else:
         splits = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=SEED).split(
             np.zeros(len(y)), strat, np.asarray(groups)
         )
-    for tr, te in splits:
-        m = make().fit(x[tr], y[tr])
+    from joblib import Parallel, delayed
+
+    # the folds are independent: one process per core (each single-threaded, as every fit is, so the
+    # result is the same bytes however they are scheduled); a small corpus is quicker in this one
+    jobs = -1 if x.shape[0] >= PARALLEL_MIN_ROWS else 1
+    fitted = Parallel(n_jobs=jobs)(delayed(_fold)(make, x, y, tr, te, binary) for tr, te in splits)
+    for te, fold_classes, scores in fitted:
         if binary:
-            out[te] = m.decision_function(x[te])
+            out[te] = scores
         else:
-            p = m.predict_proba(x[te])
-            for j, c in enumerate(m.classes_):
-                out[te, classes.index(c)] = p[:, j]
+            for j, c in enumerate(fold_classes):
+                out[te, classes.index(c)] = scores[:, j]
     return out
+
+
+def _fold(make, x, y, tr, te, binary: bool) -> tuple[np.ndarray, list, np.ndarray]:
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):
+        m = make().fit(x[tr], y[tr])
+        scores = m.decision_function(x[te]) if binary else m.predict_proba(x[te])
+    return te, list(m.classes_), scores
+
+
+def author_folds(authors: Sequence[str], folds: int = AUTHOR_FOLDS) -> list[str]:
+    """Authors grouped into at most `folds` folds of about equal size (largest first into the smallest
+    fold; ties by name, so the same authors give the same folds)."""
+    sizes: dict[str, int] = {}
+    for a in authors:
+        sizes[a] = sizes.get(a, 0) + 1
+    load = [0] * min(folds, len(sizes))
+    fold_of: dict[str, str] = {}
+    for a in sorted(sizes, key=lambda k: (-sizes[k], k)):
+        i = load.index(min(load))
+        load[i] += sizes[a]
+        fold_of[a] = f"fold{i}"
+    return [fold_of[a] for a in authors]
 
 
 def _platt(z: np.ndarray, y: np.ndarray) -> tuple[float, float]:
@@ -265,6 +312,24 @@ def _platt(z: np.ndarray, y: np.ndarray) -> tuple[float, float]:
 
 def _sigmoid(z: np.ndarray, a: float, b: float) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-(a * z + b)))
+
+
+def tune_doubt(p: np.ndarray, y: np.ndarray, rules: np.ndarray) -> dict[str, Any]:
+    """The doubt threshold from probabilities p of unheard authors' lines, labels y and the rules' flags:
+    DOUBT_MARGIN times the DOUBT_QUANTILE quantile of p over the true emergencies the rules flagged (about
+    1 in 1,000 of them would be held: as a hint, still reaching 110 on a three-way call or a call-taker);
+    0.0 (never doubt) with fewer than MIN_DOUBT_ROWS rules' true or false emergencies to go by."""
+    pos, neg = rules & (y == 1), rules & (y == 0)
+    if pos.sum() < MIN_DOUBT_ROWS or neg.sum() < MIN_DOUBT_ROWS:
+        return {"doubt": 0.0, "rules_false_held": 0, "rules_false": int(neg.sum()), "rules_true_held": 0}
+    doubt = round(float(np.quantile(p[pos], DOUBT_QUANTILE)) * DOUBT_MARGIN, 4)
+    return {
+        "doubt": doubt,
+        "rules_false_held": int((neg & (p < doubt)).sum()),
+        "rules_false": int(neg.sum()),
+        "rules_true_held": int((pos & (p < doubt)).sum()),
+        "rules_true": int(pos.sum()),
+    }
 
 
 def tune_emergency(p: np.ndarray, y: np.ndarray, rules: np.ndarray) -> dict[str, Any]:
@@ -495,7 +560,12 @@ def _fit(files: list[Path], tune_examples: list[Example], tune_name: str) -> tup
         narr_em.append(tune_em)
         narr_ow.append(tune_ow)
         tuned_on = f"the {tune_name or 'tuning'} split ({len(trows)} rows, scored by the final model)"
+    doubt = tune_doubt(tune_em[0], tune_em[1].astype(int), tune_em[2].astype(bool))
+    # the rules' flags that stand once the doubted ones are held as hints
+    tune_em = (tune_em[0], tune_em[1], tune_em[2].astype(bool) & (tune_em[0] >= doubt["doubt"]), tune_em[3])
     em_th = tune_emergency(tune_em[0], tune_em[1].astype(int), tune_em[2].astype(bool))
+    em_th["rules_doubted"] = doubt
+    narr_em = [(pv, yv, rv.astype(bool) & (pv >= doubt["doubt"]), objs) for pv, yv, rv, objs in narr_em]
     if by_author:  # how each author's callers fare at these thresholds, never having been heard
         per: dict[str, Any] = {}
         for name in authors:
@@ -541,6 +611,8 @@ def _fit(files: list[Path], tune_examples: list[Example], tune_name: str) -> tup
             "goals": {
                 "max_false": MAX_FALSE,
                 "max_hint_false": MAX_HINT_FALSE,
+                "doubt": {"quantile": DOUBT_QUANTILE, "margin": DOUBT_MARGIN},
+                "author_folds": AUTHOR_FOLDS,
                 "owner_floor": OWNER_FLOOR,
             },
         },
@@ -548,6 +620,7 @@ def _fit(files: list[Path], tune_examples: list[Example], tune_name: str) -> tup
         "thresholds": {
             "emergency": em_th["emergency"],
             "hint": em_th["hint"],
+            "doubt": doubt["doubt"],
             "owner": owner_th,
             "override": override_th,
             "rules_sure": RULES_SURE,
