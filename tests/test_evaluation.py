@@ -31,7 +31,7 @@ def test_the_frozen_test_split_never_lists_its_rows(capsys):
     from hotline.understanding.data import split_files
 
     files = split_files("test")
-    assert [f.name for f in files] == ["test.tsv", "test_b.tsv"]  # one file per independent author
+    assert [f.name for f in files] == ["test.tsv", "test_b.tsv", "test_c.tsv"]  # one file per independent author
     for argv in (
         ["--split", "test"],
         ["--corpus", str(files[1])],
