@@ -13,6 +13,7 @@ from hotline.admin.auth import create_user
 from hotline.admin.seed import seed_calls
 from hotline.config import REPO
 from hotline.store import CallLog, migrate
+from tests.db_support import migrated_sqlite
 
 HOSTILE_CALLER = "<script>alert(1)</script>' OR 1=1 --"
 HOSTILE_TEXT = "<img src=x onerror=alert(2)>路灯坏了"
@@ -52,8 +53,7 @@ def template_dirs() -> list[str]:
 
 
 def _build(tmp: Path, calls: int, events: bool) -> tuple[str, CallLog]:
-    db = f"sqlite:///{tmp / 'admin.db'}"
-    migrate(db)
+    db = migrated_sqlite(tmp / "admin.db")
     log = CallLog(db)
     rec = tmp / "recordings" / "sample.wav"
     rec.parent.mkdir(exist_ok=True)

@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
-from hotline.store import CallLog, migrate
+from hotline.store import migrate
 from hotline.store.calllog import make_engine
 
 _sqlite_template: Path | None = None
@@ -43,10 +43,6 @@ def migrated_sqlite(path: Path) -> str:
     url = f"sqlite:///{path}"
     migrate(url)
     return url
-
-
-def migrated_log(path: Path) -> CallLog:
-    return CallLog(migrated_sqlite(path))
 
 
 def _admin(server_url: str, sql: str) -> None:

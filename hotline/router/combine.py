@@ -8,8 +8,8 @@ and its hint needs the emergency threshold):
    bill, a noisy bar or a row of neighbours: 气得我想杀人, 简直是抢钱, 脑袋要炸了) is held as a danger
    hint instead (rule ``rules-doubted``): from 12345 a three-way call with 110 (the 12345 agent stays on
    the line), at 110 a call-taker. A person always judges it; nothing is blind-transferred on one word.
-   ``doubt`` is set so low that no true emergency the rules flagged among unheard authors' lines falls
-   below it (train.py).
+   ``doubt`` is set so low that about 1 in 1,000 of the true emergencies the rules flagged among unheard
+   authors' lines falls below it, and those still reach 110 this way (train.py).
 1. Emergency = the rules OR the model. The rules' emergency stands as it is. When the rules see none
    but the model's emergency probability reaches ``emergency`` (tuned for recall), the call becomes an
    emergency (rule ``model-emergency``): to the model's emergency number when it names one
