@@ -13,7 +13,7 @@ from hotline.admin.auth import create_user
 from hotline.admin.seed import seed_calls
 from hotline.config import REPO
 from hotline.store import CallLog, migrate
-from tests.db_support import migrated_sqlite
+from tests.db_support import migrated_sqlite, settle_sqlite
 
 HOSTILE_CALLER = "<script>alert(1)</script>' OR 1=1 --"
 HOSTILE_TEXT = "<img src=x onerror=alert(2)>路灯坏了"
@@ -38,9 +38,7 @@ def make_log(tmp: Path, calls: int = 300, events: bool = True) -> tuple[str, Cal
     if key not in _TEMPLATES:
         folder = Path(tempfile.mkdtemp(prefix="admin-template-"))
         _, log = _build(folder, calls, events)
-        with log.engine.begin() as conn:
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-        log.engine.dispose()
+        settle_sqlite(log.engine)
         _TEMPLATES[key] = folder
     shutil.copy2(_TEMPLATES[key] / "admin.db", tmp / "admin.db")
     db = f"sqlite:///{tmp / 'admin.db'}"

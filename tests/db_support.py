@@ -13,7 +13,7 @@ import tempfile
 import uuid
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.pool import NullPool
 
 from hotline.store import migrate
@@ -30,11 +30,17 @@ def _sqlite_template_file() -> Path:
         url = f"sqlite:///{path}"
         migrate(url)
         engine = make_engine(url)
-        with engine.begin() as conn:  # everything in the main file, so one file is the whole database
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-        engine.dispose()
+        settle_sqlite(engine)
         _sqlite_template = path
     return _sqlite_template
+
+
+def settle_sqlite(engine: Engine) -> None:
+    """Everything into the main file (WAL checkpoint) and the engine closed: the file alone is then the whole
+    database, ready to be copied as a template."""
+    with engine.begin() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
 
 
 def migrated_sqlite(path: Path) -> str:

@@ -114,6 +114,7 @@ def store(url: str):
 
     path = Path(url.removeprefix("sqlite:///"))
     if url.startswith("sqlite:///") and not path.exists():
-        migrated_sqlite(path)
-    migrate(url)
+        migrated_sqlite(path)  # migrates the copy too
+    else:
+        migrate(url)
     return CallLog(url)

@@ -321,7 +321,13 @@ def tune_doubt(p: np.ndarray, y: np.ndarray, rules: np.ndarray) -> dict[str, Any
     0.0 (never doubt) with fewer than MIN_DOUBT_ROWS rules' true or false emergencies to go by."""
     pos, neg = rules & (y == 1), rules & (y == 0)
     if pos.sum() < MIN_DOUBT_ROWS or neg.sum() < MIN_DOUBT_ROWS:
-        return {"doubt": 0.0, "rules_false_held": 0, "rules_false": int(neg.sum()), "rules_true_held": 0}
+        return {
+            "doubt": 0.0,
+            "rules_false_held": 0,
+            "rules_false": int(neg.sum()),
+            "rules_true_held": 0,
+            "rules_true": int(pos.sum()),
+        }
     doubt = round(float(np.quantile(p[pos], DOUBT_QUANTILE)) * DOUBT_MARGIN, 4)
     return {
         "doubt": doubt,
