@@ -134,7 +134,7 @@ class IvrSession:
                 raise CallerHungUp("utterance")  # what was said is recorded, emergency flag included
             if decision.understood:
                 return decision
-            if decision.danger_hint and decision.hint_action:
+            if decision.acts_on_hint:
                 # a hint of danger is never asked again: from 12345 110 joins a three-way call at once
                 return self.decided(
                     replace(

@@ -3,7 +3,9 @@
 Labeled utterances come in any corpus format (hotline/understanding/data.py) and by split: train (the
 first corpus and corpus/train/), dev and test (corpus/heldout/, never trained on; test judges). A row
 is right when the decision's target and action are among those its label allows; emergencies are
-counted apart (recall over rows labeled 1, false emergencies over rows labeled 0). TeddyCup 2020:
+counted apart (recall over rows labeled 1, false emergencies over rows labeled 0), and beside the
+recall, the emergencies a person with 110 on the line meets at the first answer (flagged, held in
+doubt, or a danger hint acted on: `Decision.reaches_110_at_once`, as the conversation does). TeddyCup 2020:
 real written requests to a 12345-type platform, which should stay at 12345 and none be urgent.
 """
 
@@ -50,7 +52,7 @@ def _rate(n: int, d: int) -> float:
 def evaluate_examples(examples: Sequence[Example], use_model: bool = True) -> dict[str, Any]:
     n = len(examples)
     target_ok = full_ok = 0
-    em_pos = em_hit = em_neg = em_false = 0
+    em_pos = em_hit = em_neg = em_false = em_reached = 0
     confusion: dict[str, Counter[str]] = defaultdict(Counter)
     hit_categories: dict[str, set[str]] = defaultdict(set)
     tags: dict[str, Counter[str]] = defaultdict(Counter)
@@ -67,6 +69,7 @@ def evaluate_examples(examples: Sequence[Example], use_model: bool = True) -> di
         if ex.emergency == 1:
             em_pos += 1
             em_hit += d.emergency
+            em_reached += d.reaches_110_at_once
             e_ok = d.emergency
         elif ex.emergency == 0:
             em_neg += 1
@@ -113,6 +116,8 @@ def evaluate_examples(examples: Sequence[Example], use_model: bool = True) -> di
         "emergency_recall": em_hit / em_pos if em_pos else 1.0,
         "emergency_hit": em_hit,
         "emergency_rows": em_pos,
+        # what a caller in danger meets: flagged, or put through to 110 at once on a danger hint
+        "emergency_reached_110": em_reached,
         "false_emergency_rate": _rate(em_false, em_neg),
         "false_emergencies": em_false,
         "non_emergency_rows": em_neg,
@@ -223,6 +228,10 @@ def format_comparison(report: dict[str, Any], show_errors: bool = False, show_ta
     line("right destination", [_pct(c["corpus"]["target_accuracy"]) for c in cols])
     line("right action", [_pct(c["corpus"]["full_accuracy"]) for c in cols])
     line("emergency recall", [of(c["corpus"]["emergency_hit"], c["corpus"]["emergency_rows"]) for c in cols])
+    line(
+        "  or 110 at once on a hint",
+        [of(c["corpus"]["emergency_reached_110"], c["corpus"]["emergency_rows"]) for c in cols],
+    )
     line("false emergencies", [of(c["corpus"]["false_emergencies"], c["corpus"]["non_emergency_rows"]) for c in cols])
     for key, label in (("teddycup", "TeddyCup kept at 12345"), ("teddycup_eval", "TeddyCup eval half kept")):
         if key in cols[0]:

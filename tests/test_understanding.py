@@ -297,10 +297,19 @@ def test_between_hint_and_emergency_thresholds_only_a_hint(rules):
     d = _combined(rules, "喂，我也说不清楚，你们快来一下", "12345", _pred(0.35, "clarify", 0.5))
     assert not d.emergency and d.action == "clarify"
     assert d.danger_hint and (d.hint_action, d.hint_target) == ("conference", "110")
+    assert d.acts_on_hint and d.reaches_110_at_once  # not understood: the hint is acted on, not asked again
     at110 = _combined(rules, "喂，我也说不清楚，你们快来一下", "110", _pred(0.35, "clarify", 0.5))
     assert at110.danger_hint and (at110.hint_action, at110.hint_target) == ("accept", "110")
     calm = _combined(rules, "喂，我也说不清楚", "12345", _pred(0.1, "clarify", 0.5))
     assert not calm.danger_hint and calm.hint_action is None
+    assert not calm.acts_on_hint and not calm.reaches_110_at_once
+
+
+def test_a_hint_beside_an_understood_matter_does_not_reach_110_at_once(rules):
+    # understood as a street light: the conversation acts on that; the hint is only evidence in the log
+    d = _combined(rules, "路灯坏了好几天了", "12345", _pred(0.35, "12345", 0.9))
+    assert d.understood and d.danger_hint and not d.emergency
+    assert not d.acts_on_hint and not d.reaches_110_at_once
 
 
 def test_nothing_said_is_no_evidence_whatever_the_model_gives(rules):
@@ -329,6 +338,7 @@ def test_a_rules_emergency_the_model_finds_no_danger_in_is_held_for_a_person_wit
     assert not d.emergency and d.rule == "rules-doubted"
     assert (d.action, d.target) == ("conference", "110")  # the 12345 agent and 110 judge it together
     assert d.danger_hint and d.understood  # never asked again, never blind-transferred
+    assert d.reaches_110_at_once and not d.acts_on_hint  # its own action is the three-way call
     assert d.model["changed"] == ["emergency"] and d.model["rules"]["emergency"] is True
     at110 = _combined(rules, text, "110", _doubting(0.005))
     assert not at110.emergency and (at110.action, at110.target) == ("accept", "110")  # a call-taker

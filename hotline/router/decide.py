@@ -89,6 +89,18 @@ class Decision:
         """Something matched well enough to act on; else the caller is asked again (or the menu)."""
         return self.action != "clarify" and self.rule not in ("no-match", "low-confidence")
 
+    @property
+    def acts_on_hint(self) -> bool:
+        """Not understood, yet a hint of danger: the conversation takes the hint's action at once
+        (from 12345 a three-way call with 110, at 110 a call-taker) instead of asking again."""
+        return not self.understood and self.danger_hint and bool(self.hint_action)
+
+    @property
+    def reaches_110_at_once(self) -> bool:
+        """A person with 110 on the line at the first answer: an emergency, a rules' emergency held in
+        doubt (a three-way call with 110), or a danger hint acted on."""
+        return self.emergency or self.rule == "rules-doubted" or self.acts_on_hint
+
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["evidence"] = [asdict(e) for e in self.evidence]
