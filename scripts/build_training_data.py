@@ -6,7 +6,7 @@
    corpus/train/teddycup.tsv (12345 matters, category mapped from the 一级分类); the evaluation half's
    ids go to corpus/teddycup_eval_ids.txt and are never trained on.
 2. Pinyin confusions (corpus/pinyin_noise.py): VARIANTS misheard versions of every hand-written row
-   (written.tsv, teddycup_spoken.tsv, written_b/c/d.tsv), labels kept -> corpus/train/aug_pinyin.tsv.
+   (written.tsv, teddycup_spoken.tsv, written_b.tsv … written_m.tsv), labels kept -> corpus/train/aug_pinyin.tsv.
 3. Recognizer transcripts: the same rows spoken over a simulated phone line and recognized by the
    project's recognizer (scripts/speak_corpus.py, cached in corpus/speech_cache/) ->
    corpus/train/asr_whisper.tsv. Slow the first time (about an hour on 2 cores); --no-speech skips it.
@@ -82,7 +82,7 @@ def build_teddycup() -> tuple[int, int]:
 
 def hand_written() -> list[dict[str, str]]:
     rows = read_rows(TRAIN / "written.tsv")
-    for name in ("teddycup_spoken.tsv", *(f"written_{a}.tsv" for a in "bcdefghij")):  # other authors too
+    for name in ("teddycup_spoken.tsv", *(f"written_{a}.tsv" for a in "bcdefghijklm")):  # other authors too
         if (TRAIN / name).exists():
             rows += read_rows(TRAIN / name)
     return rows

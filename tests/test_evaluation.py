@@ -14,6 +14,7 @@ def test_router_meets_its_targets_on_the_corpus():
     rep = evaluate_corpus()
     assert rep["target_accuracy"] >= 0.95, rep["errors"][:10]
     assert rep["emergency_recall"] == 1.0, [e for e in rep["errors"] if "em=1" in e["expected"]]
+    assert rep["emergency_reached_110"] == rep["emergency_rows"]  # every flagged one reaches 110 at once
     assert rep["false_emergency_rate"] <= 0.05
     for prof, cov in rep["coverage"].items():
         assert not cov["missing"], (prof, cov["missing"])
@@ -31,7 +32,8 @@ def test_the_frozen_test_split_never_lists_its_rows(capsys):
     from hotline.understanding.data import split_files
 
     files = split_files("test")
-    assert [f.name for f in files] == ["test.tsv", "test_b.tsv", "test_c.tsv"]  # one file per independent author
+    # one file per independent author
+    assert [f.name for f in files] == ["test.tsv", "test_b.tsv", "test_c.tsv", "test_d.tsv"]
     for argv in (
         ["--split", "test"],
         ["--corpus", str(files[1])],

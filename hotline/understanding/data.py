@@ -216,7 +216,7 @@ def split_files(split: str, root: Path | None = None) -> list[Path]:
         return [f for s in ("train", "dev", "test") for f in split_files(s, root)]
     if split == "train":
         return [root / "utterances.tsv", *sorted((root / "train").glob("*.tsv"))]
-    if split == "test":  # the frozen test split: one file per independent author (test.tsv, test_b.tsv, test_c.tsv)
+    if split == "test":  # the frozen test split: one file per independent author (test.tsv, test_b.tsv, …)
         return sorted((root / "heldout").glob("test*.tsv"))
     f = root / "heldout" / f"{split}.tsv"
     return [f] if f.is_file() else []
