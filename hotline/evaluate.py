@@ -116,7 +116,7 @@ def evaluate_examples(examples: Sequence[Example], use_model: bool = True) -> di
         "emergency_recall": em_hit / em_pos if em_pos else 1.0,
         "emergency_hit": em_hit,
         "emergency_rows": em_pos,
-        # what a caller in danger meets: flagged, or put through to 110 at once on a danger hint
+        # what a caller in danger meets: flagged, held in doubt with 110, or a danger hint acted on
         "emergency_reached_110": em_reached,
         "false_emergency_rate": _rate(em_false, em_neg),
         "false_emergencies": em_false,

@@ -26,7 +26,7 @@ from collections import Counter
 from pathlib import Path
 
 from hotline.corpus.pinyin_noise import Confuser, char_counts
-from hotline.corpus.schema import read_rows, write_rows
+from hotline.corpus.schema import HAND_WRITTEN_FILES, read_rows, write_rows
 
 REPO = Path(__file__).resolve().parent.parent
 TRAIN = REPO / "corpus" / "train"
@@ -82,7 +82,7 @@ def build_teddycup() -> tuple[int, int]:
 
 def hand_written() -> list[dict[str, str]]:
     rows = read_rows(TRAIN / "written.tsv")
-    for name in ("teddycup_spoken.tsv", *(f"written_{a}.tsv" for a in "bcdefghijklm")):  # other authors too
+    for name in HAND_WRITTEN_FILES[1:]:  # the other authors too
         if (TRAIN / name).exists():
             rows += read_rows(TRAIN / name)
     return rows

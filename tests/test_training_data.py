@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from hotline.corpus.schema import COLUMNS, TAGS, read_rows, row_problems
+from hotline.corpus.schema import COLUMNS, HAND_WRITTEN_FILES, OTHER_AUTHORS, TAGS, read_rows, row_problems
 from hotline.profile import load_profile
 
 TRAIN = Path(__file__).resolve().parent.parent / "corpus" / "train"
@@ -65,7 +65,7 @@ def test_written_rows_cover_the_domain(tables, categories):
     assert kinds["platform"] / len(rows) <= 0.8 and kinds["guide"] and kinds["clarify"] and kinds["agent"]
 
 
-HAND_WRITTEN = ("written.tsv", *(f"written_{a}.tsv" for a in "bcdefghijklm"), "teddycup_spoken.tsv")
+HAND_WRITTEN = HAND_WRITTEN_FILES
 
 
 def test_generated_rows_keep_the_labels_of_their_original(tables):
@@ -83,7 +83,9 @@ def test_generated_rows_keep_the_labels_of_their_original(tables):
 
 
 def test_every_other_authors_file_is_hand_written_by_one_author(tables):
-    others = (("written_b.tsv", "b"), ("written_c.tsv", "c"), *((f"written_{a}.tsv", f"d{a}") for a in "defghijklm"))
+    # ids: b…, c… for the second and third authors, d<letter>… for the later ones
+    others = [(f"written_{a}.tsv", a if a in "bc" else f"d{a}") for a in OTHER_AUTHORS]
+    assert len(others) == 12 and all((TRAIN / name).is_file() for name, _ in others)
     for name, prefix in others:
         rows = tables.get(name, [])
         assert {r["source"] for r in rows} <= {f"written-{name[8]}"}, name
