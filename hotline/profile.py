@@ -123,6 +123,8 @@ class Lexicon(_Strict):
     # a sentence asking something (能报警吗, 要不要打120, 去哪里开单子): a danger word in it is asked about,
     # not happening, unless strong urgency is said in the same sentence
     question: tuple[str, ...] = ()
+    # a request that someone come now (派人过来, 能不能来个人): a sentence asking for it is no mere question
+    dispatch: tuple[str, ...] = ()
     past: tuple[str, ...] = ()
     past_patterns: tuple[str, ...] = ()  # regular expressions, e.g. dates: 7月5号, 2019年
     long_ago: tuple[str, ...] = ()  # long past (上个月, 几年前): not even an always-urgent matter is urgent

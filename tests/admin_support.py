@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import re
 import shutil
 import tempfile
@@ -37,6 +38,8 @@ def make_log(tmp: Path, calls: int = 300, events: bool = True) -> tuple[str, Cal
     key = (calls, events)
     if key not in _TEMPLATES:
         folder = Path(tempfile.mkdtemp(prefix="admin-template-"))
+        # one per size and test process, kept for the whole session (tests copy from it), removed after
+        atexit.register(shutil.rmtree, folder, True)
         _, log = _build(folder, calls, events)
         settle_sqlite(log.engine)
         _TEMPLATES[key] = folder

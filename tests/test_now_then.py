@@ -31,6 +31,13 @@ def rules() -> Router:
         ("早上有几十个人堵住大门，中午就散了", "110"),
         ("刚才被人打得头破血流，现在血止住了，打人的也走了", "110"),
         ("隔壁吵架打起来了，后来社区的人来调解好了", "110"),
+        # said in other words (written for this test; the kinds the training authors' resolved rows used)
+        ("有个小孩掉河里了，被放羊的大叔救起来了，在岸边哭呢", None),
+        ("俩人在饭馆里动刀子，菜刀被老板抢下来了，人都没伤着", None),
+        ("有个小伙子要跳楼，被他哥劝住了，跟着下楼了", None),
+        ("我说我奶奶晕倒了，她刚刚醒过来了，能认人", None),
+        ("电动车充电着火了，邻居拿灭火器弄灭了", None),
+        ("我以为家里进贼了，原来是我儿子半夜回来了", None),
     ],
 )
 def test_a_matter_told_as_over_is_no_emergency(rules, text, target):
@@ -48,6 +55,9 @@ def test_a_matter_told_as_over_is_no_emergency(rules, text, target):
         "刚才打架的人走了，现在又拿着刀回来了",
         "人已经找到了一个，还有一个孩子掉进河里了，快来",
         "打架的已经散了，可是有个人倒在地上还在流血，快叫人",
+        # an offender held by the caller is still there; wires "耷拉下来了" are not "拉下来了"
+        "有个小偷在店里偷手机，被我们几个按住了，快来人",
+        "村口的高压线断了，电线都耷拉下来了，底下人来人往的，赶紧派人来",
     ],
 )
 def test_a_resolution_denied_or_followed_by_new_danger_is_still_an_emergency(rules, text):
@@ -181,3 +191,28 @@ def test_a_habit_and_danger_now_in_another_clause_is_an_emergency(rules):
 )
 def test_a_false_alarm_taken_back_is_no_emergency(rules, text):
     assert not rules.route(text, "12345").emergency
+
+
+# ------------------------------------------------------- a request that someone come now
+@pytest.mark.parametrize(
+    "text",
+    [
+        "有人在我们小区门口拿棍子打人，能不能派个人过来管管",
+        "楼下有人在撬我家电动车的锁，你们能来吗",
+    ],
+)
+def test_a_polite_request_that_someone_come_is_a_report_not_a_question(rules, text):
+    d = rules.route(text, "12345")
+    assert d.emergency, (text, d.rule, [(e.phrase, e.tense) for e in d.evidence])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "如果有人在小区门口拿棍子打人，我该打哪个电话",
+        "上个月我家电动车被偷了，能不能派个人来查查",
+    ],
+)
+def test_a_question_or_a_past_matter_stays_no_emergency_with_a_request_in_it(rules, text):
+    d = rules.route(text, "12345")
+    assert not d.emergency, (text, d.rule, [(e.phrase, e.tense) for e in d.evidence])

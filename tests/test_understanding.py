@@ -21,7 +21,7 @@ from hotline.understanding.data import (
     read_examples,
 )
 from hotline.understanding.model import ModelError, Prediction, UnderstandingModel
-from hotline.understanding.train import DOUBT_QUANTILE, author_folds, tune_doubt
+from hotline.understanding.train import DOUBT_QUANTILE, HeadFit, NBLogistic, _lr, author_folds, cross_fit, tune_doubt
 
 LABELING = "id\tprofile\tplatform\tkind\ttargets\temergency\ttags\ttext\n"
 TRAINING = "id\tprofile\tplatform\tkind\ttargets\temergency\tcategory\ttags\tsource\ttext\treviewer\treviewed_at\n"
@@ -373,6 +373,44 @@ def test_authors_fall_in_few_balanced_folds_the_same_way_each_time():
     assert all(fold_of[a] == f for a, f in zip(authors, folds, strict=True))  # an author is never split
     sizes = sorted(folds.count(f) for f in set(folds))
     assert sizes[-1] - sizes[0] <= 10
+
+
+def test_cross_fit_scores_each_author_by_a_model_that_never_saw_them_and_pools_the_heads():
+    """Both heads' fits run in one pool, largest first: each out-of-fold score is the one a model trained
+    without that author gives (fitted here one fold at a time), and the final models are fitted on all."""
+    from functools import partial
+
+    from scipy.sparse import csr_matrix
+
+    rng = np.random.default_rng(7)
+    authors = [a for a in "abcdefg" for _ in range(40)]
+    # each author's own word (column 10 + author) decides their labels: seen in training, it would give
+    # the label away; unseen, the model can only go by the shared words (columns 0-9)
+    dense = rng.random((len(authors), 17)) * (rng.random((len(authors), 17)) < 0.3)
+    y_em = (dense[:, 0] + dense[:, 1] > 0.6).astype(int)
+    owners = np.where(dense[:, 2] > 0.3, "110", np.where(dense[:, 3] > 0.3, "12345", "none"))
+    for i, a in enumerate(authors):
+        dense[i, 10 + "abcdefg".index(a)] = 1.0
+    x = csr_matrix(dense)
+    heads = [
+        HeadFit("emergency", partial(NBLogistic, 1.0), x, y_em, authors),
+        HeadFit("owner", partial(_lr, 1.0, False), x, owners, authors),
+    ]
+    out = cross_fit(heads, by_author=True)
+    folds = np.array(author_folds(authors))
+    for head in heads:
+        final, scores = out[head.name]
+        alone = head.make().fit(x, head.y)
+        assert np.allclose(final.coef_, alone.coef_, atol=1e-6)
+        for f in sorted(set(folds)):
+            te = folds == f
+            m = head.make().fit(x[~te], head.y[~te])
+            if head.name == "emergency":
+                assert np.allclose(scores[te], m.decision_function(x[te]), atol=1e-6)
+            else:
+                cols = [sorted(set(owners.tolist())).index(c) for c in m.classes_]
+                assert np.allclose(scores[te][:, cols], m.predict_proba(x[te]), atol=1e-6)
+        assert not np.allclose(scores, 0)
 
 
 def test_the_model_owner_decides_where_the_rules_found_nothing(rules):

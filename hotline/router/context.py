@@ -9,7 +9,8 @@ Read from the words around the phrase, within its clause (between , ; marks) and
   after that), urgent (正在, 刚才, 救命 ... said of it), past (昨天, 上周, dates ...) or unknown;
 - long_ago: past, and long ago (上个月, 两年前): even a drowning or a disappearance is not urgent now;
 - habitual: told as a habit (经常被打, 每天晚上飙车) with no urgency said in its clause;
-- question: said in a sentence that asks (现在报警还有用吗, 要不要打120) with no strong urgency in it.
+- question: said in a sentence that asks (现在报警还有用吗, 要不要打120) with no strong urgency in it and no
+  request that someone come (能不能派个人过来: asked politely, but asked because it is happening).
 """
 
 from __future__ import annotations
@@ -111,5 +112,9 @@ class ContextReader:
             tense = "unknown"
         long_ago = tense == "past" and self.is_long_ago(sentence)
         habitual = any(m in clause for m in lx.habitual) and not any(m in clause for m in strong)
-        question = any(m in sentence for m in lx.question) and not any(m in sentence for m in strong)
+        question = (
+            any(m in sentence for m in lx.question)
+            and not any(m in sentence for m in strong)
+            and not any(m in sentence for m in lx.dispatch)
+        )
         return HitContext(negated, hypothetical, tense, long_ago, habitual, question)
