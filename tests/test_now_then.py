@@ -15,6 +15,11 @@ def rules() -> Router:
     return Router(load_profile("national"))
 
 
+def why(text: str, d) -> tuple:
+    """What an assertion shows when it fails: the sentence, the rule that decided, each phrase's tense."""
+    return text, d.rule, [(e.phrase, e.tense) for e in d.evidence]
+
+
 # ----------------------------------------------------------------------- over: resolved
 @pytest.mark.parametrize(
     "text, target",
@@ -62,7 +67,7 @@ def test_a_matter_told_as_over_is_no_emergency(rules, text, target):
 )
 def test_a_resolution_denied_or_followed_by_new_danger_is_still_an_emergency(rules, text):
     d = rules.route(text, "12345")
-    assert d.emergency, (text, d.rule, [(e.phrase, e.tense) for e in d.evidence])
+    assert d.emergency, why(text, d)
 
 
 # --------------------------------------------------------------------------- then: past
@@ -80,7 +85,7 @@ def test_a_resolution_denied_or_followed_by_new_danger_is_still_an_emergency(rul
 )
 def test_a_matter_of_the_past_is_no_emergency(rules, text):
     d = rules.route(text, "12345")
-    assert not d.emergency, (text, d.rule, [(e.phrase, e.tense) for e in d.evidence])
+    assert not d.emergency, why(text, d)
 
 
 @pytest.mark.parametrize(
@@ -173,7 +178,7 @@ def test_the_profile_lexicon_holds_the_resolution_words():
 )
 def test_a_habit_told_is_no_emergency(rules, text):
     d = rules.route(text, "12345")
-    assert not d.emergency, (text, d.rule, [(e.phrase, e.tense) for e in d.evidence])
+    assert not d.emergency, why(text, d)
     assert d.target == "110"  # still a police matter: reported, not rushed
 
 
@@ -203,7 +208,7 @@ def test_a_false_alarm_taken_back_is_no_emergency(rules, text):
 )
 def test_a_polite_request_that_someone_come_is_a_report_not_a_question(rules, text):
     d = rules.route(text, "12345")
-    assert d.emergency, (text, d.rule, [(e.phrase, e.tense) for e in d.evidence])
+    assert d.emergency, why(text, d)
 
 
 @pytest.mark.parametrize(
@@ -215,4 +220,4 @@ def test_a_polite_request_that_someone_come_is_a_report_not_a_question(rules, te
 )
 def test_a_question_or_a_past_matter_stays_no_emergency_with_a_request_in_it(rules, text):
     d = rules.route(text, "12345")
-    assert not d.emergency, (text, d.rule, [(e.phrase, e.tense) for e in d.evidence])
+    assert not d.emergency, why(text, d)
