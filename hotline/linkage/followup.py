@@ -173,8 +173,10 @@ class FollowupCaller:
             result, rating = "failed", None
         finally:
             self._ratings.pop(order_id, None)
+        try:  # busy until the attempt is recorded: whoever waits for the call waits for its record too
+            await asyncio.to_thread(record_attempt, self.calllog, self.book, order_id, result, rating)
+        finally:
             self._busy.discard(order_id)
-        await asyncio.to_thread(record_attempt, self.calllog, self.book, order_id, result, rating)
 
     async def _originate(self, order_id, number, digits, platform, ring_s, rating_fut) -> tuple[str, int | None]:
         action = {
