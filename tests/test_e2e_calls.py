@@ -170,9 +170,11 @@ def test_service_down_sends_the_caller_to_an_agent_and_the_call_is_still_recorde
     finally:
         service.start()
     log = CallLog(pbx.db_url)
+    # the reconciler writes the record through the journal (opened, then its events, then its outcome):
+    # wait for the whole record, not its first row
     deadline = time.time() + 20
     rec = None
-    while time.time() < deadline and rec is None:
+    while time.time() < deadline and (rec is None or rec.outcome is None):
         rec = log.find_by_caller(ref)
         time.sleep(0.5)
     assert rec is not None, "the call handled while the service was down has no record"
