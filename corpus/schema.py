@@ -35,9 +35,9 @@ TARGETS = {
     "clarify": {"recv"},
     "agent": {"recv"},
 }
-# The authors after the first, each a file train/written_<letter>.tsv of source written-<letter>
-# (corpus/README.md): a new author is one more letter here (and their id prefix in train.AUTHORS).
-OTHER_AUTHORS = "bcdefghijklmnopqrs"
+# The authors after the first, each a file train/written_<name>.tsv of source written-<name>
+# (corpus/README.md): a new author is one more name here (and their id prefix in train.AUTHORS).
+OTHER_AUTHORS = (*"bcdefghijklmnopqrstuvwxyz", "aa", "ab")
 # the first author's two files, then the others' (the order the generated files are built in)
 HAND_WRITTEN_FILES = ("written.tsv", "teddycup_spoken.tsv", *(f"written_{a}.tsv" for a in OTHER_AUTHORS))
 SOURCES = (

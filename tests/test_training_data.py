@@ -83,12 +83,13 @@ def test_generated_rows_keep_the_labels_of_their_original(tables):
 
 
 def test_every_other_authors_file_is_hand_written_by_one_author(tables):
-    # ids: b…, c… for the second and third authors, d<letter>… for the later ones
-    others = [(f"written_{a}.tsv", a if a in "bc" else f"d{a}") for a in OTHER_AUTHORS]
-    assert len(others) == 18 and all((TRAIN / name).is_file() for name, _ in others)
-    for name, prefix in others:
+    # ids: b…, c… for the second and third authors, d<name>… for the later ones
+    others = [(a, a if a in ("b", "c") else f"d{a}") for a in OTHER_AUTHORS]
+    assert len(others) == 27 and all((TRAIN / f"written_{a}.tsv").is_file() for a, _ in others)
+    for author, prefix in others:
+        name = f"written_{author}.tsv"
         rows = tables.get(name, [])
-        assert {r["source"] for r in rows} <= {f"written-{name[8]}"}, name
+        assert {r["source"] for r in rows} <= {f"written-{author}"}, name
         assert all(re.fullmatch(rf"{prefix}\d{{4}}", r["id"]) for r in rows), name
         assert len({r["text"] for r in rows}) == len(rows), name
 

@@ -427,6 +427,19 @@ def test_the_model_owner_decides_where_the_rules_found_nothing(rules):
     assert (agent.target, agent.action) == ("110", "agent")
 
 
+def test_a_police_matter_only_supposed_is_answered_with_the_number_not_put_through(rules):
+    # the labeling brief's `guide 110`: 如果遇到… asked at 12345, nothing happening — as the rules do for the
+    # matters they hear (decide.category_action), so for those only the model places
+    supposed, told = "万一我喝了酒开车被查到了，要关多久", "我喝了酒开车被查到了，要关多久"
+    assert rules.route(supposed, "12345").rule == rules.route(told, "12345").rule == "no-match"
+    d = _combined(rules, supposed, "12345", _pred(0.0, "110", 0.9))
+    assert (d.target, d.action, d.guide_number, d.rule) == ("110", "guide", "110", "model-owner")
+    with_category = _combined(rules, supposed, "12345", _pred(0.0, "110", 0.9, "request_police"))
+    assert (with_category.target, with_category.action) == ("110", "guide")
+    assert _combined(rules, told, "12345", _pred(0.0, "110", 0.9)).action == "transfer"
+    assert _combined(rules, supposed, "110", _pred(0.0, "110", 0.9)).action == "accept"
+
+
 def test_a_weak_model_owner_leaves_the_question_to_the_caller(rules):
     d = _combined(rules, "隔壁邻居在公共走廊堆满了杂物", "12345", _pred(0.0, "12345", 0.5))
     assert d.action == "clarify" and d.rule in ("no-match", "low-confidence") and not d.understood

@@ -122,7 +122,7 @@ def combine(router: Router, d: Decision, found: Findings, pred: Prediction) -> D
             or (_rules_unsure(d, th) and pred.owner_p >= th.get("override", 1.01) and _disagrees(d, pred))
         )
     ):
-        d = model_destination(router, d, pred)
+        d = model_destination(router, d, pred, found)
         changed["destination"] = True
 
     # 2. danger hint
@@ -172,7 +172,12 @@ def model_emergency(router: Router, d: Decision, pred: Prediction) -> Decision:
     )
 
 
-def model_destination(router: Router, d: Decision, pred: Prediction) -> Decision:
+def _supposed(router: Router, found: Findings) -> bool:
+    """The caller supposes (如果, 万一, 假如 … anywhere in what was said): asks, does not report."""
+    return any(m in found.text for m in router.profile.lexicon.hypothetical)
+
+
+def model_destination(router: Router, d: Decision, pred: Prediction, found: Findings) -> Decision:
     platform, owner = d.receiving, pred.owner
     common = dict(
         category=pred.category,
@@ -188,7 +193,7 @@ def model_destination(router: Router, d: Decision, pred: Prediction) -> Decision
     cat = router.category(pred.category) if pred.category else None
     if cat is not None and category_owner(cat) == owner:
         common["category_name"] = cat.name
-        out = router.category_action(cat, platform, round(pred.owner_p, 3), False, common)
+        out = router.category_action(cat, platform, round(pred.owner_p, 3), _supposed(router, found), common)
         return replace(out, rule="model-owner", explanation=f"{why}; {out.explanation}")
     common["category"] = None
     if owner == "agent":
@@ -203,9 +208,14 @@ def model_destination(router: Router, d: Decision, pred: Prediction) -> Decision
         )  # fmt: skip
     if owner in PLATFORMS:
         action = "accept" if owner == platform else "transfer"
+        guide_number = None
+        if action == "transfer" and owner == "110" and _supposed(router, found):
+            # as the rules do (decide.category_action): a police matter only supposed (如果 / 万一 …), asked
+            # at 12345 with nothing happening, is answered with the number to dial, not put through to 110
+            action, guide_number = "guide", owner
         return Decision(
             target=owner, action=action, emergency=False, confidence=pred.owner_p, rule="model-owner",
-            explanation=f"{why}: {action}", **common,
+            explanation=f"{why}: {action}", guide_number=guide_number, **common,
         )  # fmt: skip
     number = router.profile.numbers.get(owner)
     if number is None:  # a number this profile does not know: leave it to the rules
