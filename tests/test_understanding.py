@@ -394,11 +394,12 @@ def test_cross_fit_scores_each_author_by_a_model_that_never_saw_them_and_pools_t
     x = csr_matrix(dense)
     heads = [
         HeadFit("emergency", partial(NBLogistic, 1.0), x, y_em, authors),
-        HeadFit("owner", partial(_lr, 1.0, False), x, owners, authors),
+        HeadFit("owner", partial(_lr, 1.0, False), x, owners, authors, author_folds=3),  # a head's own folds
     ]
     out = cross_fit(heads, by_author=True)
-    folds = np.array(author_folds(authors))
     for head in heads:
+        folds = np.array(author_folds(authors, head.author_folds))
+        assert len(set(folds)) == (5 if head.name == "emergency" else 3)
         final, scores = out[head.name]
         alone = head.make().fit(x, head.y)
         assert np.allclose(final.coef_, alone.coef_, atol=1e-6)
