@@ -38,6 +38,13 @@ TARGETS = {
 # The authors after the first, each a file train/written_<name>.tsv of source written-<name>
 # (corpus/README.md): a new author is one more name here (and their id prefix in train.AUTHORS).
 OTHER_AUTHORS = (*"bcdefghijklmnopqrstuvwxyz", "aa", "ab")
+
+
+def id_prefix(author: str) -> str:
+    """The id prefix of an author's rows: b…, c… for the second and third authors, d<name>… for the later ones."""
+    return author if author in ("b", "c") else f"d{author}"
+
+
 # the first author's two files, then the others' (the order the generated files are built in)
 HAND_WRITTEN_FILES = ("written.tsv", "teddycup_spoken.tsv", *(f"written_{a}.tsv" for a in OTHER_AUTHORS))
 SOURCES = (

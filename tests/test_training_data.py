@@ -10,7 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from hotline.corpus.schema import COLUMNS, HAND_WRITTEN_FILES, OTHER_AUTHORS, TAGS, read_rows, row_problems
+from hotline.corpus.schema import (
+    COLUMNS,
+    HAND_WRITTEN_FILES,
+    OTHER_AUTHORS,
+    TAGS,
+    id_prefix,
+    read_rows,
+    row_problems,
+)
 from hotline.profile import load_profile
 
 TRAIN = Path(__file__).resolve().parent.parent / "corpus" / "train"
@@ -83,8 +91,7 @@ def test_generated_rows_keep_the_labels_of_their_original(tables):
 
 
 def test_every_other_authors_file_is_hand_written_by_one_author(tables):
-    # ids: b…, c… for the second and third authors, d<name>… for the later ones
-    others = [(a, a if a in ("b", "c") else f"d{a}") for a in OTHER_AUTHORS]
+    others = [(a, id_prefix(a)) for a in OTHER_AUTHORS]
     assert len(others) == 27 and all((TRAIN / f"written_{a}.tsv").is_file() for a, _ in others)
     for author, prefix in others:
         name = f"written_{author}.tsv"

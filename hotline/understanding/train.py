@@ -43,6 +43,7 @@ from typing import Any
 
 import numpy as np
 
+from hotline.corpus.schema import OTHER_AUTHORS, id_prefix
 from hotline.understanding.data import Example, data_version, read_files
 from hotline.understanding.features import FEATURES_VERSION, Vectorizer, rule_tokens, text_tokens
 from hotline.understanding.model import FORMAT, MODEL_FILE, WEIGHTS_FILE, artifact_sha256
@@ -94,33 +95,7 @@ AUTHORS = {
     "tc": "citizens",  # corpus/train/teddycup.tsv: real messages to a 12345 platform
     "u": "early",  # corpus/utterances.tsv
     "d": "dev",  # corpus/heldout/dev.tsv
-    "b": "train-b",
-    "c": "train-c",
-    "dd": "train-d",
-    "de": "train-e",
-    "df": "train-f",
-    "dg": "train-g",
-    "dh": "train-h",
-    "di": "train-i",
-    "dj": "train-j",
-    "dk": "train-k",
-    "dl": "train-l",
-    "dm": "train-m",
-    "dn": "train-n",
-    "do": "train-o",
-    "dp": "train-p",
-    "dq": "train-q",
-    "dr": "train-r",
-    "ds": "train-s",
-    "dt": "train-t",
-    "du": "train-u",
-    "dv": "train-v",
-    "dw": "train-w",
-    "dx": "train-x",
-    "dy": "train-y",
-    "dz": "train-z",
-    "daa": "train-aa",
-    "dab": "train-ab",
+    **{id_prefix(a): f"train-{a}" for a in OTHER_AUTHORS},  # corpus/train/written_<a>.tsv
 }
 MIN_AUTHORS = 3
 
