@@ -36,7 +36,7 @@ TARGETS = {
     "agent": {"recv"},
 }
 # The authors after the first, each a file train/written_<name>.tsv of source written-<name>
-# (corpus/README.md): a new author is one more name here (and their id prefix in train.AUTHORS).
+# (corpus/README.md): a new author is one more name here (train.AUTHORS takes it, by its id_prefix).
 OTHER_AUTHORS = (*"bcdefghijklmnopqrstuvwxyz", "aa", "ab")
 
 
