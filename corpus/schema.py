@@ -37,7 +37,7 @@ TARGETS = {
 }
 # The authors after the first, each a file train/written_<name>.tsv of source written-<name>
 # (corpus/README.md): a new author is one more name here (train.AUTHORS takes it, by its id_prefix).
-OTHER_AUTHORS = (*"bcdefghijklmnopqrstuvwxyz", "aa", "ab", "ac", "ad", "ae", "af")
+OTHER_AUTHORS = (*"bcdefghijklmnopqrstuvwxyz", "aa", "ab", "ac", "ad", "ae", "af", "ag", "ah", "ai", "aj")
 
 
 def id_prefix(author: str) -> str:
