@@ -6,7 +6,7 @@
    corpus/train/teddycup.tsv (12345 matters, category mapped from the 一级分类); the evaluation half's
    ids go to corpus/teddycup_eval_ids.txt and are never trained on.
 2. Pinyin confusions (corpus/pinyin_noise.py): VARIANTS misheard versions of every hand-written row
-   (written.tsv, teddycup_spoken.tsv, written_b.tsv … written_aj.tsv), labels kept -> corpus/train/aug_pinyin.tsv.
+   (HAND_WRITTEN_FILES in corpus/schema.py: every author's file), labels kept -> corpus/train/aug_pinyin.tsv.
 3. Recognizer transcripts: the same rows spoken over a simulated phone line and recognized by the
    project's recognizer (scripts/speak_corpus.py, cached in corpus/speech_cache/) ->
    corpus/train/asr_whisper.tsv. Slow the first time (about an hour on 2 cores); --no-speech skips it.
@@ -34,7 +34,7 @@ TEDDYCUP = REPO.parent / "shared" / "data" / "teddycup2020" / "messages.tsv"
 COMMON_WORDS = REPO / "hotline" / "router" / "common_words.txt"
 SEED = "hotline-train-v1"
 # one misheard variant per line: two gave the same figures leaving authors out (97.6% recall at 4.5% false,
-# owner 90.8%) and on the nine frozen splits, for a third more rows and 130 s more training (440 s -> 312 s)
+# owner 90.8%) and on the nine frozen splits, for half again as many rows to train on (make model 271 s -> 440 s)
 VARIANTS = 1
 # TeddyCup first-level classes -> the nearest national profile category
 TEDDYCUP_CATEGORY = {
