@@ -327,6 +327,24 @@ def test_the_rules_emergency_stands_whatever_the_model_says(rules):
     assert d.model["changed"] == [] and d.model["p_emergency"] == 0.0
 
 
+def test_a_rules_emergency_for_another_service_goes_to_110_when_the_model_is_sure_it_is_the_polices(rules):
+    text = "河边有人游泳游到中间不动了，头一冒一冒的，好像抽筋了"
+    assert rules.route(text, "12345").target == "120"  # the rules hear an illness
+    sure = replace(_pred(0.99, "110", 0.86), thresholds={**TH, "override": 0.5})
+    d = _combined(rules, text, "12345", sure)
+    assert d.emergency and d.target == "110" and d.action == "transfer"  # 110 brings 120 in
+    assert d.model["changed"] == ["destination"] and d.model["rules"]["target"] == "120"
+    at110 = _combined(rules, text, "110", sure)
+    assert at110.emergency and (at110.action, at110.target) == ("accept", "110")
+    # the model less sure, or naming the service itself, or an artifact without the threshold: 120 stands
+    for pred in (
+        replace(_pred(0.99, "110", 0.45), thresholds={**TH, "override": 0.5}),
+        replace(_pred(0.99, "120", 0.9), thresholds={**TH, "override": 0.5}),
+        _pred(0.99, "110", 0.9),
+    ):
+        assert _combined(rules, text, "12345", pred).target == "120", pred
+
+
 def _doubting(p_em: float) -> Prediction:
     return replace(_pred(p_em, "12345", 0.9, "property_management"), thresholds={**TH, "doubt": 0.02})
 
@@ -426,6 +444,15 @@ def test_the_model_owner_decides_where_the_rules_found_nothing(rules):
     assert (guide.target, guide.action, guide.guide_number) == ("12348", "guide", "12348")
     agent = _combined(rules, "你给我找个能说话的", "110", _pred(0.0, "agent", 0.9))
     assert (agent.target, agent.action) == ("110", "agent")
+
+
+def test_a_request_for_a_person_the_model_places_is_put_to_a_person(rules):
+    text = "别让机器回答了，给我找个活的来听"
+    assert rules.route(text, "12345").rule in ("no-match", "low-confidence")
+    for platform in ("12345", "110"):
+        d = _combined(rules, text, platform, _pred(0.01, "agent", 0.95, "request_agent"))
+        assert (d.target, d.action, d.rule) == (platform, "agent", "model-owner"), platform
+        assert d.category == "request_agent"
 
 
 def test_a_police_matter_only_supposed_is_answered_with_the_number_not_put_through(rules):

@@ -15,6 +15,10 @@ and its hint needs the emergency threshold):
    emergency (rule ``model-emergency``): to the model's emergency number when it names one
    (119/120/122/12395), else 110; from 12345 as a three-way call (the 12345 agent stays on the line,
    since no phrase confirmed it), from 110 accepted (or 119/120 conferenced in).
+1b. Which service: when the rules' emergency goes to 119/120/122/12395 and the model gives 110 at least
+   ``override`` (a drowning, a fall, someone lying in the street: matters the schemes give the police),
+   110 takes it and brings that service in. 110 is a right place for every emergency; the model learned
+   from people's labels which ones are the police's first.
 2. Danger hint: an emergency, a doubted one, or the model's probability at least ``hint`` (a lower
    threshold), or a danger word the rules heard only by sound. The Decision carries ``danger_hint`` with the action the
    router proposes for it (from 12345: a three-way call with 110; at 110: a 110 call-taker). The
@@ -111,6 +115,12 @@ def combine(router: Router, d: Decision, found: Findings, pred: Prediction) -> D
     elif heard and not d.emergency and pred.p_emergency >= em_th:
         d = model_emergency(router, d, pred)
         changed["emergency"] = True
+    # 1b. which emergency service: the rules sent an emergency to 119/120/122/12395 and the model, with
+    #     at least ``override``, hears a police matter (a drowning, a fall, someone lying in the street):
+    #     110 takes it and brings the service in (110 is always a right place for an emergency)
+    elif police_first(d, pred, th):
+        d = police_emergency(router, d, pred)
+        changed["destination"] = True
     # 3. destination: the model's owner where the rules found nothing or only weakly, or chose unsurely
     #    and a confident model disagrees
     elif (
@@ -132,6 +142,27 @@ def combine(router: Router, d: Decision, found: Findings, pred: Prediction) -> D
     # 4. evidence
     d.model = {**pred.to_dict(), "changed": sorted(changed), "rules": rules_verdict}
     return d
+
+
+def police_first(d: Decision, pred: Prediction, th: dict[str, float]) -> bool:
+    """The rules' emergency goes to another service while the model is sure it is the police's (step 1b)."""
+    return (
+        d.emergency
+        and d.target in EMERGENCY_PRIORITY
+        and d.target != "110"
+        and pred.owners.get("110", 0.0) >= th.get("override", 1.01)
+    )
+
+
+def police_emergency(router: Router, d: Decision, pred: Prediction) -> Decision:
+    """An emergency the rules sent to another service, put to 110 (step 1b): 110 brings that service in."""
+    return replace(
+        d,
+        target="110",
+        action=router.emergency_action("110", d.receiving),
+        explanation=f"{d.explanation}; the model hears a police matter (p={pred.owners['110']:.2f}): 110 takes it "
+        f"and brings {d.target} in",
+    )
 
 
 def held_as_hint(d: Decision, pred: Prediction) -> Decision:
@@ -191,16 +222,18 @@ def model_destination(router: Router, d: Decision, pred: Prediction, found: Find
     )
     why = f"the model: {owner} (p={pred.owner_p:.2f})"
     cat = router.category(pred.category) if pred.category else None
+    if owner == "agent":  # a person, as the rules' explicit-agent does (category_action would accept it)
+        named = cat is not None and category_owner(cat) == "agent"
+        common.update(category=cat.id if named else None, category_name=cat.name if named else None)
+        return Decision(
+            target=platform, action="agent", emergency=False, confidence=pred.owner_p, rule="model-owner",
+            explanation=f"{why}: the caller asks for a person", **common,
+        )  # fmt: skip
     if cat is not None and category_owner(cat) == owner:
         common["category_name"] = cat.name
         out = router.category_action(cat, platform, round(pred.owner_p, 3), _supposed(router, found), common)
         return replace(out, rule="model-owner", explanation=f"{why}; {out.explanation}")
     common["category"] = None
-    if owner == "agent":
-        return Decision(
-            target=platform, action="agent", emergency=False, confidence=pred.owner_p, rule="model-owner",
-            explanation=f"{why}: the caller asks for a person", **common,
-        )  # fmt: skip
     if owner == "none":
         return Decision(
             target=platform, action="guide", emergency=False, confidence=pred.owner_p, rule="model-owner",

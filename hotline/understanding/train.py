@@ -63,7 +63,10 @@ OWNER_TOL = 1e-4
 OWNER_AUTHOR_FOLDS = 3
 CENTROID_TOP = 300
 CENTROID_TEMPERATURE = 0.05  # softmax over cosine similarities / this
-MAX_FALSE = 0.045  # the goal is <= 5% false emergencies; a little margin for unseen callers
+# the goal itself (<= 5% false emergencies): the pooled figure is already measured on authors the model never
+# heard, and that pool now holds several authors who wrote mostly danger's look-alikes (10-27% flagged when
+# unheard), so a further margin (4.5% until 2026-12-02) only cost emergencies: 97.6% -> 98.1% recall pooled
+MAX_FALSE = 0.05
 MAX_HINT_FALSE = 0.15
 RULES_MARGIN = 0.005
 # the doubt threshold: half the score below which lie 0.2% of the true emergencies the rules flagged (one
