@@ -13,6 +13,7 @@ from hotline.profile import load_profile
 from hotline.router.combine import combine
 from hotline.router.decide import Router
 from hotline.understanding import model as model_mod
+from hotline.understanding import train as train_mod
 from hotline.understanding.data import (
     CorpusError,
     data_version,
@@ -345,6 +346,46 @@ def test_a_rules_emergency_for_another_service_goes_to_110_when_the_model_is_sur
         assert _combined(rules, text, "12345", pred).target == "120", pred
 
 
+def _outweighing(p_em: float, owner_p: float, owner: str = "12345") -> Prediction:
+    th = {**TH, "doubt": 0.02, "doubt_owner": 0.9}
+    return replace(_pred(p_em, owner, owner_p, "public_facilities"), thresholds=th)
+
+
+def test_a_rules_emergency_at_12345_the_model_is_sure_is_a_12345_matter_goes_to_a_12345_agent(rules):
+    text = "村里那座桥的护栏被车撞断了一截，到现在也没人修"
+    assert rules.route(text, "12345").emergency  # 撞 heard as a crash happening
+    d = _combined(rules, text, "12345", _outweighing(0.2, 0.95))
+    assert not d.emergency and d.rule == "rules-outweighed"
+    assert (d.target, d.action, d.category) == ("12345", "accept", "public_facilities")
+    assert d.danger_hint and (d.hint_action, d.hint_target) == ("conference", "110")  # the agent sees it
+    assert not d.reaches_110_at_once and d.understood
+    assert d.model["changed"] == ["destination", "emergency"] and d.model["rules"]["emergency"] is True
+    # the model less sure of 12345, or hearing an emergency, or naming another owner: the rules' emergency
+    # stands (or is only doubted, with 110 on the line)
+    assert _combined(rules, text, "12345", _outweighing(0.2, 0.85)).emergency
+    assert _combined(rules, text, "12345", _outweighing(0.7, 0.95)).emergency
+    assert _combined(rules, text, "12345", _outweighing(0.01, 0.85)).rule == "rules-doubted"
+    assert _combined(rules, text, "12345", _outweighing(0.2, 0.95, owner="110")).emergency
+    # at 110 a call-taker judges it: never sent away from 110
+    at110 = _combined(rules, text, "110", _outweighing(0.2, 0.95))
+    assert at110.emergency and at110.target == "110"
+    # an artifact without the threshold never does it
+    older = replace(_pred(0.2, "12345", 0.99), thresholds={**TH, "doubt": 0.02})
+    assert _combined(rules, text, "12345", older).emergency
+
+
+def test_doubt_owner_stays_above_every_true_emergency_the_rules_flagged_below_the_emergency_threshold():
+    p_em = np.array([0.1, 0.2, 0.05, 0.6, 0.1])
+    own = np.array([0.95, 0.93, 0.5, 0.99, 0.99])
+    y = np.array([0, 1, 1, 1, 0])
+    rules = np.array([True, True, True, True, False])
+    # the true emergency at 0.2 with 12345 at 0.93 raises it; the one above the emergency threshold and the
+    # row the rules did not flag do not count
+    assert train_mod.tune_doubt_owner(p_em, own, y, rules, 0.3) == 0.94
+    assert train_mod.tune_doubt_owner(p_em, own, y, rules, 0.15) == 0.9  # the floor
+    assert train_mod.tune_doubt_owner(p_em, np.full(5, 1.0), y, rules, 0.3) == 1.01  # never
+
+
 def _doubting(p_em: float) -> Prediction:
     return replace(_pred(p_em, "12345", 0.9, "property_management"), thresholds={**TH, "doubt": 0.02})
 
@@ -446,6 +487,25 @@ def test_the_model_owner_decides_where_the_rules_found_nothing(rules):
     assert (agent.target, agent.action) == ("110", "agent")
 
 
+def test_a_destination_the_rules_chose_surely_yields_only_to_a_model_surer_than_override_sure(rules):
+    # the rules hear 遗嘱公证 as a 12345 consultation with confidence; its labels say a notary is 12348's
+    text = "我要办一个遗嘱公证，去哪里办，要什么材料"
+    sure_rules = rules.route(text, "12345")
+    assert (sure_rules.target, sure_rules.rule) == ("12345", "category") and sure_rules.confidence >= 0.7
+    th = {**TH, "override": 0.5, "override_sure": 0.75, "rules_sure": 0.7}
+    d = _combined(rules, text, "12345", replace(_pred(0.0, "12348", 0.9), thresholds=th))
+    assert (d.target, d.action, d.guide_number, d.rule) == ("12348", "guide", "12348", "model-owner")
+    assert d.model["changed"] == ["destination"] and d.model["rules"]["target"] == "12345"
+    # a model surer than `override` (enough against unsure rules) but not than `override_sure`: the rules stand
+    assert _combined(rules, text, "12345", replace(_pred(0.0, "12348", 0.7), thresholds=th)).target == "12345"
+    # an artifact from before the threshold existed never overrules sure rules
+    assert _combined(rules, text, "12345", replace(_pred(0.0, "12348", 0.99), thresholds={**TH})).target == "12345"
+    # an overlap (both platforms on a three-way call) is settled, not overruled
+    overlap = "上回小区里那辆车被人砸了玻璃以后就一直停在那，落满灰，半年没人动，车主也找不到，这算不算僵尸车"
+    assert rules.route(overlap, "12345").rule == "overlap"
+    assert _combined(rules, overlap, "12345", replace(_pred(0.0, "12345", 0.99), thresholds=th)).rule == "overlap"
+
+
 def test_a_request_for_a_person_the_model_places_is_put_to_a_person(rules):
     text = "别让机器回答了，给我找个活的来听"
     assert rules.route(text, "12345").rule in ("no-match", "low-confidence")
@@ -525,3 +585,39 @@ def test_a_malformed_artifact_is_refused(trained, tmp_path):
     (bad / "weights.npy").write_bytes(raw)
     with pytest.raises(ModelError, match="malformed"):
         UnderstandingModel.load(bad)
+
+
+def _tuning_row(rules_target: str, label: str, emergency: int = 0, sure: bool = True) -> train_mod.Row:
+    return train_mod.Row(
+        profile="national",
+        text="",
+        tokens=[],
+        emergency=emergency,
+        owner=label,
+        category="",
+        targets=(label,),
+        rules_emergency=False,
+        rules_weak=False,
+        rules_category=None,
+        rules_owner=None,
+        narrative=False,
+        han_chars=12,
+        rules_target=rules_target,
+        rules_sure=sure,
+        rules_unsure=not sure,
+    )
+
+
+def test_override_sure_is_tuned_where_the_rules_chose_surely_and_no_emergency_comes_first():
+    classes = ["110", "12345"]
+    # 40 sure rows the rules sent to 12345: the model says 110 at 0.9 and is right on 30 (then the rules' wrong),
+    # at 0.6 it is wrong on 10 (the rules right): overruling pays from 0.9 down, not to 0.6
+    rows = [_tuning_row("12345", "110") for _ in range(30)] + [_tuning_row("12345", "12345") for _ in range(10)]
+    prob = np.array([[0.9, 0.1]] * 30 + [[0.6, 0.4]] * 10)
+    assert train_mod.tune_override(prob, classes, rows, train_mod.surely_chosen) == 0.9
+    # the same rows as emergencies are the emergency step's, and unsure rows are ``override``'s: never overruled
+    emergencies = [replace(r, emergency=1) for r in rows]
+    assert train_mod.tune_override(prob, classes, emergencies, train_mod.surely_chosen) == 1.01
+    unsure = [replace(r, rules_sure=False, rules_unsure=True) for r in rows]
+    assert train_mod.tune_override(prob, classes, unsure, train_mod.surely_chosen) == 1.01
+    assert train_mod.tune_override(prob, classes, unsure) == 0.9

@@ -10,6 +10,13 @@ and its hint needs the emergency threshold):
    the line), at 110 a call-taker. A person always judges it; nothing is blind-transferred on one word.
    ``doubt`` is set so low that about 1 in 1,000 of the true emergencies the rules flagged among unheard
    authors' lines falls below it, and those still reach 110 this way (train.py).
+0b. Outweighed: a rules' emergency at 12345 that the model hears no emergency in (below its emergency
+   threshold) while it is sure, with at least ``doubt_owner``, that the matter is 12345's own (the guard
+   rail of a bridge knocked off long ago, a smoking chimney, a dog that has bitten before) is that 12345
+   matter (rule ``rules-outweighed``), accepted by a 12345 agent who sees the danger hint and can bring
+   110 in with one key. ``doubt_owner`` is never below 0.9 and above the 12345 probability of every true
+   emergency among the unheard authors' lines there (train.py). At 110 a call-taker judges such a call
+   (step 0), never sent away from 110.
 1. Emergency = the rules OR the model. The rules' emergency stands as it is. When the rules see none
    but the model's emergency probability reaches ``emergency`` (tuned for recall), the call becomes an
    emergency (rule ``model-emergency``): to the model's emergency number when it names one
@@ -28,6 +35,10 @@ and its hint needs the emergency threshold):
    confidence below ``rules_sure`` and the model names another with at least ``override``, the model's
    decides (rule ``model-owner`` either way); its top category of that owner names the matter. Not on
    fewer than ``owner_min_chars`` Chinese characters: there the rules' silence means a greeting or noise.
+   A destination the rules chose surely is overruled the same way by a model that disagrees with at least
+   ``override_sure``: the rules' phrases name a matter (路灯, 派出所, 狗) but not always whose it is
+   (a lamp post's cable sparking on the ground, a dog bite to be paid for, a police word in a paperwork
+   question); the model learned that from many authors' labels.
    Otherwise the rules' destination stands.
 4. Evidence: the model's version and probabilities go into ``Decision.model`` with what it changed,
    beside the rules' phrases, in ``hotline route --json`` and the call log.
@@ -83,6 +94,20 @@ def _rules_unsure(d: Decision, th: dict[str, float]) -> bool:
     return not d.emergency and d.rule not in settled and d.confidence < th.get("rules_sure", 0.0)
 
 
+def _rules_sure(d: Decision, th: dict[str, float]) -> bool:
+    settled = (*WEAK_RULES, "explicit-agent", "overlap")
+    return not d.emergency and d.rule not in settled and d.confidence >= th.get("rules_sure", 0.0)
+
+
+def _overruled(d: Decision, pred: Prediction, th: dict[str, float]) -> bool:
+    """The rules chose a destination of their own and a model sure enough names another (step 3)."""
+    if _rules_unsure(d, th):
+        return pred.owner_p >= th.get("override", 1.01) and _disagrees(d, pred)
+    if _rules_sure(d, th):
+        return pred.owner_p >= th.get("override_sure", 1.01) and _disagrees(d, pred)
+    return False
+
+
 def _disagrees(d: Decision, pred: Prediction) -> bool:
     owner_target = d.receiving if pred.owner in ("none", "agent") else pred.owner
     return owner_target != d.target
@@ -106,9 +131,14 @@ def combine(router: Router, d: Decision, found: Findings, pred: Prediction) -> D
     # are only its prior there, never evidence of danger or of an owner
     heard = found.norm.han_chars > 0
 
+    # 0b. outweighed: a rules' emergency at 12345 the model hears no emergency in and is sure is 12345's matter
+    outweighed = heard and outweighed_by_owner(d, pred, th, em_th)
     # 0. doubt: a rules' emergency the model finds no trace of danger in is held as a hint for a person
-    doubted = heard and d.emergency and pred.p_emergency < th.get("doubt", 0.0)
-    if doubted:
+    doubted = not outweighed and heard and d.emergency and pred.p_emergency < th.get("doubt", 0.0)
+    if outweighed:
+        d = held_as_matter(router, d, pred, found)
+        changed["emergency"] = changed["destination"] = True
+    elif doubted:
         d = held_as_hint(d, pred)
         changed["emergency"] = True
     # 1. emergency: the rules OR the model
@@ -121,22 +151,19 @@ def combine(router: Router, d: Decision, found: Findings, pred: Prediction) -> D
     elif police_first(d, pred, th):
         d = police_emergency(router, d, pred)
         changed["destination"] = True
-    # 3. destination: the model's owner where the rules found nothing or only weakly, or chose unsurely
-    #    and a confident model disagrees
+    # 3. destination: the model's owner where the rules found nothing or only weakly, or chose a destination
+    #    (unsurely or surely) and a model confident enough disagrees
     elif (
         heard
         and pred.owner not in NON_DESTINATIONS
         and found.norm.han_chars >= th.get("owner_min_chars", 0)
-        and (
-            (d.rule in WEAK_RULES and pred.owner_p >= owner_th)
-            or (_rules_unsure(d, th) and pred.owner_p >= th.get("override", 1.01) and _disagrees(d, pred))
-        )
+        and ((d.rule in WEAK_RULES and pred.owner_p >= owner_th) or _overruled(d, pred, th))
     ):
         d = model_destination(router, d, pred, found)
         changed["destination"] = True
 
     # 2. danger hint
-    hint = doubted or (heard and pred.p_emergency >= hint_th) or _weak_danger(router, found)
+    hint = doubted or outweighed or (heard and pred.p_emergency >= hint_th) or _weak_danger(router, found)
     d = _with_hint(d, hint)
 
     # 4. evidence
@@ -162,6 +189,29 @@ def police_emergency(router: Router, d: Decision, pred: Prediction) -> Decision:
         action=router.emergency_action("110", d.receiving),
         explanation=f"{d.explanation}; the model hears a police matter (p={pred.owners['110']:.2f}): 110 takes it "
         f"and brings {d.target} in",
+    )
+
+
+def outweighed_by_owner(d: Decision, pred: Prediction, th: dict[str, float], em_th: float) -> bool:
+    """A rules' emergency at 12345 that the model hears no emergency in and is sure is 12345's own (step 0b)."""
+    return (
+        d.emergency
+        and d.receiving == "12345"
+        and pred.p_emergency < em_th
+        and pred.owner == d.receiving
+        and pred.owner_p >= th.get("doubt_owner", 1.01)
+    )
+
+
+def held_as_matter(router: Router, d: Decision, pred: Prediction, found: Findings) -> Decision:
+    """A rules' emergency outweighed (step 0b): the 12345 matter the model names, for a 12345 agent."""
+    out = model_destination(router, d, pred, found)
+    return replace(
+        out,
+        rule="rules-outweighed",
+        explanation=f"the rules heard {d.category_name or d.category} ({d.rule}), the model hears no emergency "
+        f"(p={pred.p_emergency:.3f}) and a 12345 matter (p={pred.owner_p:.2f}): {out.explanation}; the agent sees "
+        "the danger hint",
     )
 
 

@@ -19,11 +19,17 @@ rows; never on the test split:
   row of neighbours: 气得我想杀人, 简直是抢钱): ``DOUBT_MARGIN`` times the ``DOUBT_QUANTILE`` quantile of
   the probabilities of the true emergencies the rules flagged among the unheard authors' lines;
   ``emergency`` and ``hint`` are then tuned on the rules' flags that remain;
+- ``doubt_owner``: a rules' emergency at 12345 below ``emergency`` that the model gives to 12345 with at
+  least this is held as that 12345 matter (a person sees the hint): DOUBT_OWNER_FLOOR, or above the 12345
+  probability of every true emergency among the unheard authors' lines the rules flagged below ``emergency``;
 - ``owner``: where the rules found nothing or only weakly, the threshold that gives the most right
   destinations (the model's owner above it, asking again below), never below ``OWNER_FLOOR``;
 - ``override``: where the rules chose a destination with confidence below ``rules_sure``, the owner
   probability above which a model that disagrees decides instead (the most right destinations; 1.01:
   never);
+- ``override_sure``: the same where the rules chose with confidence ``rules_sure`` or more (on the rows that
+  are no emergency: an emergency is the model's emergency step's). Leaving authors out, the rules' sure
+  destinations were right on 85% of such rows and the model's on 95%;
 - ``emergency_narrative`` / ``owner_narrative``: the same on the narrative rows (longer than a spoken
   request) of both, never below the general ones; 1.01 (the model stays silent) without enough of them.
 """
@@ -74,6 +80,10 @@ RULES_MARGIN = 0.005
 DOUBT_QUANTILE = 0.002
 DOUBT_MARGIN = 0.5
 MIN_DOUBT_ROWS = 30
+# a rules' emergency held as the 12345 matter the model is sure of (step 0b): at 0.9, leaving authors out, 284
+# of 859 such rules' flags were held, 281 rightly, and none of the true emergencies there
+DOUBT_OWNER_FLOOR = 0.9
+DOUBT_OWNER_MARGIN = 0.01
 # leave authors out in at most this many folds (each author's lines are scored by a model that never saw
 # them, and the training time stays flat as authors are added: 10 authors took 7.5 min one per fold)
 AUTHOR_FOLDS = 5
@@ -128,6 +138,7 @@ class Row:
     han_chars: int = 0
     rules_target: str = ""
     rules_unsure: bool = False  # a destination of the rules' own, but with confidence below RULES_SURE
+    rules_sure: bool = False  # a destination of the rules' own with confidence RULES_SURE or more
     author: str = ""  # who wrote the line (author_of)
     confused: bool = False  # a pinyin-confusion variant (aug:pinyin): trained on, never tuned on
 
@@ -166,6 +177,9 @@ def _featurize_chunk(examples: Sequence[Example]) -> list[Row]:
         found = r.find(ex.text)
         d = r.decide(found, ex.platform, 1)
         cat = r.category(d.category) if d.category else None
+        # a destination of the rules' own making (not an emergency, a request for a person or an overlap
+        # both platforms settle on a three-way call): one the model may overrule (combine.py, step 3)
+        own = not d.emergency and d.rule not in ("no-match", "low-confidence", "explicit-agent", "overlap")
         rows.append(
             Row(
                 profile=ex.profile,
@@ -179,11 +193,8 @@ def _featurize_chunk(examples: Sequence[Example]) -> list[Row]:
                 rules_weak=d.rule in ("no-match", "low-confidence"),
                 rules_target=d.target,
                 han_chars=found.norm.han_chars,
-                rules_unsure=(
-                    not d.emergency
-                    and d.rule not in ("no-match", "low-confidence", "explicit-agent", "overlap")
-                    and d.confidence < RULES_SURE
-                ),
+                rules_unsure=own and d.confidence < RULES_SURE,
+                rules_sure=own and d.confidence >= RULES_SURE,
                 rules_category=d.category if cat is not None else None,
                 rules_owner=category_owner(cat) if cat is not None else None,
                 narrative=found.narrative,
@@ -416,6 +427,16 @@ def tune_doubt(p: np.ndarray, y: np.ndarray, rules: np.ndarray) -> dict[str, Any
     }
 
 
+def tune_doubt_owner(p_em: np.ndarray, p_own: np.ndarray, y: np.ndarray, rules: np.ndarray, emergency: float) -> float:
+    """The 12345 probability above which a rules' emergency the model hears no emergency in (below
+    `emergency`) is held as the 12345 matter (combine.py, step 0b): never below DOUBT_OWNER_FLOOR, and
+    above the 12345 probability of every true emergency of the unheard authors' lines there."""
+    there = rules & (p_em < emergency)
+    true = p_own[there & (y == 1)]
+    top = float(true.max()) + DOUBT_OWNER_MARGIN if len(true) else 0.0
+    return round(min(1.01, max(DOUBT_OWNER_FLOOR, top)), 4)
+
+
 def tune_emergency(p: np.ndarray, y: np.ndarray, rules: np.ndarray) -> dict[str, Any]:
     """Thresholds for emergency and hint from probabilities p, labels y (0/1) and the rules' flags.
 
@@ -497,13 +518,16 @@ def tune_owner(prob: np.ndarray, classes: list[str], rows: list[Row]) -> float:
     return round(max(threshold, OWNER_FLOOR), 4)
 
 
-def tune_override(prob: np.ndarray, classes: list[str], rows: list[Row]) -> float:
-    """Where the rules chose a destination unsurely (confidence below RULES_SURE), the owner probability
-    above which a model that disagrees decides instead: the one giving the most right destinations."""
-    unsure = [i for i, r in enumerate(rows) if r.rules_unsure]
-    if len(unsure) < MIN_WEAK_ROWS:
+def tune_override(
+    prob: np.ndarray, classes: list[str], rows: list[Row], which: Callable[[Row], bool] = lambda r: r.rules_unsure
+) -> float:
+    """Where the rules chose a destination (`which`: unsurely, confidence below RULES_SURE; or surely), the
+    owner probability above which a model that disagrees decides instead: the one giving the most right
+    destinations; ties go higher, 1.01: never."""
+    chosen = [i for i, r in enumerate(rows) if which(r)]
+    if len(chosen) < MIN_WEAK_ROWS:
         return 1.01
-    prob, rows = prob[unsure], [rows[i] for i in unsure]
+    prob, rows = prob[chosen], [rows[i] for i in chosen]
     best = prob.max(axis=1)
     pred = [classes[i] for i in prob.argmax(axis=1)]
     model_right = np.array(
@@ -518,6 +542,11 @@ def tune_override(prob: np.ndarray, classes: list[str], rows: list[Row]) -> floa
         if score > top_score:
             top_score, threshold = score, t
     return threshold
+
+
+def surely_chosen(r: Row) -> bool:
+    """A row whose destination the rules chose surely and which no emergency takes first (``override_sure``)."""
+    return r.rules_sure and r.emergency != 1
 
 
 def library_versions() -> dict[str, str]:
@@ -627,6 +656,8 @@ def _fit(files: list[Path], tune_examples: list[Example], tune_name: str) -> tup
     em_objs = [rows[i] for i in em_rows]
     tune_em = (p_oof, y_em, np.array([r.rules_emergency for r in em_objs]), em_objs)
     tune_ow = (p_ow, rows)
+    # the 12345 probability of each emergency-labeled row, out of fold too (for ``doubt_owner``)
+    own_12345 = p_ow[em_rows, owners.index("12345")] if "12345" in owners else np.zeros(len(em_rows))
     if by_author:
         # tuned on what callers say (hand-written lines, the recognizer's transcripts of them), not on
         # the pinyin confusions made to teach the model sound-alikes: their broken negators and time
@@ -635,6 +666,7 @@ def _fit(files: list[Path], tune_examples: list[Example], tune_name: str) -> tup
         keep_ow = np.array([not r.confused for r in rows])
         em_objs = [r for r, k in zip(em_objs, keep_em, strict=True) if k]
         tune_em = (p_oof[keep_em], y_em[keep_em], tune_em[2][keep_em], em_objs)
+        own_12345 = own_12345[keep_em]
         tune_ow = (p_ow[keep_ow], [r for r, k in zip(rows, keep_ow, strict=True) if k])
     tuned_on = f"{FOLDS}-fold cross-validation on the training rows (grouped by line)"
     if by_author:
@@ -656,10 +688,15 @@ def _fit(files: list[Path], tune_examples: list[Example], tune_name: str) -> tup
         narr_ow.append(tune_ow)
         tuned_on = f"the {tune_name or 'tuning'} split ({len(trows)} rows, scored by the final model)"
     doubt = tune_doubt(tune_em[0], tune_em[1].astype(int), tune_em[2].astype(bool))
+    rules_flags = tune_em[2].astype(bool)  # all of the rules' emergencies, doubted or not (step 0b comes first)
     # the rules' flags that stand once the doubted ones are held as hints
     tune_em = (tune_em[0], tune_em[1], tune_em[2].astype(bool) & (tune_em[0] >= doubt["doubt"]), tune_em[3])
     em_th = tune_emergency(tune_em[0], tune_em[1].astype(int), tune_em[2].astype(bool))
     em_th["rules_doubted"] = doubt
+    # out-of-fold only: a tuning split's rows are not scored by the owner head out of fold here
+    doubt_owner = 1.01
+    if by_author:
+        doubt_owner = tune_doubt_owner(tune_em[0], own_12345, tune_em[1].astype(int), rules_flags, em_th["emergency"])
     narr_em = [(pv, yv, rv.astype(bool) & (pv >= doubt["doubt"]), objs) for pv, yv, rv, objs in narr_em]
     if by_author:  # how each author's callers fare at these thresholds, never having been heard
         per: dict[str, Any] = {}
@@ -674,6 +711,9 @@ def _fit(files: list[Path], tune_examples: list[Example], tune_name: str) -> tup
         em_th["per_author"] = per
     owner_th = tune_owner(tune_ow[0], owners, tune_ow[1])
     override_th = tune_override(tune_ow[0], owners, tune_ow[1])
+    # the rules' sure destinations are overruled only where the model's emergency step has not already taken
+    # the call (step 1 comes first): tuned on the rows that are no emergency
+    override_sure_th = tune_override(tune_ow[0], owners, tune_ow[1], surely_chosen)
 
     narrative_th = {"emergency_narrative": 1.01, "owner_narrative": 1.01}
     sel = [(pv[i], yv[i], rv[i]) for pv, yv, rv, objs in narr_em for i, r in enumerate(objs) if r.narrative]
@@ -718,8 +758,10 @@ def _fit(files: list[Path], tune_examples: list[Example], tune_name: str) -> tup
             "emergency": em_th["emergency"],
             "hint": em_th["hint"],
             "doubt": doubt["doubt"],
+            "doubt_owner": doubt_owner,
             "owner": owner_th,
             "override": override_th,
+            "override_sure": override_sure_th,
             "rules_sure": RULES_SURE,
             "owner_min_chars": OWNER_MIN_CHARS,
             **narrative_th,
