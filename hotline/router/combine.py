@@ -58,6 +58,7 @@ if TYPE_CHECKING:
     from hotline.understanding.model import Prediction
 
 WEAK_RULES = ("no-match", "low-confidence")
+SETTLED_RULES = (*WEAK_RULES, "explicit-agent", "overlap")
 NON_DESTINATIONS = ("clarify",)
 
 
@@ -88,24 +89,20 @@ def _with_hint(d: Decision, hint: bool) -> Decision:
     return d
 
 
-def _rules_unsure(d: Decision, th: dict[str, float]) -> bool:
-    # an overlap is no doubt of the rules: both platforms settle it on a three-way call
-    settled = (*WEAK_RULES, "explicit-agent", "overlap")
-    return not d.emergency and d.rule not in settled and d.confidence < th.get("rules_sure", 0.0)
-
-
-def _rules_sure(d: Decision, th: dict[str, float]) -> bool:
-    settled = (*WEAK_RULES, "explicit-agent", "overlap")
-    return not d.emergency and d.rule not in settled and d.confidence >= th.get("rules_sure", 0.0)
+def rules_own_destination(d: Decision) -> bool:
+    """A destination of the rules' own making, one a confident model may overrule (step 3): not an emergency,
+    nothing or little found, a request for a person, or an overlap (no doubt of the rules: both platforms
+    settle it on a three-way call)."""
+    return not d.emergency and d.rule not in SETTLED_RULES
 
 
 def _overruled(d: Decision, pred: Prediction, th: dict[str, float]) -> bool:
-    """The rules chose a destination of their own and a model sure enough names another (step 3)."""
-    if _rules_unsure(d, th):
-        return pred.owner_p >= th.get("override", 1.01) and _disagrees(d, pred)
-    if _rules_sure(d, th):
-        return pred.owner_p >= th.get("override_sure", 1.01) and _disagrees(d, pred)
-    return False
+    """The rules chose a destination of their own and a model sure enough names another (step 3): above
+    ``override`` where they chose unsurely (confidence below ``rules_sure``), above ``override_sure`` else."""
+    if not rules_own_destination(d) or not _disagrees(d, pred):
+        return False
+    sure = d.confidence >= th.get("rules_sure", 0.0)
+    return pred.owner_p >= th.get("override_sure" if sure else "override", 1.01)
 
 
 def _disagrees(d: Decision, pred: Prediction) -> bool:

@@ -167,6 +167,7 @@ def featurize(examples: Sequence[Example], dedupe: bool = True) -> list[Row]:
 
 def _featurize_chunk(examples: Sequence[Example]) -> list[Row]:
     from hotline.profile import load_profile
+    from hotline.router.combine import rules_own_destination
     from hotline.router.decide import Router
     from hotline.understanding.features import category_owner
 
@@ -177,9 +178,7 @@ def _featurize_chunk(examples: Sequence[Example]) -> list[Row]:
         found = r.find(ex.text)
         d = r.decide(found, ex.platform, 1)
         cat = r.category(d.category) if d.category else None
-        # a destination of the rules' own making (not an emergency, a request for a person or an overlap
-        # both platforms settle on a three-way call): one the model may overrule (combine.py, step 3)
-        own = not d.emergency and d.rule not in ("no-match", "low-confidence", "explicit-agent", "overlap")
+        own = rules_own_destination(d)  # one the model may overrule (combine.py, step 3)
         rows.append(
             Row(
                 profile=ex.profile,
