@@ -12,6 +12,7 @@ import secrets
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import wave
 from pathlib import Path
@@ -71,22 +72,36 @@ def _free_udp_port() -> int:
         return s.getsockname()[1]
 
 
+# SIPp's media ports come from a range of their own: below Linux's ephemeral ports (32768-60999), where the
+# kernel picks every SIP port (_free_udp_port) and every other socket's, and above Asterisk's RTP (rtp.conf,
+# 10000-10999). Calls placed at once from one process (the concurrent-calls test) take turns on a cursor, so
+# no two get the same ports: probing a free port and closing it let two threads both find it free, and one
+# SIPp then failed to bind it ("Address already in use").
+_RTP_FIRST, _RTP_LAST = 20000, 29996
+_rtp_lock = threading.Lock()
+_rtp_next = _RTP_FIRST + 4 * secrets.randbelow((_RTP_LAST - _RTP_FIRST) // 4)  # another process starts elsewhere
+
+
 def _free_rtp_port() -> int:
-    # SIPp uses the port and the next ones (RTP, RTCP, and the video pair): find 4 free in a row
-    for _ in range(50):
-        p = _free_udp_port() & ~1
-        socks = []
-        try:
-            for k in range(4):
-                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-                socks.append(s)
-                s.bind(("127.0.0.1", p + k))
-            return p
-        except OSError:
-            continue
-        finally:
-            for s in socks:
-                s.close()
+    """Four free ports in a row from the cursor (SIPp uses RTP, RTCP and the video pair), never the same twice
+    in a row of 2,500 calls from this process."""
+    global _rtp_next
+    with _rtp_lock:
+        for _ in range((_RTP_LAST - _RTP_FIRST) // 4):
+            p = _rtp_next
+            _rtp_next = p + 4 if p + 4 <= _RTP_LAST else _RTP_FIRST
+            socks = []
+            try:
+                for k in range(4):
+                    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                    socks.append(s)
+                    s.bind(("127.0.0.1", p + k))
+                return p
+            except OSError:
+                continue
+            finally:
+                for s in socks:
+                    s.close()
     raise SipCallError("no free RTP ports")
 
 
