@@ -16,7 +16,6 @@ import argparse
 import json
 import random
 from collections import Counter
-from functools import partial
 
 import numpy as np
 
@@ -41,10 +40,10 @@ def out_of_fold(rows: list[T.Row]) -> tuple[np.ndarray, np.ndarray, list[str]]:
         y_ow = np.array([r.owner for r in rows])
         fits = T.cross_fit(
             [
-                T.HeadFit("emergency", partial(T.NBLogistic, T.C_EMERGENCY), x[em], y_em, [rows[i].author for i in em]),
+                T.HeadFit("emergency", T.emergency_head, x[em], y_em, [rows[i].author for i in em]),
                 T.HeadFit(
                     "owner",
-                    partial(T._lr, T.C_OWNER, False, T.OWNER_TOL),
+                    T.owner_head,
                     x,
                     y_ow,
                     [r.author for r in rows],

@@ -22,7 +22,15 @@ from hotline.understanding.data import (
     read_examples,
 )
 from hotline.understanding.model import ModelError, Prediction, UnderstandingModel
-from hotline.understanding.train import DOUBT_QUANTILE, HeadFit, NBLogistic, _lr, author_folds, cross_fit, tune_doubt
+from hotline.understanding.train import (
+    DOUBT_QUANTILE,
+    HeadFit,
+    NBLogistic,
+    NBMultinomial,
+    author_folds,
+    cross_fit,
+    tune_doubt,
+)
 
 LABELING = "id\tprofile\tplatform\tkind\ttargets\temergency\ttags\ttext\n"
 TRAINING = "id\tprofile\tplatform\tkind\ttargets\temergency\tcategory\ttags\tsource\ttext\treviewer\treviewed_at\n"
@@ -453,7 +461,7 @@ def test_cross_fit_scores_each_author_by_a_model_that_never_saw_them_and_pools_t
     x = csr_matrix(dense)
     heads = [
         HeadFit("emergency", partial(NBLogistic, 1.0), x, y_em, authors),
-        HeadFit("owner", partial(_lr, 1.0, False), x, owners, authors, author_folds=3),  # a head's own folds
+        HeadFit("owner", partial(NBMultinomial, 1.0), x, owners, authors, author_folds=3),  # a head's own folds
     ]
     out = cross_fit(heads, by_author=True)
     for head in heads:
@@ -471,6 +479,33 @@ def test_cross_fit_scores_each_author_by_a_model_that_never_saw_them_and_pools_t
                 cols = [sorted(set(owners.tolist())).index(c) for c in m.classes_]
                 assert np.allclose(scores[te][:, cols], m.predict_proba(x[te]), atol=1e-6)
         assert not np.allclose(scores, 0)
+
+
+def test_both_heads_fold_their_naive_bayes_scale_into_one_linear_model():
+    """The service scores coef_ · x + intercept_ on the unscaled features: that must be what each head
+    decides; and a feature every owner's rows share weighs less than one that marks an owner."""
+    from scipy.sparse import csr_matrix
+
+    rng = np.random.default_rng(3)
+    n = 300
+    owners = np.array(["110", "12345", "none"])[rng.integers(0, 3, n)]
+    dense = rng.random((n, 6)) * (rng.random((n, 6)) < 0.4)
+    dense[:, 0] = 1.0  # in every row: tells nothing
+    for i, o in enumerate(owners):  # column 1 marks 110, column 2 marks 12345 (mostly)
+        dense[i, 1] = 1.0 if o == "110" and rng.random() < 0.8 else 0.0
+        dense[i, 2] = 1.0 if o == "12345" and rng.random() < 0.8 else 0.0
+    x = csr_matrix(dense)
+    own = NBMultinomial(1.0).fit(x, owners)
+    assert own.scale[0] < min(own.scale[1], own.scale[2]) / 2
+    z = x @ own.coef_.T + own.intercept_
+    expected = np.exp(z - z.max(axis=1, keepdims=True))
+    assert np.allclose(expected / expected.sum(axis=1, keepdims=True), own.predict_proba(x), atol=1e-9)
+    y_em = (owners == "110").astype(int)
+    for power in (1.0, 0.5):  # a root of the ratio keeps its sign: column 1 speaks for an emergency
+        em = NBLogistic(1.0, power).fit(x, y_em)
+        z = np.asarray(x @ em.coef_.T).ravel() + em.intercept_[0]
+        assert np.allclose(z, em.decision_function(x), atol=1e-9)
+        assert em.ratio[1] > 0 and em.coef_[0, 1] > 0 and em.ratio[2] < 0
 
 
 def test_the_model_owner_decides_where_the_rules_found_nothing(rules):
