@@ -8,6 +8,7 @@ A row's voice (speed, pitch) and cache key follow from its id and text, so every
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
 import sys
 import wave
@@ -37,18 +38,39 @@ def read_wav_int16(path: Path) -> tuple[np.ndarray, int]:
         return np.frombuffer(w.readframes(w.getnframes()), dtype="<i2"), w.getframerate()
 
 
-def synthesize(jobs: dict[tuple[float, float], list[tuple[str, str]]], tts_dir: Path) -> None:
-    """Run zh-tts once per (speed, pitch) over the texts not yet synthesized."""
+def synthesize(jobs: dict[tuple[float, float], list[tuple[str, str]]], tts_dir: Path) -> list[tuple[str, str]]:
+    """Run zh-tts once per (speed, pitch) over the texts not yet synthesized.
+
+    A text zh-tts cannot say (a character its lexicon lacks, e.g. Wu 覅) fails the whole batch: the batch is
+    then split in halves until the failing texts stand alone. Returns them as (text, zh-tts's last error line);
+    every other text is synthesized as if nothing had failed.
+    """
     tts_dir.mkdir(parents=True, exist_ok=True)
+    failed: list[tuple[str, str]] = []
     for (speed, pitch), items in sorted(jobs.items()):
         todo = [(k, t) for k, t in items if not (tts_dir / f"{k}.wav").exists()]
         if not todo:
             continue
-        lst = tts_dir / f"batch-{speed}-{pitch}.tsv"
-        lst.write_text("".join(f"{k}\t{t}\n" for k, t in todo), encoding="utf-8")
         print(f"  zh-tts speed {speed} pitch {pitch}: {len(todo)} texts", file=sys.stderr, flush=True)
-        cmd = [str(ZH_TTS), "--rate", "8000", "--speed", str(speed), "--pitch", str(pitch), "--batch", str(lst)]
-        subprocess.run([*cmd, str(tts_dir)], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        failed += _synthesize_batch(todo, speed, pitch, tts_dir)
+    return failed
+
+
+def _synthesize_batch(todo: list[tuple[str, str]], speed: float, pitch: float, tts_dir: Path) -> list[tuple[str, str]]:
+    lst = tts_dir / f"batch-{speed}-{pitch}-{os.getpid()}.tsv"
+    lst.write_text("".join(f"{k}\t{t}\n" for k, t in todo), encoding="utf-8")
+    cmd = [str(ZH_TTS), "--rate", "8000", "--speed", str(speed), "--pitch", str(pitch), "--batch", str(lst)]
+    done = subprocess.run([*cmd, str(tts_dir)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    lst.unlink(missing_ok=True)
+    if done.returncode == 0:
+        return []
+    todo = [(k, t) for k, t in todo if not (tts_dir / f"{k}.wav").exists()]
+    if len(todo) == 1:
+        why = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]
+        print(f"  zh-tts cannot say {todo[0][1]!r}: {why}", file=sys.stderr, flush=True)
+        return [(todo[0][1], why)]
+    half = len(todo) // 2
+    return _synthesize_batch(todo[:half], speed, pitch, tts_dir) + _synthesize_batch(todo[half:], speed, pitch, tts_dir)
 
 
 def apply_line(key: str, tts_dir: Path, line_dir: Path) -> Path:

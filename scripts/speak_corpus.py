@@ -69,8 +69,11 @@ def main() -> None:
         keys[r["id"]] = key
         jobs[(speed, pitch)].append((key, r["text"]))
     t0 = time.perf_counter()
-    synthesize(jobs, tts_dir)
+    unsaid = synthesize(jobs, tts_dir)
     print(f"  synthesis done in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+    if unsaid:  # the rows zh-tts cannot say are left out, and said so (the output's count shows it too)
+        rows = [r for r in rows if (tts_dir / f"{keys[r['id']]}.wav").exists()]
+        print(f"  {len(unsaid)} texts zh-tts cannot say: left out", file=sys.stderr)
     if a.synth_only:
         return
 
@@ -117,7 +120,7 @@ def main() -> None:
     kept = dropped = 0
     a.out.parent.mkdir(parents=True, exist_ok=True)
     with a.out.open("w", encoding="utf-8", newline="") as f:
-        w = csv.writer(f, delimiter="\t", lineterminator="\n", quoting=csv.QUOTE_NONE)
+        w = csv.writer(f, delimiter="\t", lineterminator="\n", quoting=csv.QUOTE_NONE, quotechar=None)
         w.writerow(out_cols)
         for r in rows:
             text = " ".join(heard.get(keys[r["id"]], "").replace('"', "”").split())
@@ -131,7 +134,7 @@ def main() -> None:
                 out["reference"] = r["text"]
             w.writerow([out[c] for c in out_cols])
             kept += 1
-    print(f"{a.out}: {kept} rows ({dropped} empty transcripts dropped)", file=sys.stderr)
+    print(f"{a.out}: {kept} rows ({dropped} empty transcripts dropped, {len(unsaid)} unsayable)", file=sys.stderr)
 
 
 if __name__ == "__main__":

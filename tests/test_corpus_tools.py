@@ -89,3 +89,33 @@ def test_phone_line_pads_adds_quiet_noise_and_is_seeded():
     noise, speech = rms(a[: int(0.2 * 8000)]), rms(a[int(0.5 * 8000) : int(1.2 * 8000)])
     assert 0 < noise < speech / 20  # line noise, more than 26 dB under the speech
     assert np.max(np.abs(a)) <= 32767 * 10 ** (-3 / 20) * 1.05  # peak at -3 dBFS or lower
+
+
+def test_a_text_zh_tts_cannot_say_is_left_out_alone(tmp_path, monkeypatch):
+    """One unsayable text (zh-tts's lexicon lacks Wu 覅) must not cost the rest of its batch."""
+    from hotline.corpus import speech
+
+    fake = tmp_path / "zh-tts"  # says every line in order, as zh-tts does, and fails at the first 覅
+    fake.write_text(
+        "#!/usr/bin/env python3\n"
+        "import sys, wave\n"
+        "batch, out = sys.argv[sys.argv.index('--batch') + 1], sys.argv[-1]\n"
+        "for line in open(batch, encoding='utf-8'):\n"
+        "    key, text = line.rstrip('\\n').split('\\t')\n"
+        "    if '覅' in text:\n"
+        "        sys.exit('AssertionError: current_char : 覅')\n"
+        "    with wave.open(f'{out}/{key}.wav', 'wb') as w:\n"
+        "        w.setnchannels(1); w.setsampwidth(2); w.setframerate(8000); w.writeframes(bytes(160))\n",
+        encoding="utf-8",
+    )
+    fake.chmod(0o755)
+    monkeypatch.setattr(speech, "ZH_TTS", fake)
+    texts = [f"第{i}句话" for i in range(9)]
+    texts[5] = "我讲覅了伊还弗肯走"
+    jobs = {(1.0, 1.0): [(f"k{i}", t) for i, t in enumerate(texts)]}
+    failed = speech.synthesize(jobs, tmp_path / "tts")
+    assert failed == [("我讲覅了伊还弗肯走", "AssertionError: current_char : 覅")]
+    made = sorted(p.stem for p in (tmp_path / "tts").glob("*.wav"))
+    assert made == [f"k{i}" for i in range(9) if i != 5]
+    assert not list((tmp_path / "tts").glob("batch-*"))  # the batch lists are cleaned up
+    assert speech.synthesize(jobs, tmp_path / "tts") == [("我讲覅了伊还弗肯走", "AssertionError: current_char : 覅")]
