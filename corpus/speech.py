@@ -62,9 +62,9 @@ def _synthesize_batch(todo: list[tuple[str, str]], speed: float, pitch: float, t
     cmd = [str(ZH_TTS), "--rate", "8000", "--speed", str(speed), "--pitch", str(pitch), "--batch", str(lst)]
     done = subprocess.run([*cmd, str(tts_dir)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     lst.unlink(missing_ok=True)
-    if done.returncode == 0:
-        return []
     todo = [(k, t) for k, t in todo if not (tts_dir / f"{k}.wav").exists()]
+    if done.returncode == 0 or not todo:  # a failure after the last text was said leaves nothing to retry
+        return []
     if len(todo) == 1:
         why = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]
         print(f"  zh-tts cannot say {todo[0][1]!r}: {why}", file=sys.stderr, flush=True)

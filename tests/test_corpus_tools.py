@@ -91,11 +91,12 @@ def test_phone_line_pads_adds_quiet_noise_and_is_seeded():
     assert np.max(np.abs(a)) <= 32767 * 10 ** (-3 / 20) * 1.05  # peak at -3 dBFS or lower
 
 
-def test_a_text_zh_tts_cannot_say_is_left_out_alone(tmp_path, monkeypatch):
-    """One unsayable text (zh-tts's lexicon lacks Wu 覅) must not cost the rest of its batch."""
+def _fake_zh_tts(tmp_path, monkeypatch, then: str) -> None:
+    """A zh-tts that says every line of its batch in order, as zh-tts does, and fails at the first 覅; `then`
+    is what it does after the last line."""
     from hotline.corpus import speech
 
-    fake = tmp_path / "zh-tts"  # says every line in order, as zh-tts does, and fails at the first 覅
+    fake = tmp_path / "zh-tts"
     fake.write_text(
         "#!/usr/bin/env python3\n"
         "import sys, wave\n"
@@ -105,11 +106,19 @@ def test_a_text_zh_tts_cannot_say_is_left_out_alone(tmp_path, monkeypatch):
         "    if '覅' in text:\n"
         "        sys.exit('AssertionError: current_char : 覅')\n"
         "    with wave.open(f'{out}/{key}.wav', 'wb') as w:\n"
-        "        w.setnchannels(1); w.setsampwidth(2); w.setframerate(8000); w.writeframes(bytes(160))\n",
+        "        w.setnchannels(1); w.setsampwidth(2); w.setframerate(8000); w.writeframes(bytes(160))\n"
+        f"{then}\n",
         encoding="utf-8",
     )
     fake.chmod(0o755)
     monkeypatch.setattr(speech, "ZH_TTS", fake)
+
+
+def test_a_text_zh_tts_cannot_say_is_left_out_alone(tmp_path, monkeypatch):
+    """One unsayable text (zh-tts's lexicon lacks Wu 覅) must not cost the rest of its batch."""
+    from hotline.corpus import speech
+
+    _fake_zh_tts(tmp_path, monkeypatch, then="")
     texts = [f"第{i}句话" for i in range(9)]
     texts[5] = "我讲覅了伊还弗肯走"
     jobs = {(1.0, 1.0): [(f"k{i}", t) for i, t in enumerate(texts)]}
@@ -119,3 +128,12 @@ def test_a_text_zh_tts_cannot_say_is_left_out_alone(tmp_path, monkeypatch):
     assert made == [f"k{i}" for i in range(9) if i != 5]
     assert not list((tmp_path / "tts").glob("batch-*"))  # the batch lists are cleaned up
     assert speech.synthesize(jobs, tmp_path / "tts") == [("我讲覅了伊还弗肯走", "AssertionError: current_char : 覅")]
+
+
+def test_a_zh_tts_failing_after_its_last_text_costs_nothing(tmp_path, monkeypatch):
+    from hotline.corpus import speech
+
+    _fake_zh_tts(tmp_path, monkeypatch, then="sys.exit('crashed on exit')")
+    jobs = {(1.0, 1.0): [(f"k{i}", f"第{i}句话") for i in range(4)]}
+    assert speech.synthesize(jobs, tmp_path / "tts") == []
+    assert sorted(p.stem for p in (tmp_path / "tts").glob("*.wav")) == ["k0", "k1", "k2", "k3"]
