@@ -582,6 +582,22 @@ def test_a_danger_word_heard_only_by_sound_is_a_hint(rules):
     assert not clear.emergency and not clear.danger_hint
 
 
+def test_a_homophone_the_recognizer_wrote_shares_the_syllables_of_the_word_said():
+    from hotline.understanding.features import SYLLABLE_WEIGHT, Vectorizer, text_tokens
+
+    said, heard = text_tokens("旁边就是加油站|冒烟了"), text_tokens("旁边就是加油战|冒烟了")
+    assert "c:油站" in said and "c:油站" not in heard  # the characters alone do not bridge them
+    assert "p:jia_you_zhan" in said and "p:jia_you_zhan" in heard
+    assert "p:yan_le_>" in said  # a clause's ends are marked, as the characters' are: the danger said last
+    # the syllables weigh half as much as the characters they repeat (same document frequency, same idf)
+    vec = Vectorizer.fit([said, heard], min_df=1)
+    idx, val = vec.row(["c:加油", "p:jia_you"])
+    by_token = {vec.vocabulary[i]: v for i, v in zip(idx, val, strict=True)}
+    assert SYLLABLE_WEIGHT < 1.0
+    assert by_token["p:jia_you"] == pytest.approx(SYLLABLE_WEIGHT * by_token["c:加油"])
+    assert np.linalg.norm(val) == pytest.approx(1.0)
+
+
 def test_category_prototypes_score_as_a_plain_dot_product():
     import numpy as np
 
