@@ -67,25 +67,26 @@ def main() -> None:
     if model is None:
         raise SystemExit("no understanding model: the thresholds are the model's")
     shipped = dict(model.thresholds)
+    biased: dict[tuple[str, str], Example] = {}
+    unbiased: dict[tuple[str, str], Example] = {}
+    for split in args.splits:  # ids are unique across the frozen splits
+        biased.update(_by_key(args.biased / f"{split}.spoken.tsv"))
+        unbiased.update(_by_key(args.unbiased / f"{split}.spoken.tsv"))
     tallies = {name: Tally() for name in ("biased (the service)", "unbiased", "either hearing")}
-    for split in args.splits:
-        biased = _by_key(args.biased / f"{split}.spoken.tsv")
-        unbiased = _by_key(args.unbiased / f"{split}.spoken.tsv")
-        for key, ex in biased.items():
-            first = _route(ex, ex.text)
-            other = _route(ex, unbiased[key].text) if key in unbiased else None
-            either = other if other is not None and other.emergency and not first.emergency else first
-            for name, d in zip(tallies, (first, other, either), strict=True):
-                tallies[name].add(ex, d)
+    for key, ex in biased.items():
+        first = _route(ex, ex.text)
+        other = _route(ex, unbiased[key].text) if key in unbiased else None
+        either = other if other is not None and other.emergency and not first.emergency else first
+        for name, d in zip(tallies, (first, other, either), strict=True):
+            tallies[name].add(ex, d)
     print(f"spoken {', '.join(args.splits)}; model {model.version}, emergency threshold {shipped['emergency']:.4f}")
     for name, tally in tallies.items():
         print(tally.line(name))
     for th in args.threshold:  # the same model at another threshold (in process; the artifact is untouched)
         model.thresholds.update(emergency=th, emergency_narrative=th)
         tally = Tally()
-        for split in args.splits:
-            for ex in _by_key(args.biased / f"{split}.spoken.tsv").values():
-                tally.add(ex, _route(ex, ex.text))
+        for ex in biased.values():
+            tally.add(ex, _route(ex, ex.text))
         print(tally.line(f"biased, emergency threshold {th}"))
     model.thresholds.update(shipped)
 
