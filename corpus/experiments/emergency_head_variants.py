@@ -49,8 +49,9 @@ LAST_PARTS = {
 }
 
 
-def oof_scores(tokens: list[list[str]], y: np.ndarray, folds: np.ndarray, extra: list[list[str]] | None = None):
-    """Calibrated out-of-fold probabilities of the lines (and of extra token lists scored by the same folds)."""
+def oof_scores(tokens: list[list[str]], y: np.ndarray, folds: np.ndarray):
+    """Calibrated out-of-fold probabilities of the lines, with the vectorizer, each fold's model and the
+    calibration (a, b), so that other texts can be scored by the same folds."""
     with threadpool_limits(1):
         vec = Vectorizer.fit(tokens, T.MIN_DF)
         x = vec.matrix(tokens)
