@@ -6,7 +6,12 @@ attempts cannot all be checked: only the first LIMIT are. A successful sign-in c
 address+name counter and gives back its per-address reservation. The counters hold across threads
 and processes because the database does the counting.
 
-Keys (fixed windows of WINDOW_S):
+Each key counts in windows of WINDOW_S; a count is this window's plus the previous one's weighted by
+the share of it the last WINDOW_S seconds still cover (a sliding-window counter), so the edge of a
+window does not hand a guesser a fresh allowance: fixed windows let 40 parallel guesses made across
+one edge check 11 passwords where 5 were allowed.
+
+Keys:
 - ip|name   IP_NAME_LIMIT attempts: guessing one account from one address is stopped there;
 - ip        IP_LIMIT attempts: one address trying many names (unknown ones included);
 - name      failures from every address: past NAME_SLOW_AFTER the account is only *slowed* (one
@@ -17,7 +22,7 @@ from __future__ import annotations
 
 import time
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from hotline.store.models import LoginThrottle
@@ -50,6 +55,14 @@ class Throttle:
         )
         return int(conn.execute(stmt).scalar_one())
 
+    def _sliding(self, conn, key: str, window: int, now: float, current: int) -> float:
+        """`current` (this window's count) plus the previous window's, weighted by the part of it that lies
+        within the last WINDOW_S seconds."""
+        previous = conn.execute(
+            select(LoginThrottle.attempts).where(LoginThrottle.key == key, LoginThrottle.window == window - 1)
+        ).scalar()
+        return current + (previous or 0) * (1.0 - (now % WINDOW_S) / WINDOW_S)
+
     def _refund(self, conn, key: str, window: int) -> None:
         conn.execute(
             update(LoginThrottle)
@@ -64,18 +77,18 @@ class Throttle:
         name = name.casefold()
         keys = (f"ipname:{ip}|{name}", f"ip:{ip}")
         with self.engine.begin() as conn:
-            pair = self._bump(conn, keys[0], w)
-            per_ip = self._bump(conn, keys[1], w)
+            pair = self._sliding(conn, keys[0], w, now, self._bump(conn, keys[0], w))
+            per_ip = self._sliding(conn, keys[1], w, now, self._bump(conn, keys[1], w))
         if pair > IP_NAME_LIMIT or per_ip > IP_LIMIT:
             return None
         with self.engine.begin() as conn:
-            failures = conn.execute(
-                LoginThrottle.__table__.select()
-                .with_only_columns(LoginThrottle.attempts)
-                .where(LoginThrottle.key == f"name:{name}", LoginThrottle.window == w)
+            key = f"name:{name}"
+            now_count = conn.execute(
+                select(LoginThrottle.attempts).where(LoginThrottle.key == key, LoginThrottle.window == w)
             ).scalar()
+            failures = self._sliding(conn, key, w, now, now_count or 0)
             # one attempt per slot for a name under attack from many addresses
-            under_attack = (failures or 0) >= NAME_SLOW_AFTER
+            under_attack = failures >= NAME_SLOW_AFTER
             if under_attack and self._bump(conn, f"slot:{name}", int(now // NAME_SLOT_S)) > 1:
                 for k in keys:
                     self._refund(conn, k, w)
@@ -87,7 +100,10 @@ class Throttle:
         now = time.time() if now is None else now
         w = int(now // WINDOW_S)
         with self.engine.begin() as conn:
-            conn.execute(delete(LoginThrottle).where(LoginThrottle.window < w, ~LoginThrottle.key.startswith("slot:")))
+            # the previous window still counts (weighted) toward this one's
+            conn.execute(
+                delete(LoginThrottle).where(LoginThrottle.window < w - 1, ~LoginThrottle.key.startswith("slot:"))
+            )
             conn.execute(
                 delete(LoginThrottle).where(
                     LoginThrottle.key.startswith("slot:"), LoginThrottle.window < int(now // NAME_SLOT_S)
@@ -106,7 +122,7 @@ class Attempt:
         with self.throttle.engine.begin() as conn:
             conn.execute(
                 update(LoginThrottle)
-                .where(LoginThrottle.key == self.keys[0], LoginThrottle.window == self.window)
+                .where(LoginThrottle.key == self.keys[0], LoginThrottle.window.in_((self.window, self.window - 1)))
                 .values(attempts=0)
             )
             self.throttle._refund(conn, self.keys[1], self.window)

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from hotline.admin.auth import create_user
-from hotline.admin.throttle import IP_LIMIT, IP_NAME_LIMIT, NAME_SLOT_S, NAME_SLOW_AFTER, Throttle
+from hotline.admin.throttle import IP_LIMIT, IP_NAME_LIMIT, NAME_SLOT_S, NAME_SLOW_AFTER, WINDOW_S, Throttle
 from tests.admin_support import login, make_app, make_log
 
 
@@ -144,3 +144,28 @@ def test_a_name_under_attack_from_many_addresses_is_slowed_not_locked(app):
     assert first is not None
     assert t.acquire("10.1.1.2", "alice", now=now + 0.1) is None
     assert t.acquire("10.1.1.2", "alice", now=now + NAME_SLOT_S) is not None  # slowed, never locked
+
+
+def test_the_edge_of_a_window_gives_a_guesser_no_fresh_allowance(app):
+    # five wrong passwords in the last second of one window; the next second is another window, but the
+    # last ten minutes still hold the five: refused until enough of them lie more than ten minutes back
+    t = Throttle(app.extensions["calllog"].engine)
+    edge = 1_000 * WINDOW_S
+    for _ in range(IP_NAME_LIMIT):
+        a = t.acquire("203.0.113.77", "alice", now=edge - 1)
+        assert a is not None
+        a.failed()
+    assert t.acquire("203.0.113.77", "alice", now=edge + 1) is None
+    t.sweep(now=edge + 2)  # the sweep keeps the window that still counts
+    assert t.acquire("203.0.113.77", "alice", now=edge + 2) is None
+    assert t.acquire("203.0.113.77", "alice", now=edge + WINDOW_S) is not None  # ten minutes on
+
+
+def test_signing_in_clears_the_address_and_name_across_the_window_edge(app):
+    t = Throttle(app.extensions["calllog"].engine)
+    edge = 2_000 * WINDOW_S
+    for _ in range(IP_NAME_LIMIT - 1):
+        t.acquire("203.0.113.78", "bob", now=edge - 1).failed()
+    t.acquire("203.0.113.78", "bob", now=edge + 1).succeeded()
+    for _ in range(IP_NAME_LIMIT):  # a fresh allowance once the owner is in
+        assert t.acquire("203.0.113.78", "bob", now=edge + 2) is not None
