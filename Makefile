@@ -6,7 +6,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 RUNDIR  := .hotline
 
-.PHONY: setup model run start stop status call test test-fast test-slow test-e2e lint eval eval-spoken bench bench-asr bench-calls bench-linkage training-data clean
+.PHONY: setup model run start stop status call test test-fast test-slow test-e2e lint eval eval-spoken bench bench-replay bench-asr bench-calls bench-linkage training-data clean
 
 $(STAMP): setup.cfg pyproject.toml asr_models/manifest.yaml
 	scripts/install-system-deps.sh
@@ -102,6 +102,14 @@ eval-spoken: setup
 bench: setup
 	$(BIN)/python benchmarks/bench_router.py
 	$(BIN)/python benchmarks/bench_understanding.py
+	$(BIN)/python benchmarks/bench_pause_exposure.py
+
+# the live listener replayed on the spoken splits (after `make eval-spoken`, whose speech it reuses): what the
+# caller's pauses do to what the router hears, per end-of-answer rule (about 8 minutes a split, then cached)
+REPLAY ?= test_s test_t test_u
+bench-replay: setup
+	@for s in $(REPLAY); do nice -n 5 $(BIN)/python benchmarks/bench_live_replay.py corpus/heldout/$$s.tsv \
+	  --cache corpus/speech_cache || exit 1; done
 
 # speech: CER / speed / memory per engine, then live recognition under load (no Asterisk needed)
 bench-asr: setup

@@ -4,8 +4,9 @@ One loop per call paces our audio to the caller in real time (the prompt, then s
 AudioSocket application never sees an idle line) and watches the clock; the caller's frames feed
 the endpointer as they arrive. The listening ends at the first of:
 
-  endpoint    the caller spoke, then was silent for `endpoint_ms` and what they said so far is
-              understood (`on_pause` says so), or silent for `pause_ms` whatever was said
+  endpoint    the caller spoke, then was silent for `endpoint_ms` and what they said so far must be
+              acted on at once (`on_pause` says so: for the session, words understood to reach 110 at once),
+              or silent for `pause_ms` whatever was said
   no-speech   nothing said within `no_speech_s` after the prompt ended
   max-length  the caller spoke for `max_utterance_s` without a pause long enough
   dtmf        a key was pressed (during the prompt or after it)
@@ -15,9 +16,9 @@ the endpointer as they arrive. The listening ends at the first of:
 Barge-in: once the caller has spoken for `barge_in_ms` over the prompt, the prompt stops.
 Streaming engines (Vosk) get every frame of the utterance as it arrives (`on_frame`).
 Speculation: when the caller pauses for `speculate_after_ms`, `on_pause` recognises and routes
-what was said so far; it returns (result, understood). If the caller says nothing more, that result
-is the answer, ready sooner; if it was not understood, the listener waits out a longer pause, since
-callers stop mid-sentence ("我想问一下，……") and the rest usually carries the meaning.
+what was said so far; it returns (result, act_now). If the caller says nothing more, that result
+is the answer, ready sooner; unless it must be acted on at once, the listener waits out a longer pause,
+since callers stop mid-sentence ("我想问一下，……") and the rest often carries the meaning.
 """
 
 from __future__ import annotations
@@ -67,8 +68,8 @@ class LiveUtterance:
     speculation: Speculation | None = None
 
 
-def _understood(spec: Speculation | None, ep: Endpointer) -> bool:
-    """The guess made at this pause is ready, covers everything said, and was understood."""
+def _acts_now(spec: Speculation | None, ep: Endpointer) -> bool:
+    """The guess made at this pause is ready, covers everything said, and must be acted on at once."""
     if spec is None or spec.voiced_frames != ep.voiced_frames or not spec.task.done() or spec.task.cancelled():
         return False
     if spec.task.exception() is not None:
@@ -90,7 +91,8 @@ async def listen_live(
     on_frame: Callable[[bytes], None] | None = None,
 ) -> LiveUtterance:
     s = settings or ListenSettings()
-    ep = Endpointer(s.endpoint, end_ms=s.endpoint.pause_ms if on_pause is not None else s.endpoint.endpoint_ms)
+    # the long pause unless what was said must be acted on at once (without `on_pause` nobody can tell)
+    ep = Endpointer(s.endpoint, end_ms=s.endpoint.pause_ms)
     short_end_frames = max(1, s.endpoint.endpoint_ms // FRAME_MS)
     loop = asyncio.get_running_loop()
     started = time.time()
@@ -134,7 +136,7 @@ async def listen_live(
             over_prompt = ep.speaking and state["prompt_end"] is None and not state["barged_in"]
             if over_prompt and s.barge_in and ep.voiced_frames >= barge_frames:
                 state["barged_in"] = True
-            if ep.ended or (ep.speaking and ep.silent_run >= short_end_frames and _understood(speculation, ep)):
+            if ep.ended or (ep.speaking and ep.silent_run >= short_end_frames and _acts_now(speculation, ep)):
                 finish("endpoint")
                 return
             if (

@@ -115,6 +115,7 @@ class HotlineService:
             recordings=Recordings(f"{config.state_in_asterisk}/recordings", config.state_dir / "recordings"),
             audiosocket_port=config.audiosocket_port,
             capture=config.capture,
+            early_end=config.early_end,
             spawn=self.spawn,
         )
         self.active: set[str] = set()

@@ -107,11 +107,18 @@ class Config(BaseSettings):
     # --- listening
     capture: Literal["audiosocket", "record"] = Field(
         "audiosocket",
-        description="audiosocket: live audio, end of speech in ~0.6 s, barge-in; record: RECORD FILE with a "
-        "2 s silence endpoint",
+        description="audiosocket: live audio, end of speech after a 1.2 s pause, barge-in; record: RECORD FILE "
+        "with a 2 s silence endpoint",
     )
-    endpoint_ms: int = Field(600, description="trailing silence that ends an utterance once it is understood")
-    pause_ms: int = Field(1200, description="trailing silence that ends it when it is not (yet) understood")
+    early_end: Literal["none", "rules-emergency", "emergency"] = Field(
+        "none",
+        description="which words end an answer after endpoint_ms instead of pause_ms: none; rules-emergency: a "
+        "danger phrase of the profile; emergency: any emergency, the model's too (benchmarks/bench_live_replay.py)",
+    )
+    endpoint_ms: int = Field(600, description="trailing silence that ends an answer early_end allows to end early")
+    pause_ms: int = Field(
+        1200, description="trailing silence that ends an answer (callers pause mid-sentence, and a danger may follow)"
+    )
     no_speech_s: float = Field(6.0, description="seconds after the question with no speech before acting")
     max_utterance_s: float = Field(20.0, description="longest utterance listened to")
     barge_in: bool = Field(True, description="the caller may speak over the question")

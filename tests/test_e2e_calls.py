@@ -50,6 +50,10 @@ def test_non_police_matter_at_110_reaches_12345(shared_dir, pbx, service):
     r = call(shared_dir, pbx, "p21", "110")
     assert r["route"]["target"] == "12345" and not r["emergency"]
     assert r["outcome"] == "reached:12345"
+    # its handover prompt was played while listening (nothing more was said): played once, one decision
+    prompts = [e.get("prompt") for e in r["events"] if e["kind"] == "prompt"]
+    assert prompts.count("transfer-12345") == 1
+    assert len([e for e in r["events"] if e["kind"] == "decision"]) == 1
 
 
 def test_emergency_at_110_bridges_three_parties(shared_dir, pbx, service):
@@ -232,3 +236,29 @@ def test_danger_told_without_a_crime_word_at_12345_bridges_110_at_once(pbx, serv
     prompts = [e.get("prompt") for e in r["events"] if e["kind"] == "prompt"]
     assert "ask-again" not in prompts
     assert "110" in r["outcome"]
+
+
+def test_a_danger_told_after_a_pause_behind_an_ordinary_matter_still_reaches_110(pbx, service):
+    # "the street light downstairs has been broken for days." — 0.9 s of silence — "someone downstairs is chasing
+    # a woman with a knife, come quickly". The first sentence alone is an ordinary 12345 matter the router
+    # understands; acting on it after 600 ms of silence would queue a caller in danger as a street light. Only
+    # words that take the caller to 110 at once end the listening that soon: the listener hears the rest.
+    r = place_call(SAMPLES / "caller-complaint-then-danger.wav", platform="12345", config=pbx, hold_s=20)
+    heard = [e for e in r["events"] if e["kind"] == "transcript"]
+    assert len(heard) == 1  # one answer, never asked again
+    assert "刀" in heard[0]["text"] or "快来" in heard[0]["text"]  # the second sentence was heard
+    assert r["emergency"] and r["route"]["target"] == "110" and "110" in r["outcome"]
+
+
+def test_a_danger_told_after_a_long_breath_is_heard_through_the_handover_prompt(pbx, service):
+    # the same two sentences 2 s apart: the pause ends the answer and the street light is accepted at 12345; the
+    # caller goes on while the acceptance prompt plays, is heard, and is put through to 110 instead
+    r = place_call(SAMPLES / "caller-complaint-long-pause-danger.wav", platform="12345", config=pbx, hold_s=20)
+    heard = [e for e in r["events"] if e["kind"] == "transcript"]
+    assert len(heard) == 2 and heard[1].get("during") == "handover"
+    decisions = [e for e in r["events"] if e["kind"] == "decision"]
+    assert len(decisions) == 2  # the street light, then the danger: both kept for the reviewer
+    assert r["emergency"] and r["route"]["target"] == "110" and "110" in r["outcome"]
+    assert "went on" in r["route"]["explanation"]
+    prompts = [e.get("prompt") for e in r["events"] if e["kind"] == "prompt"]
+    assert "ask-again" not in prompts

@@ -18,7 +18,7 @@ from hotline.agi.audiosocket import AudioSocketServer
 from hotline.agi.channel import CallerHungUp
 from hotline.agi.live_capture import ListenSettings
 from hotline.agi.prompts import PromptLibrary
-from hotline.agi.session import IvrSession, Recordings, SessionDeps
+from hotline.agi.session import IvrSession, Recordings, SessionDeps, listens_through_handover, went_on_to_danger
 from hotline.asr.base import Transcript, write_wav
 from hotline.config import REPO
 from hotline.profile import load_profile
@@ -269,6 +269,52 @@ async def test_a_hint_of_danger_at_12345_bridges_110_at_once_instead_of_asking_a
     assert call.action == "conference" and call.target == "110" and call.route["rule"] == "danger-hint"
     assert not any(e.kind == "prompt" and e.detail["prompt"] == "ask-again" for e in events)
     assert dialer.calls == [(call.uniqueid, "12345", "110", "13700000000")]
+
+
+@pytest.mark.parametrize("platform", ["12345", "110"])
+async def test_what_ends_an_answer_at_the_short_silence_follows_the_early_end_setting(world, platform):
+    # what the live listener asks at each pause of the caller (agi/live_capture.py): may the answer end after
+    # the short silence? By default never; else only on danger, never on an ordinary matter the router
+    # understands (the caller's next words can be the danger) nor on words that only hint at danger
+    texts = {
+        "ordinary": "我们楼下的路灯坏了好几天了",
+        "danger phrase": "我们楼下的路灯坏了好几天了。有人拿着刀在追一个女的，快来人",
+        "model's danger": "我车停在楼下",  # a fragment the model hears as the start of a danger
+        "hint": "你好，我叫王建国",
+    }
+    ends: dict[str, dict[str, bool]] = {}
+    agi, task = await ScriptedAsterisk(environment(platform=platform), []).channel()
+    for policy in ("none", "rules-emergency", "emergency"):
+        d, _speech, _ = deps(world, list(texts.values()))
+        d = replace(d, early_end=policy, router=HintingRouter(d.router))
+        session = IvrSession(agi, d)
+        session.platform = platform
+        ends[policy] = {k: (await session._speculate(b"\0" * 16000))[1] for k in texts}
+    assert get_router("national").route(texts["ordinary"], platform=platform).understood
+    assert get_router("national").route(texts["model's danger"], platform=platform).rule == "model-emergency"
+    assert not any(ends["none"].values())
+    assert ends["rules-emergency"] == {"ordinary": False, "danger phrase": True, "model's danger": False, "hint": False}
+    assert ends["emergency"] == {"ordinary": False, "danger phrase": True, "model's danger": True, "hint": False}
+    agi.close()
+    await asyncio.wait_for(task, 5)
+
+
+def test_a_danger_after_the_ordinary_matter_replaces_it_an_ordinary_addition_does_not(world):
+    router = get_router("national")
+    first = "我们楼下的路灯坏了好几天了"
+    assert not router.route(first, platform="12345").reaches_110_at_once
+    danger = went_on_to_danger(router, "12345", f"{first}，有人拿着刀在追一个女的，快来人", 1)
+    assert danger is not None and danger.emergency and danger.target == "110"
+    assert danger.explanation.startswith("went on after the handover prompt began")
+    assert went_on_to_danger(router, "12345", f"{first}，晚上走路黑乎乎的看不见", 1) is None
+
+
+def test_only_an_ordinary_matter_is_listened_through_its_handover_prompt():
+    router = get_router("national")
+    assert listens_through_handover(router.route("我们楼下的路灯坏了好几天了", platform="12345"))  # accept
+    assert listens_through_handover(router.route("楼上漏水把我家天花板泡坏了，物业也不管", platform="110"))  # transfer
+    assert not listens_through_handover(router.route("我家楼下有人在打架，打得头破血流", platform="12345"))
+    assert not listens_through_handover(router.route("", platform="12345"))  # not understood: a person
 
 
 async def test_a_hang_up_mid_prompt_closes_the_record_with_a_hangup_event(world):

@@ -2,7 +2,7 @@
 
 WebRTC's VAD says whether a frame is voiced; an RMS floor keeps line hiss and comfort noise out.
 Speech starts after `onset_ms` of mostly voiced frames and ends after `end_ms` of unvoiced frames
-(the live listener passes `endpoint_ms`, or `pause_ms` when it confirms the end by what was said).
+(the live listener passes `pause_ms`, and ends at `endpoint_ms` when what was said must be acted on at once).
 The utterance keeps `preroll_ms` before the onset so the first syllable is not clipped.
 """
 
@@ -21,8 +21,9 @@ FRAME_BYTES = RATE * FRAME_MS // 1000 * 2  # 320 bytes: what Asterisk sends over
 
 @dataclass(frozen=True)
 class EndpointSettings:
-    endpoint_ms: int = 600  # trailing silence that ends an utterance that was understood
-    pause_ms: int = 1200  # longest pause inside one utterance (callers pause mid-sentence: "我想问一下，…")
+    endpoint_ms: int = 600  # ends an utterance whose words are understood to reach 110 at once
+    pause_ms: int = 1200  # longest pause inside one utterance (callers pause mid-sentence: "我想问一下，…", and
+    # tell the danger after an ordinary matter: "路灯坏了好几天了。……有人拿刀在追人")
     onset_ms: int = 120  # voiced audio that starts one (shorter: clicks and breaths start it)
     preroll_ms: int = 300
     min_rms: float = 300.0  # int16 RMS; quieter frames are silence whatever the VAD says
