@@ -271,6 +271,10 @@ class IvrSession:
         if utt.path is not None:
             self._update(recording_path=str(utt.path))
         self._update(speech_end_at=_utc(utt.speech_end))
+        self._speech_end_event(utt, attempt)
+        return utt
+
+    def _speech_end_event(self, utt: Utterance, attempt: int, **detail: object) -> None:
         self._event(
             "speech_end",
             at=utt.speech_end,
@@ -278,8 +282,8 @@ class IvrSession:
             voiced_s=round(utt.voiced_s, 2),
             ended_by=utt.ended_by,
             **({"barged_in": True} if utt.barged_in else {}),
+            **detail,
         )
-        return utt
 
     async def understand(self, utt: Utterance, attempt: int) -> Decision:
         tr = await self.transcribe(utt)
@@ -365,15 +369,7 @@ class IvrSession:
             return decision, False
         tr = None
         if utt.voiced_s >= MIN_VOICED_S:
-            self._event(
-                "speech_end",
-                at=utt.speech_end,
-                attempt=attempt,
-                voiced_s=round(utt.voiced_s, 2),
-                ended_by=utt.ended_by,
-                during="handover",
-                recording=str(utt.path) if utt.path else "",
-            )
+            self._speech_end_event(utt, attempt, during="handover", recording=str(utt.path) if utt.path else "")
             tr = await self.transcribe(utt, during="handover")
         elif utt.path is not None:
             utt.path.unlink(missing_ok=True)  # nothing said: no recording to keep
