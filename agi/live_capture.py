@@ -5,7 +5,7 @@ AudioSocket application never sees an idle line) and watches the clock; the call
 the endpointer as they arrive. The listening ends at the first of:
 
   endpoint    the caller spoke, then was silent for `endpoint_ms` and what they said so far must be
-              acted on at once (`on_pause` says so: for the session, words understood to reach 110 at once),
+              acted on at once (`on_pause` says so: the session's `ends_early`, by HOTLINE_EARLY_END),
               or silent for `pause_ms` whatever was said
   no-speech   nothing said within `no_speech_s` after the prompt ended
   max-length  the caller spoke for `max_utterance_s` without a pause long enough

@@ -21,7 +21,7 @@ FRAME_BYTES = RATE * FRAME_MS // 1000 * 2  # 320 bytes: what Asterisk sends over
 
 @dataclass(frozen=True)
 class EndpointSettings:
-    endpoint_ms: int = 600  # ends an utterance whose words are understood to reach 110 at once
+    endpoint_ms: int = 600  # ends an utterance whose words must be acted on at once (HOTLINE_EARLY_END)
     pause_ms: int = 1200  # longest pause inside one utterance (callers pause mid-sentence: "我想问一下，…", and
     # tell the danger after an ordinary matter: "路灯坏了好几天了。……有人拿刀在追人")
     onset_ms: int = 120  # voiced audio that starts one (shorter: clicks and breaths start it)
