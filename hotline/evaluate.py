@@ -52,7 +52,7 @@ def _rate(n: int, d: int) -> float:
 def evaluate_examples(examples: Sequence[Example], use_model: bool = True) -> dict[str, Any]:
     n = len(examples)
     target_ok = full_ok = 0
-    em_pos = em_hit = em_neg = em_false = em_reached = 0
+    em_pos = em_hit = em_neg = em_false = em_reached = em_away = 0
     confusion: dict[str, Counter[str]] = defaultdict(Counter)
     hit_categories: dict[str, set[str]] = defaultdict(set)
     tags: dict[str, Counter[str]] = defaultdict(Counter)
@@ -70,6 +70,7 @@ def evaluate_examples(examples: Sequence[Example], use_model: bool = True) -> di
             em_pos += 1
             em_hit += d.emergency
             em_reached += d.reaches_110_at_once
+            em_away += d.hands_away
             e_ok = d.emergency
         elif ex.emergency == 0:
             em_neg += 1
@@ -118,6 +119,8 @@ def evaluate_examples(examples: Sequence[Example], use_model: bool = True) -> di
         "emergency_rows": em_pos,
         # what a caller in danger meets: flagged, held in doubt with 110, or a danger hint acted on
         "emergency_reached_110": em_reached,
+        # what must not happen to one: told a number to dial, or blind-transferred away from the emergency services
+        "emergency_handed_away": em_away,
         "false_emergency_rate": _rate(em_false, em_neg),
         "false_emergencies": em_false,
         "non_emergency_rows": em_neg,
@@ -231,6 +234,10 @@ def format_comparison(report: dict[str, Any], show_errors: bool = False, show_ta
     line(
         "  or 110 at once on a hint",
         [of(c["corpus"]["emergency_reached_110"], c["corpus"]["emergency_rows"]) for c in cols],
+    )
+    line(
+        "  handed away (no person)",
+        [of(c["corpus"]["emergency_handed_away"], c["corpus"]["emergency_rows"]) for c in cols],
     )
     line("false emergencies", [of(c["corpus"]["false_emergencies"], c["corpus"]["non_emergency_rows"]) for c in cols])
     for key, label in (("teddycup", "TeddyCup kept at 12345"), ("teddycup_eval", "TeddyCup eval half kept")):

@@ -56,6 +56,17 @@ def test_non_police_matter_at_110_reaches_12345(shared_dir, pbx, service):
     assert len([e for e in r["events"] if e["kind"] == "decision"]) == 1
 
 
+def test_a_12345_matter_with_a_danger_hint_keeps_the_110_call_taker_on_the_line(pbx, service):
+    # "our stairwell is full of junk, and someone is smoking there": a 12345 matter (clutter in a corridor)
+    # with a hint of fire. 110 does not blind-transfer it: its call-taker stays on a three-way call with 12345
+    r = place_call(SAMPLES / "caller-clutter-smoking.wav", platform="110", config=pbx, hold_s=20)
+    assert r["route"]["target"] == "12345" and not r["emergency"] and r["route"]["danger_hint"]
+    assert r["action"] == "conference" and "110 stays on the line" in r["route"]["explanation"]
+    assert r["outcome"].startswith("conference:")
+    members = r["outcome"].split(":", 1)[1].split("+")
+    assert {"caller", "agent-110", "12345"} <= set(members)
+
+
 def test_emergency_at_110_bridges_three_parties(shared_dir, pbx, service):
     # fire reported to 110: the police stay on the line while 119 joins (三方通话)
     r = call(shared_dir, pbx, "p25", "110")

@@ -15,6 +15,7 @@ def test_router_meets_its_targets_on_the_corpus():
     assert rep["target_accuracy"] >= 0.95, rep["errors"][:10]
     assert rep["emergency_recall"] == 1.0, [e for e in rep["errors"] if "em=1" in e["expected"]]
     assert rep["emergency_reached_110"] == rep["emergency_rows"]  # every flagged one reaches 110 at once
+    assert rep["emergency_handed_away"] == 0  # none told a number or blind-transferred away from 110
     assert rep["false_emergency_rate"] <= 0.05
     for prof, cov in rep["coverage"].items():
         assert not cov["missing"], (prof, cov["missing"])

@@ -321,6 +321,31 @@ def test_a_hint_beside_an_understood_matter_does_not_reach_110_at_once(rules):
     assert not d.acts_on_hint and not d.reaches_110_at_once
 
 
+def test_110_does_not_blind_transfer_a_caller_with_a_danger_hint(rules):
+    # a 12345 matter at 110: handed over blind when nothing hints at danger; with a hint the 110 call-taker
+    # stays on the line, 12345 joining a three-way call (the matter's owner is unchanged)
+    plain = _combined(rules, "路灯坏了好几天了", "110", _pred(0.0, "12345", 0.9))
+    assert (plain.target, plain.action) == ("12345", "transfer") and plain.hands_away
+    hinted = _combined(rules, "路灯坏了好几天了", "110", _pred(0.35, "12345", 0.9))
+    assert (hinted.target, hinted.action) == ("12345", "conference") and not hinted.emergency
+    assert not hinted.hands_away and "110 stays on the line" in hinted.explanation
+    # at 12345 the same hint leaves the accepted matter to the 12345 agent, who sees it
+    at12345 = _combined(rules, "路灯坏了好几天了", "12345", _pred(0.35, "12345", 0.9))
+    assert (at12345.target, at12345.action) == ("12345", "accept") and at12345.danger_hint
+
+
+def test_a_caller_with_a_danger_hint_is_not_only_told_an_emergency_number(rules):
+    supposed = "万一我喝了酒开车被查到了，要关多久"
+    told = _combined(rules, supposed, "12345", _pred(0.0, "110", 0.9))
+    assert told.action == "guide" and told.hands_away
+    hinted = _combined(rules, supposed, "12345", _pred(0.35, "110", 0.9))
+    assert (hinted.target, hinted.action, hinted.guide_number) == ("110", "conference", None)
+    assert not hinted.hands_away
+    # a number that is not an emergency service is still only said: a hint there is evidence for the log
+    d = _combined(rules, "我要申请法律援助", "12345", _pred(0.35, "12348", 0.9))
+    assert (d.target, d.action) == ("12348", "guide") and d.danger_hint
+
+
 def test_nothing_said_is_no_evidence_whatever_the_model_gives(rules):
     # silence or fillers only ("嗯嗯那个"): the model's probability there is its prior, not danger;
     # such a caller is asked again (12345) or reaches a person as not understood, never bridged to 110

@@ -29,7 +29,9 @@ and its hint needs the emergency threshold):
 2. Danger hint: an emergency, a doubted one, or the model's probability at least ``hint`` (a lower
    threshold), or a danger word the rules heard only by sound. The Decision carries ``danger_hint`` with the action the
    router proposes for it (from 12345: a three-way call with 110; at 110: a 110 call-taker). The
-   conversation uses it instead of asking the caller again.
+   conversation uses it instead of asking the caller again. A caller with a hint is never handed away
+   without a person (``kept_with_a_person``): 110 keeps its call-taker on a three-way call with 12345
+   instead of a blind transfer, and no one is only told an emergency number to dial.
 3. Destination: when the rules found nothing or only weakly (no-match, low-confidence), the model's
    owner decides when its probability reaches ``owner``; when the rules chose a destination with a
    confidence below ``rules_sure`` and the model names another with at least ``override``, the model's
@@ -85,7 +87,34 @@ def _with_hint(d: Decision, hint: bool) -> Decision:
         return replace(d, danger_hint=True, hint_action=d.action, hint_target=d.target)
     if hint:
         action, target = _hint_plan(d.receiving)
-        return replace(d, danger_hint=True, hint_action=action, hint_target=target)
+        return kept_with_a_person(replace(d, danger_hint=True, hint_action=action, hint_target=target))
+    return d
+
+
+def kept_with_a_person(d: Decision) -> Decision:
+    """A caller with a danger hint is not handed away without a person who can judge it (step 2).
+
+    110 does not blind-transfer such a caller to 12345: the 110 call-taker stays on a three-way call with
+    12345. Nobody is only told an emergency number and left to dial it: the receiving platform's person
+    takes the call (110 at 110) or stays on a three-way call with that service. A hint is seldom an
+    emergency, so the matter's destination stands; what changes is that a person hears the caller.
+    """
+    if d.action == "transfer" and d.receiving == "110" and d.target != "110":
+        return replace(
+            d,
+            action="conference",
+            explanation=f"{d.explanation}; a hint of danger: 110 stays on the line, a three-way call with {d.target}",
+        )
+    if d.action == "guide" and d.target in EMERGENCY_PRIORITY:
+        action = "accept" if d.target == d.receiving else "conference"
+        how = "a call-taker takes the call" if action == "accept" else f"a three-way call with {d.target}"
+        return replace(
+            d,
+            action=action,
+            guide_number=None,
+            guide_to=None,
+            explanation=f"{d.explanation}; a hint of danger: not only told the number, {how}",
+        )
     return d
 
 

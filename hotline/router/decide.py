@@ -101,6 +101,12 @@ class Decision:
         doubt (a three-way call with 110), or a danger hint acted on."""
         return self.emergency or self.rule == "rules-doubted" or self.acts_on_hint
 
+    @property
+    def hands_away(self) -> bool:
+        """The caller leaves without a person of this call who could hear a danger: told a number to dial,
+        or blind-transferred to neither an emergency service nor 110 (from 110 to 12345, to a utility)."""
+        return self.action == "guide" or (self.action == "transfer" and self.target not in EMERGENCY_PRIORITY)
+
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["evidence"] = [asdict(e) for e in self.evidence]
