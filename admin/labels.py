@@ -125,7 +125,11 @@ def explanation(route: dict[str, Any] | None, profile: str | None = None) -> str
         "guide": guide,
         "next": table()["next_step"].get(route.get("action") or "", ""),
     }
-    return template.format(**values)
+    text = template.format(**values)
+    if route.get("danger_hint") and not route.get("emergency"):
+        notes = table()["danger_hint"]
+        text += notes.get(route.get("action") or "", notes["other"])
+    return text
 
 
 @_fresh

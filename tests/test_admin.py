@@ -181,6 +181,17 @@ def test_call_detail_is_in_chinese_with_offsets_from_answer(app):
     assert audio.status_code == 200 and audio.data[:4] == b"RIFF"
 
 
+def test_a_danger_hint_beside_an_ordinary_matter_is_told_to_the_reviewer():
+    from hotline.admin import labels
+
+    route = {"rule": "category", "category_name": "楼道堆物", "target": "12345", "action": "conference"}
+    kept = labels.explanation({**route, "emergency": False, "danger_hint": True})
+    assert kept.startswith("属于「楼道堆物」") and "危险迹象" in kept and "三方通话" in kept
+    assert "危险迹象" not in labels.explanation({**route, "emergency": False, "danger_hint": False})
+    # an emergency's hint is the emergency itself: nothing more to say
+    assert "危险迹象" not in labels.explanation({**route, "emergency": True, "danger_hint": True})
+
+
 def test_conference_outcomes_and_categories_are_chinese(app):
     c = app.test_client()
     login(c)
