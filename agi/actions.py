@@ -38,6 +38,7 @@ class Plan:
     action: str  # HL_ACTION
     target: str = ""  # HL_TARGET: digits to dial for transfer; the other platform for conference
     emergency: bool = False  # HL_EMERGENCY: a failed handover reaches a person at once
+    warn: bool = False  # HL_HINT: a danger hint beside no emergency; the person who answers is warned first
     offer_transfer_to: str = ""  # guide: digits the caller may press 1 to be put through to
     conference_with: str = ""  # conference: the other platform / number dialed into the bridge
 
@@ -51,13 +52,19 @@ def dial_digits(target: str, profile: Profile) -> str:
 
 
 def plan_for(decision: Decision, profile: Profile) -> Plan:
+    plan = _plan(decision, profile)
+    plan.warn = decision.danger_hint and not decision.emergency
+    return plan
+
+
+def _plan(decision: Decision, profile: Profile) -> Plan:
     action, target, platform = decision.action, decision.target, decision.receiving
     if action == Action.ACCEPT:
         return Plan([f"accept-{platform}"], Action.ACCEPT)
     if action == Action.TRANSFER:
         digits = dial_digits(target, profile)
         if not digits:  # nothing to dial: say where to go instead
-            return plan_for(replace(decision, action=Action.GUIDE), profile)
+            return _plan(replace(decision, action=Action.GUIDE), profile)
         prompt = f"transfer-{target}" if target in _TRANSFER_PROMPTS else "emergency"
         if decision.emergency and target == "110":
             prompt = "emergency"
@@ -106,7 +113,7 @@ class ConferenceDialer:
         self._joined.pop(uid, None)
 
     # ------------------------------------------------------------------------------ originate
-    async def originate(self, uid: str, platform: str, caller: str, channel: str, who: str) -> bool:
+    async def originate(self, uid: str, platform: str, caller: str, channel: str, who: str, warn: bool = False) -> bool:
         conf = f"{CONFERENCE_PREFIX}{uid}"
         action = {
             "Action": "Originate",
@@ -122,6 +129,7 @@ class ConferenceDialer:
                 f"{Var.CONF}={conf}",
                 f"__{Var.CALL}={uid}",  # inherited through the Local channel to the trunk leg
                 f"__{Var.PLATFORM}={platform}",
+                *([f"__{Var.HINT}=1"] if warn else []),  # the person answering is warned first
             ],
         }
         try:
@@ -134,13 +142,21 @@ class ConferenceDialer:
             return False
 
     async def bring_in(
-        self, uid: str, platform: str, other: str, caller: str = "", delay: float = 0.8, with_agent: bool = True
+        self,
+        uid: str,
+        platform: str,
+        other: str,
+        caller: str = "",
+        delay: float = 0.8,
+        with_agent: bool = True,
+        warn: bool = False,
     ) -> None:
-        """The receiving platform's agent (unless already there) and the other party into hl-<uid>."""
+        """The receiving platform's agent (unless already there) and the other party into hl-<uid>; with
+        `warn` (a danger hint) each hears the warning when it answers."""
         await asyncio.sleep(delay)  # the caller enters ConfBridge once the AGI has returned
         if with_agent:
-            await self.originate(uid, platform, caller, f"PJSIP/agent-{platform}", f"agent-{platform}")
-        await self.originate(uid, platform, caller, f"Local/{other}@{CONTEXT_CONFERENCE_LEG}", other)
+            await self.originate(uid, platform, caller, f"PJSIP/agent-{platform}", f"agent-{platform}", warn)
+        await self.originate(uid, platform, caller, f"Local/{other}@{CONTEXT_CONFERENCE_LEG}", other, warn)
 
     async def emergency_hold(self, uid: str, platform: str, target: str, caller: str) -> None:
         """The emergency number was busy or silent: a person of the receiving platform now, and the

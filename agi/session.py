@@ -430,7 +430,9 @@ class IvrSession:
         if action == Action.CONFERENCE:
             target = plan.conference_with
             caller = (self.deps.journal.view(self.uid) or {}).get("caller", "")
-            self.deps.spawn(self.deps.dialer.bring_in(self.uid, self.platform, target, caller))
+            self.deps.spawn(self.deps.dialer.bring_in(self.uid, self.platform, target, caller, warn=plan.warn))
+        if plan.warn:  # inherited by the agent's or the other platform's leg: its answer plays the warning
+            await self.agi.set_variable(f"__{Var.HINT}", "1")
         await self.agi.set_variable(Var.TARGET, target)
         await self.agi.set_variable(Var.EMERGENCY, "1" if plan.emergency else "0")
         await self.agi.set_variable(Var.ACTION, action)

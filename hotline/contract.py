@@ -18,6 +18,9 @@ class Var(StrEnum):
     ACTION = "HL_ACTION"  # set by the service: what the dialplan does next (Action)
     TARGET = "HL_TARGET"  # set by the service: digits to dial (transfer) / the other party (conference)
     EMERGENCY = "HL_EMERGENCY"  # set by the service: 1 when the decision is an emergency
+    # set by the service (inherited by every leg): 1 when a hint of danger goes with a matter that is no
+    # emergency; whoever answers for the hotline hears a warning before the caller is put through
+    HINT = "HL_HINT"
     FEATURES = "HL_FEATURES"  # the agents' one-key features (features.conf applicationmap)
     AGI = "HL_AGI"  # the FastAGI URL of `hotline serve` (globals.conf)
     STATE = "HL_STATE"  # the state folder as Asterisk sees it (recordings)

@@ -51,3 +51,13 @@ async def test_an_ami_failure_never_raises_into_the_call():
     dialer = ConferenceDialer(Down(), ring_s=0.1, give_up_s=0.3, retry_gap_s=0.05)
     await asyncio.wait_for(dialer.emergency_hold("1.7", "12345", "110", ""), 3)
     await dialer.bring_in("1.7", "12345", "110", delay=0)
+
+
+async def test_the_legs_of_a_call_with_a_danger_hint_are_warned_when_they_answer():
+    ami = FakeAmi()
+    dialer = ConferenceDialer(ami)
+    await dialer.bring_in("1.8", "110", "12345", "13800138000", delay=0, warn=True)
+    assert [a["Channel"] for a in ami.sent] == ["PJSIP/agent-110", "Local/12345@hotline-conference-leg"]
+    assert all("__HL_HINT=1" in a["Variable"] for a in ami.sent)  # inherited by the trunk leg as well
+    await dialer.bring_in("1.9", "110", "12345", "13800138000", delay=0)
+    assert not any("__HL_HINT=1" in a["Variable"] for a in ami.sent[2:])

@@ -53,9 +53,11 @@ class RecordingDialer(ConferenceDialer):
     def __init__(self) -> None:
         super().__init__(ami=None)
         self.calls: list[tuple] = []
+        self.warned: list[bool] = []
 
-    async def bring_in(self, uid, platform, other, caller="", delay=0.8, with_agent=True) -> None:
+    async def bring_in(self, uid, platform, other, caller="", delay=0.8, with_agent=True, warn=False) -> None:
         self.calls.append((uid, platform, other, caller))
+        self.warned.append(warn)
 
 
 @pytest.fixture
@@ -104,8 +106,10 @@ PLAY_NO_KEYS = r'STREAM FILE hotline/{} ""'
 RECORD = r'RECORD FILE (?P<path>\S+) wav "0123456789\*#" 20000 0 BEEP s=2'
 
 
-def act(action: str, target: str, emergency: str = "0") -> list[Step]:
+def act(action: str, target: str, emergency: str = "0", warn: bool = False) -> list[Step]:
+    """The variables the dialplan acts on; `warn`: a danger hint, which every answering leg inherits."""
     return [
+        *([Step(r'SET VARIABLE __HL_HINT "1"', "200 result=1")] if warn else []),
         Step(rf'SET VARIABLE HL_TARGET "{target}"', "200 result=1"),
         Step(rf'SET VARIABLE HL_EMERGENCY "{emergency}"', "200 result=1"),
         Step(rf'SET VARIABLE HL_ACTION "{action}"', "200 result=1"),
@@ -261,7 +265,7 @@ async def test_a_hint_of_danger_at_12345_bridges_110_at_once_instead_of_asking_a
             Step(PLAY.format("welcome-12345"), OK),
             Step(RECORD, speaks),
             Step(PLAY_NO_KEYS.format("danger-hint"), OK),
-            *act("conference", "110"),
+            *act("conference", "110", warn=True),
         ],
     )
     call, _, events = await run_call(world, peer, d)
@@ -269,6 +273,7 @@ async def test_a_hint_of_danger_at_12345_bridges_110_at_once_instead_of_asking_a
     assert call.action == "conference" and call.target == "110" and call.route["rule"] == "danger-hint"
     assert not any(e.kind == "prompt" and e.detail["prompt"] == "ask-again" for e in events)
     assert dialer.calls == [(call.uniqueid, "12345", "110", "13700000000")]
+    assert dialer.warned == [True]  # the 12345 agent and 110 hear the warning when they answer
 
 
 @pytest.mark.parametrize("platform", ["12345", "110"])
