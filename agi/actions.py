@@ -14,7 +14,7 @@ import logging
 from dataclasses import dataclass, replace
 from typing import Any
 
-from hotline.contract import CONFERENCE_PREFIX, CONTEXT_CONFERENCE, CONTEXT_CONFERENCE_LEG, Action, Var
+from hotline.contract import CALL_HEADER, CONFERENCE_PREFIX, CONTEXT_CONFERENCE, CONTEXT_CONFERENCE_LEG, Action, Var
 from hotline.profile import PLATFORMS, Profile
 from hotline.router import Decision
 
@@ -130,6 +130,9 @@ class ConferenceDialer:
                 f"__{Var.CALL}={uid}",  # inherited through the Local channel to the trunk leg
                 f"__{Var.PLATFORM}={platform}",
                 *([f"__{Var.HINT}=1"] if warn else []),  # the person answering is warned first
+                # a seat dialed directly carries the call's id like every other outbound leg (a trunk leg gets it
+                # from the Local channel's Dial, hotline-predial)
+                *([f"PJSIP_HEADER(add,{CALL_HEADER})={uid}"] if channel.startswith("PJSIP/") else []),
             ],
         }
         try:

@@ -129,6 +129,19 @@ def read_pcm(path: Path) -> tuple[np.ndarray, int]:
     return pcm, rate
 
 
+def read_finished_pcm(path: Path, timeout_s: float = 45.0) -> tuple[np.ndarray, int]:
+    """A leg's recording once its MixMonitor has closed it: a seat in a conference stays on after the caller
+    leaves (the simulated seat hangs up by itself), and the WAV header is written at the end."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            return read_pcm(path)
+        except (FileNotFoundError, EOFError, wave.Error):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
 def best_correlation(ref: np.ndarray, test: np.ndarray) -> float:
     """Normalised cross-correlation of ref inside test, over all lags (1.0 = identical waveform)."""
     if len(test) < len(ref):

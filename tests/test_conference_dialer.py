@@ -59,5 +59,8 @@ async def test_the_legs_of_a_call_with_a_danger_hint_are_warned_when_they_answer
     await dialer.bring_in("1.8", "110", "12345", "13800138000", delay=0, warn=True)
     assert [a["Channel"] for a in ami.sent] == ["PJSIP/agent-110", "Local/12345@hotline-conference-leg"]
     assert all("__HL_HINT=1" in a["Variable"] for a in ami.sent)  # inherited by the trunk leg as well
+    # the seat dialed directly carries the call's id in its INVITE; the trunk leg gets it from its own Dial
+    assert "PJSIP_HEADER(add,X-Hotline-Call)=1.8" in ami.sent[0]["Variable"]
+    assert not any(v.startswith("PJSIP_HEADER") for v in ami.sent[1]["Variable"])
     await dialer.bring_in("1.9", "110", "12345", "13800138000", delay=0)
     assert not any("__HL_HINT=1" in a["Variable"] for a in ami.sent[2:])

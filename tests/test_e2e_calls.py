@@ -13,7 +13,7 @@ from hotline.config import REPO
 from hotline.router import route_call
 from hotline.sim.sipcall import PROMPTS, SipCallError, place_call, read_wav_8k, wav_seconds
 from hotline.store import CallLog
-from tests.telephony import best_correlation, read_pcm
+from tests.telephony import best_correlation, read_finished_pcm, read_pcm
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.slow]
 SAMPLES = REPO / "sounds" / "samples"
@@ -72,7 +72,7 @@ def test_a_12345_matter_with_a_danger_hint_keeps_the_110_call_taker_on_the_line(
     # the call-taker and 12345 each heard the warning when they answered, before the caller was put through
     warning = read_wav_8k(REPO / "sounds/zh/hotline/agent-danger-hint.wav").astype(np.float64)
     for who in ("agent-110", "12345"):
-        heard, _ = read_pcm(neighbour_recording(pbx, who, r["call_id"]))
+        heard, _ = read_finished_pcm(neighbour_recording(pbx, who, r["call_id"]))
         assert best_correlation(warning, heard) > 0.6, who
 
 
