@@ -64,3 +64,26 @@ async def test_the_legs_of_a_call_with_a_danger_hint_are_warned_when_they_answer
     assert not any(v.startswith("PJSIP_HEADER") for v in ami.sent[1]["Variable"])
     await dialer.bring_in("1.9", "110", "12345", "13800138000", delay=0)
     assert not any("__HL_HINT=1" in a["Variable"] for a in ami.sent[2:])
+
+
+def test_who_is_warned_of_a_danger_hint():
+    from dataclasses import replace
+
+    from hotline.agi.actions import plan_for
+    from hotline.profile import load_profile
+    from hotline.router import route_call
+
+    national = load_profile("national")
+    base = replace(route_call("路灯坏了好几天了", "12345"), danger_hint=True, emergency=False)
+    cases = {
+        ("12345", "accept", "12345"): True,  # the 12345 agent
+        ("12345", "conference", "110"): True,  # the 12345 agent and 110
+        ("110", "conference", "12345"): True,  # a 12345 matter's three-way call: the call-taker and 12345
+        ("110", "accept", "110"): False,  # a 110 call-taker alone answers every call as a possible emergency
+        ("110", "agent", "110"): False,
+    }
+    for (platform, action, target), warned in cases.items():
+        d = replace(base, receiving=platform, action=action, target=target)
+        assert plan_for(d, national).warn is warned, (platform, action)
+        assert plan_for(replace(d, danger_hint=False), national).warn is False
+        assert plan_for(replace(d, emergency=True), national).warn is False  # an emergency is told as one
