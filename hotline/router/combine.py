@@ -13,7 +13,7 @@ and its hint needs the emergency threshold):
 0b. Outweighed: a rules' emergency at 12345 that the model hears no emergency in (below its emergency
    threshold) while it is sure, with at least ``doubt_owner``, that the matter is 12345's own (the guard
    rail of a bridge knocked off long ago, a smoking chimney, a dog that has bitten before) is that 12345
-   matter (rule ``rules-outweighed``), accepted by a 12345 agent who sees the danger hint and can bring
+   matter (rule ``rules-outweighed``), accepted by a 12345 agent who is warned of the danger hint and can bring
    110 in with one key. ``doubt_owner`` is never below 0.9 and above the 12345 probability of every true
    emergency among the unheard authors' lines there (train.py). At 110 a call-taker judges such a call
    (step 0), never sent away from 110.
