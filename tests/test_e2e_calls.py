@@ -28,6 +28,13 @@ def neighbour_recording(cfg, target: str, call_id: str):
     return cfg.state_dir / "neighbours" / f"{target}-{call_id}.wav"
 
 
+def warning_heard_by(cfg, who: str, call_id: str) -> float:
+    """How clearly a leg's recording holds the danger-hint warning (correlation; > 0.6: it was played to it)."""
+    warning = read_wav_8k(REPO / "sounds/zh/hotline/agent-danger-hint.wav").astype(np.float64)
+    heard, _ = read_finished_pcm(neighbour_recording(cfg, who, call_id))
+    return best_correlation(warning, heard)
+
+
 def test_police_matter_at_12345_reaches_110_with_the_callers_audio(shared_dir, pbx, service):
     r = call(shared_dir, pbx, "p01", "12345", repeat_after_s=10, hold_s=4)
     assert r["route"]["target"] == "110" and r["route"]["emergency"] is True
@@ -54,10 +61,7 @@ def test_non_police_matter_at_110_reaches_12345(shared_dir, pbx, service):
     prompts = [e.get("prompt") for e in r["events"] if e["kind"] == "prompt"]
     assert prompts.count("transfer-12345") == 1
     assert len([e for e in r["events"] if e["kind"] == "decision"]) == 1
-    # no hint of danger: 12345 is not warned
-    warning = read_wav_8k(REPO / "sounds/zh/hotline/agent-danger-hint.wav").astype(np.float64)
-    heard, _ = read_pcm(neighbour_recording(pbx, "12345", r["call_id"]))
-    assert best_correlation(warning, heard) < 0.3
+    assert warning_heard_by(pbx, "12345", r["call_id"]) < 0.3  # no hint of danger: 12345 is not warned
 
 
 def test_a_12345_matter_with_a_danger_hint_keeps_the_110_call_taker_on_the_line(pbx, service):
@@ -70,10 +74,8 @@ def test_a_12345_matter_with_a_danger_hint_keeps_the_110_call_taker_on_the_line(
     members = r["outcome"].split(":", 1)[1].split("+")
     assert {"caller", "agent-110", "12345"} <= set(members)
     # the call-taker and 12345 each heard the warning when they answered, before the caller was put through
-    warning = read_wav_8k(REPO / "sounds/zh/hotline/agent-danger-hint.wav").astype(np.float64)
     for who in ("agent-110", "12345"):
-        heard, _ = read_finished_pcm(neighbour_recording(pbx, who, r["call_id"]))
-        assert best_correlation(warning, heard) > 0.6, who
+        assert warning_heard_by(pbx, who, r["call_id"]) > 0.6, who
 
 
 def test_a_12345_agent_taking_a_matter_with_a_danger_hint_is_warned_first(pbx, service):
@@ -81,9 +83,7 @@ def test_a_12345_agent_taking_a_matter_with_a_danger_hint_is_warned_first(pbx, s
     r = place_call(SAMPLES / "caller-clutter-smoking.wav", platform="12345", config=pbx, hold_s=20)
     assert (r["route"]["target"], r["action"]) == ("12345", "accept") and r["route"]["danger_hint"]
     assert r["outcome"] == "accepted:12345"
-    warning = read_wav_8k(REPO / "sounds/zh/hotline/agent-danger-hint.wav").astype(np.float64)
-    heard, _ = read_pcm(neighbour_recording(pbx, "agent-12345", r["call_id"]))
-    assert best_correlation(warning, heard) > 0.6
+    assert warning_heard_by(pbx, "agent-12345", r["call_id"]) > 0.6
 
 
 def test_emergency_at_110_bridges_three_parties(shared_dir, pbx, service):
