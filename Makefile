@@ -62,14 +62,17 @@ PG_URL = $$(scripts/postgres.sh start)
 # the fast and slow layers are independent tests (each its own files, database and ports): one worker per
 # core, an idle worker taking tests from a busy one's queue (worksteal: 45 s for the fast layer, 50 s
 # with xdist's default split); the slow layer's two longest (a 150,000-call export, a receiver down for
-# minutes) then overlap
+# a minute and a half) then overlap
 FAST := -m "not asterisk and not slow" -n auto --dist worksteal
 SLOW := -m "slow and not asterisk" -n auto --dist worksteal --durations=8
+# the calls two at a time: each worker runs an Asterisk and a `hotline serve` of its own (tests/telephony.py),
+# and one call's recognizer keeps about one core busy while it decodes
+E2E := -m asterisk -n 2 --dist worksteal
 
 test: setup lint
 	HOTLINE_TEST_PG_URL=$(PG_URL) $(PYTEST) $(FAST)
 	HOTLINE_TEST_PG_URL=$(PG_URL) $(PYTEST) $(SLOW)
-	HOTLINE_TEST_PG_URL=$(PG_URL) $(PYTEST) -m asterisk --durations=8
+	HOTLINE_TEST_PG_URL=$(PG_URL) $(PYTEST) $(E2E) --durations=8
 
 lint: setup
 	$(BIN)/ruff check .
@@ -85,7 +88,7 @@ test-slow: setup
 
 # end to end: SIP calls through the real Asterisk
 test-e2e: setup
-	HOTLINE_TEST_PG_URL=$(PG_URL) $(PYTEST) -m asterisk
+	HOTLINE_TEST_PG_URL=$(PG_URL) $(PYTEST) $(E2E)
 
 eval: setup
 	$(BIN)/hotline eval --split train --teddycup ../shared/data/teddycup2020/messages.tsv

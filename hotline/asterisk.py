@@ -7,10 +7,13 @@ into the config folder, installs the prompts, and starts Asterisk or reloads it 
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from hotline.config import REPO, Config
@@ -178,13 +181,25 @@ def start(cfg: Config, timeout: float = 30) -> None:
     raise AsteriskError(f"Asterisk did not start within {timeout:.0f} s; see {log_dir / 'console.log'}")
 
 
+@contextmanager
+def _setup_lock(cfg: Config) -> Iterator[None]:
+    """One `up` at a time sets up an Asterisk root: instances side by side (the tests' two workers, a
+    `make start` during the tests) share the chroot's build and its prompt folder."""
+    lock = Path("/run/lock") if cfg.asterisk_root == Path("/") else cfg.asterisk_root.parent
+    lock.mkdir(parents=True, exist_ok=True)
+    with (lock / f"{cfg.asterisk_root.name or 'host'}-asterisk-setup.lock").open("a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        yield
+
+
 def up(cfg: Config, sim: bool = False) -> tuple[str, list[str]]:
     """Render (production, or with `sim` the simulation overlay), install and start or reload Asterisk.
 
     Returns what was done ("started" | "reloaded") and the render's warnings."""
-    provision(cfg)
-    warnings = render(cfg, sim=sim)
-    install(cfg)
+    with _setup_lock(cfg):
+        provision(cfg)
+        warnings = render(cfg, sim=sim)
+        install(cfg)
     if is_running(cfg):
         for c in (
             "module reload res_pjsip.so",

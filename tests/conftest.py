@@ -1,4 +1,4 @@
-"""Shared fixtures. The Asterisk fixtures live in tests/asterisk_fixtures.py (issue 3)."""
+"""Shared fixtures. The Asterisk and `hotline serve` fixtures live in tests/telephony.py."""
 
 from __future__ import annotations
 

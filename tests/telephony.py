@@ -2,7 +2,7 @@
 
 The tests run their own Asterisk instance (HOTLINE_INSTANCE=hotline-test, ports 15060/15062/15038/
 14573/14574, movable with HOTLINE_TEST_PORT_BASE) with a database of their own, so they never touch a
-system started with `make run`.
+system started with `make run`. Under pytest-xdist each further worker has an instance of its own.
 """
 
 from __future__ import annotations
@@ -24,14 +24,19 @@ from hotline.config import Config
 
 def _test_env_defaults() -> dict[str, str]:
     """Ports and instance name of the test Asterisk. HOTLINE_TEST_PORT_BASE / HOTLINE_TEST_INSTANCE move
-    them, so several checkouts on one machine can run their end-to-end tests side by side."""
+    them, so several checkouts on one machine can run their end-to-end tests side by side. Under
+    pytest-xdist each worker past the first (gw1, gw2, ...) runs an Asterisk and a service of its own,
+    200 ports further up and named after the worker: `make test` runs the calls two at a time."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    n = int(worker[2:]) if worker.startswith("gw") and worker[2:].isdigit() else 0
     base = os.environ.get("HOTLINE_TEST_PORT_BASE")
     offsets = {"SIP": 60, "SIM": 62, "AMI": 38, "AGI": 73, "AUDIOSOCKET": 74}
-    first = int(base) if base else None
+    first = int(base) + 200 * n if base else (15000 + 200 * n if n else None)
     defaults = {"SIP": 15060, "SIM": 15062, "AMI": 15038, "AGI": 14573, "AUDIOSOCKET": 14574}
     ports = {k: (first + off if first is not None else defaults[k]) for k, off in offsets.items()}
     env = {f"HOTLINE_{k}_PORT": str(v) for k, v in ports.items()}
-    env["HOTLINE_INSTANCE"] = os.environ.get("HOTLINE_TEST_INSTANCE", "hotline-test")
+    instance = os.environ.get("HOTLINE_TEST_INSTANCE", "hotline-test")
+    env["HOTLINE_INSTANCE"] = f"{instance}-{worker}" if n else instance
     return env
 
 
