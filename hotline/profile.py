@@ -147,6 +147,10 @@ class Settings(_Strict):
     # Longer input is a narrative (a written message, a long monologue): homophone repair is off
     # and an emergency needs urgency said in the same clause.
     spoken_max_chars: int = Field(default=80, ge=10, le=100000)
+    # A caller who breaks off a long story to say what is happening (…哎你等一下，我楼下在往外冒黑烟) tells
+    # its last clauses as a spoken request: up to this many characters at the end of a narrative are read
+    # so (0: none).
+    narrative_tail_chars: int = Field(default=0, ge=0, le=200)
     min_confidence: float = Field(default=0.3, ge=0, le=1)
 
 

@@ -221,3 +221,73 @@ def test_a_polite_request_that_someone_come_is_a_report_not_a_question(rules, te
 def test_a_question_or_a_past_matter_stays_no_emergency_with_a_request_in_it(rules, text):
     d = rules.route(text, "12345")
     assert not d.emergency, why(text, d)
+
+
+# ------------------------------------------------- a long story broken off by what is happening
+# A complaint longer than spoken_max_chars is a narrative: its dangers need urgency said in their clause.
+# A caller who breaks off to say what is happening tells its last clauses as a spoken request.
+STORY = (
+    "我想反映一下我们单位拖欠工资的事情，从去年十月开始就一直没发，老板说等项目款下来再说，"
+    "我们去劳动监察大队问过，他们说让我们先去仲裁，仲裁又要材料，材料公司又不给，"
+)
+
+
+@pytest.mark.parametrize(
+    "tail",
+    [
+        "哎你等一下，对面仓库在往外冒黑烟，有人在喊",
+        "哎呀，我家孩子从窗台上掉下去了",
+        "楼下有个人拿着刀追着人砍",
+    ],
+)
+def test_a_danger_told_at_the_end_of_a_long_complaint_is_an_emergency(rules, tail):
+    text = STORY + tail
+    d = rules.route(text, "12345")
+    assert len(text) > rules.profile.settings.spoken_max_chars  # read as a narrative
+    assert d.emergency, why(text, d)
+    assert "told last" in d.explanation and set(d.matched) >= {"拖欠工资", "仲裁"}  # the story is kept too
+    assert not rules.find(text).emergency_keys  # read whole, the story has none: the model reads it so
+
+
+def test_the_tail_of_a_short_request_is_not_read_apart(rules):
+    # spoken_max_chars or less: the whole request is read as spoken already; its past tense stands
+    text = "去年十月对面仓库往外冒黑烟"
+    assert not rules.route(text, "12345").emergency
+    assert rules.told_last(rules.find(text), "12345", 1) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # the same danger inside the story, with the story going on after it
+        "我想反映一下我们单位拖欠工资的事情，去年十月对面仓库往外冒黑烟那次老板就说没钱了，从那以后一直没发，"
+        "我们去劳动监察大队问过，他们说让我们先去仲裁，仲裁又要材料，材料公司又不给，到现在还没有结果，你们给管管",
+        # the tail supposes, or tells of the past
+        STORY + "万一哪天仓库着火了，我们的钱找谁要",
+        STORY + "上个月仓库还着过一次火",
+    ],
+)
+def test_a_danger_inside_a_long_story_or_supposed_at_its_end_is_no_emergency(rules, text):
+    d = rules.route(text, "12345")
+    assert not d.emergency, why(text, d)
+
+
+def test_a_narrative_tail_is_its_last_whole_clauses():
+    from hotline.router.decide import narrative_tail
+
+    text = "甲乙丙丁戊己|庚辛|壬癸#子丑"
+    assert text[narrative_tail(text, 4) :] == "子丑"  # 壬癸#子丑 is 5 characters: the separator counts
+    assert text[narrative_tail(text, 7) :] == "壬癸#子丑"
+    assert text[narrative_tail(text, 8) :] == "庚辛|壬癸#子丑"
+    assert text[narrative_tail(text, 1) :] == ""  # the last clause alone is longer
+    assert narrative_tail(text, 0) == len(text)
+    assert narrative_tail(text, 100) == 0
+
+
+def test_a_story_with_an_emergency_of_its_own_is_decided_by_it(rules):
+    text = (
+        "我想反映一下我们单位拖欠工资的事情，今天我们去讨薪，老板叫来的几个人正在打我们的工友，"
+        "我们去劳动监察大队问过，他们说让我们先去仲裁，仲裁又要材料，材料公司又不给，你等会儿，我闻到很大的煤气味"
+    )
+    d = rules.route(text, "12345")
+    assert d.emergency and d.category != "utility_hazard" and "told last" not in d.explanation, why(text, d)

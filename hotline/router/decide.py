@@ -5,7 +5,8 @@
   1. normalize   traditional -> simplified, fillers dropped, clause and sentence marks
   2. match       the profile's phrases by characters and by sound (pinyin)
   3. context     each phrase: negated? hypothetical? past, over, or happening now? (`context.py`)
-  4. emergency   danger to life, property or public safety -> 110 / 119 / 120 now
+  4. emergency   danger to life, property or public safety -> 110 / 119 / 120 now; a long story's last
+                 clauses read as a spoken request of their own (`told_last`)
   5. destination the best-scoring owner (110, 12345, a guided number); overlap; too weak to act on
   6. action      accept / transfer / conference / guide / agent / clarify at this platform
   7. model       the learned layer's verdict combined with the rules' (`combine.py`: the one place)
@@ -27,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from hotline.profile import PLATFORMS, Category, Cue, Profile, load_profile
 from hotline.router.context import ContextReader, HitContext
-from hotline.router.normalize import Normalized, normalize_text
+from hotline.router.normalize import CLAUSE, SENTENCE, Normalized, han_chars, normalize_text
 from hotline.router.phrase_index import QUALITY, VIA_CHARS, VIA_PINYIN, VIA_WEAK, Hit, PhraseIndex
 
 if TYPE_CHECKING:
@@ -170,6 +171,9 @@ class Router:
             raise ValueError(f"platform must be one of {', '.join(PLATFORMS)}, not {platform!r}")
         found = self.find(text)
         decision = self.decide(found, platform, attempt)
+        # the model reads the whole story as the rules read it (as it was trained); the rules' emergency in
+        # its last clauses then enters the combination like any other rules' emergency
+        told = self.told_last(found, platform, attempt)
         from hotline.router.combine import combine, rules_hint
 
         if use_model and self.model is not None:
@@ -178,8 +182,8 @@ class Router:
             except Exception:  # the model must never cost a caller the decision: the rules stand
                 log.exception("understanding model failed on this utterance; the rules decide alone")
             else:
-                return combine(self, decision, found, prediction)
-        return rules_hint(decision, found, self)
+                return combine(self, told or decision, found, prediction)
+        return rules_hint(told or decision, found, self)
 
     def find(self, text: str) -> Findings:
         """Steps 1-3: normalize, match, read each phrase's context."""
@@ -332,6 +336,28 @@ class Router:
             evidence=found.evidence,
             **base,
         )
+
+    def told_last(self, found: Findings, platform: str, attempt: int) -> Decision | None:
+        """A caller who breaks off a long story to say what is happening (…房产证办了三年…哎你等一下，我楼下
+        那家在往外冒黑烟，有人在喊) tells it as a spoken request. A narrative's last clauses (the profile's
+        ``narrative_tail_chars``) are read as one: their own urgency, question and tense. Their emergency, when
+        the story read whole has none; else None."""
+        chars = self.profile.settings.narrative_tail_chars
+        if not found.narrative or found.emergency_keys or not chars:
+            return None
+        start = narrative_tail(found.text, chars)
+        text = found.text[start:]
+        norm = Normalized(text=text, truncated=False, han_chars=han_chars(text))
+        if not norm.han_chars:
+            return None
+        tail = self.read_context(norm, self.match(norm, narrative=False), narrative=False)
+        if not tail.emergency_keys:
+            return None
+        base = dict(profile=self.profile.id, receiving=platform, attempt=attempt, normalized=found.text)
+        d = self.emergency(tail, platform, base)
+        d.matched = list(dict.fromkeys([*tail.matched, *found.matched]))
+        d.explanation += f" (told last, after a story of {len(found.text)} characters)"
+        return d
 
     def emergency_action(self, target: str, platform: str, unsure: bool = False) -> str:
         """How an emergency for `target` leaves `platform` (unsure: heard only weakly or by the model)."""
@@ -497,6 +523,18 @@ def _confidence(best: float, second: float) -> float:
     strength = 1.0 - math.exp(-best / 1.2)
     margin = (best - second) / best if best > 0 else 0.0
     return round(strength * (0.5 + 0.5 * margin), 3)
+
+
+def narrative_tail(text: str, max_chars: int) -> int:
+    """Where a narrative's tail starts: its last whole clauses, together at most `max_chars` characters
+    (len(text) when even the last clause is longer)."""
+    start = len(text)
+    while max_chars > 0 and start > 0:
+        i = max(text.rfind(CLAUSE, 0, start - 1), text.rfind(SENTENCE, 0, start - 1)) + 1
+        if len(text) - i > max_chars:
+            break
+        start = i
+    return start
 
 
 def _longest_only(hits: list[Hit]) -> list[Hit]:

@@ -55,5 +55,9 @@ def normalize_text(text: str, fillers: tuple[str, ...] = (), max_chars: int = 40
     # collapse runs of marks; a sentence mark wins over a clause mark
     text = _MARKS.sub(lambda m: SENTENCE if SENTENCE in m.group(0) else CLAUSE, text)
     text = text.strip("|#")
-    han = sum(1 for ch in text if "\u3400" <= ch <= "\u9fff")
-    return Normalized(text=text, truncated=truncated, han_chars=han)
+    return Normalized(text=text, truncated=truncated, han_chars=han_chars(text))
+
+
+def han_chars(text: str) -> int:
+    """How many CJK ideographs `text` holds."""
+    return sum(1 for ch in text if "\u3400" <= ch <= "\u9fff")
