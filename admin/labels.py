@@ -126,6 +126,8 @@ def explanation(route: dict[str, Any] | None, profile: str | None = None) -> str
         "next": table()["next_step"].get(route.get("action") or "", ""),
     }
     text = template.format(**values)
+    if route.get("told_last"):
+        text += table()["told_last"].format(tail=route["told_last"])
     if route.get("danger_hint") and not route.get("emergency"):
         notes = table()["danger_hint"]
         text += notes.get(route.get("action") or "", notes["other"])

@@ -137,6 +137,10 @@ class Lexicon(_Strict):
     # the same, as regular expressions: someone took the matter away (已经被救护车接走了, 被保安拉开了)
     resolved_patterns: tuple[str, ...] = ()
     ongoing: tuple[str, ...] = ()  # after a resolution, the danger goes on (又, 还在): not over
+    # words with which a caller breaks off one matter to tell another (你等一下, 不对, 还有个事): what follows
+    # is also read as a call of its own (Router.broke_off)
+    break_off: tuple[str, ...] = ()
+    break_off_exceptions: tuple[str, ...] = ()  # words holding one that break nothing off (对不对)
 
 
 class Settings(_Strict):
@@ -151,6 +155,9 @@ class Settings(_Strict):
     # its last clauses as a spoken request: up to this many characters at the end of a narrative are read
     # so (0: none).
     narrative_tail_chars: int = Field(default=0, ge=0, le=200)
+    # What follows a break-off word (lexicon ``break_off``) is read as a call of its own when it holds at
+    # least this many Chinese characters (0: never): fewer tell no matter (等一下，我问一下我老公).
+    break_off_min_chars: int = Field(default=0, ge=0, le=200)
     min_confidence: float = Field(default=0.3, ge=0, le=1)
 
 

@@ -192,6 +192,23 @@ def test_a_danger_hint_beside_an_ordinary_matter_is_told_to_the_reviewer():
     assert "危险迹象" not in labels.explanation({**route, "emergency": True, "danger_hint": True})
 
 
+def test_an_emergency_told_at_the_end_of_a_long_story_shows_the_reviewer_where():
+    from hotline.admin import labels
+
+    route = {
+        "rule": "emergency-first",
+        "category_name": "火灾",
+        "target": "119",
+        "action": "conference",
+        "emergency": True,
+        "matched": ["拖欠工资", "冒黑烟"],
+    }
+    told = labels.explanation({**route, "told_last": "对面仓库在往外冒黑烟，有人在喊"})
+    assert told.startswith("听到「拖欠工资、冒黑烟」") and "后面才说出：「对面仓库在往外冒黑烟，有人在喊」" in told
+    assert "后面才说出" not in labels.explanation(route)
+    assert "后面才说出" not in labels.explanation({**route, "told_last": None})  # the router's field when not told last
+
+
 def test_conference_outcomes_and_categories_are_chinese(app):
     c = app.test_client()
     login(c)

@@ -280,6 +280,18 @@ def test_a_danger_told_after_a_pause_behind_an_ordinary_matter_still_reaches_110
     assert r["emergency"] and r["route"]["target"] == "110" and "110" in r["outcome"]
 
 
+def test_a_danger_told_after_breaking_off_a_paperwork_question_reaches_110(pbx, service):
+    # "what do I bring for an ID card, the household register too? where are photos taken, how much is it? — oh,
+    # wait: in the building opposite a child is hanging outside a balcony" (zh-tts, 11.8 s). Read as one call, the
+    # paperwork outweighs the child (an ID-card question at 12345, p 0.005 as Whisper hears it); read after
+    # 你等一下, it is an emergency (Router.broke_off, p 0.99), and 110 is brought in on a three-way call
+    r = place_call(SAMPLES / "caller-id-card-then-child.wav", platform="12345", config=pbx, hold_s=20)
+    assert r["emergency"] and r["route"]["target"] == "110" and "110" in r["outcome"]
+    assert "breaking off" in r["route"]["explanation"] and "小孩" in r["route"]["told_last"]
+    prompts = [e.get("prompt") for e in r["events"] if e["kind"] == "prompt"]
+    assert "ask-again" not in prompts
+
+
 def test_a_danger_told_after_a_long_breath_is_heard_through_the_handover_prompt(pbx, service):
     # the same two sentences 2 s apart: the pause ends the answer and the street light is accepted at 12345; the
     # caller goes on while the acceptance prompt plays, is heard, and is put through to 110 instead

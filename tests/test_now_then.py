@@ -246,6 +246,9 @@ def test_a_danger_told_at_the_end_of_a_long_complaint_is_an_emergency(rules, tai
     assert len(text) > rules.profile.settings.spoken_max_chars  # read as a narrative
     assert d.emergency, why(text, d)
     assert "told last" in d.explanation and set(d.matched) >= {"拖欠工资", "仲裁"}  # the story is kept too
+    assert d.told_last and "|" not in d.told_last and tail.endswith(d.told_last[-6:])  # for the reviewer
+    assert len(d.told_last) < len(text) / 2  # the last clauses, not the story
+    assert d.to_dict()["told_last"] == d.told_last
     assert not rules.find(text).emergency_keys  # read whole, the story has none: the model reads it so
 
 
@@ -254,6 +257,7 @@ def test_the_tail_of_a_short_request_is_not_read_apart(rules):
     text = "去年十月对面仓库往外冒黑烟"
     assert not rules.route(text, "12345").emergency
     assert rules.told_last(rules.find(text), "12345", 1) is None
+    assert rules.route(text, "12345").told_last is None
 
 
 @pytest.mark.parametrize(
@@ -291,3 +295,98 @@ def test_a_story_with_an_emergency_of_its_own_is_decided_by_it(rules):
     )
     d = rules.route(text, "12345")
     assert d.emergency and d.category != "utility_hazard" and "told last" not in d.explanation, why(text, d)
+
+
+# ------------------------------------------------------------- told after breaking off another matter
+# A caller breaks off a complaint to tell what is happening (你等一下, 不对, 还有个事, 卧槽 …): what follows is read
+# as a call of its own (Router.broke_off). Sentences written for these tests.
+class ComplaintOutweighs:
+    """A stand-in for the learned layer as it reads such calls: a bill or a card in the call pulls the whole
+    call's emergency probability down below the doubt threshold (the rules' emergency is then held as a
+    hint), while the danger told alone reads as an emergency. Router.broke_off must use it on the tail too."""
+
+    def __init__(self) -> None:
+        self.thresholds = {"emergency": 0.3, "hint": 0.05, "doubt": 0.1, "owner": 0.5, "doubt_owner": 1.01}
+
+    def predict(self, found, decision, router):
+        from hotline.understanding.model import Prediction
+
+        complaint = any(w in found.text for w in ("医保卡", "电费", "物业"))
+        p = 0.02 if complaint else (0.9 if decision.emergency else 0.01)
+        return Prediction(p, "12345", 0.6, {"12345": 0.6}, None, 0.0, "stand-in", self.thresholds)
+
+
+@pytest.fixture(scope="module")
+def with_model() -> Router:
+    return Router(load_profile("national"), model=ComplaintOutweighs())
+
+
+BROKEN_OFF = [
+    ("我想问一下医保卡怎么补办，哎你等一下，楼道里有个老人倒在地上叫不醒了", "楼道里有个老人倒在地上叫不醒了"),
+    ("物业收了钱不干活，门口垃圾堆了一礼拜，卧槽，前面有人拿着刀在追一个女的", "前面有人拿着刀在追一个女的"),
+    ("上个月电费多收了两百，你们给查查，还有个事，对门家里往外冒烟，有人在喊救命", "对门家里往外冒烟，有人在喊救命"),
+]
+
+
+@pytest.mark.parametrize("text, tail", BROKEN_OFF)
+def test_a_danger_told_after_breaking_off_a_complaint_is_an_emergency(with_model, text, tail):
+    whole = with_model.read_as_one(text, "12345", 1)
+    assert not whole.emergency and whole.rule == "rules-doubted"  # read as one, the complaint outweighs it
+    d = with_model.route(text, "12345")
+    assert d.emergency, why(text, d)
+    assert d.told_last == tail and "breaking off" in d.explanation
+    assert d.model["p_emergency"] == 0.9  # the tail's own reading, rules and model
+    assert set(whole.matched) <= set(d.matched)  # the complaint's phrases are kept for the reviewer
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我想问一下医保卡怎么补办，哎你等一下，我问问我老伴在不在家",  # what follows is no danger
+        "上个月电费多收了两百，还有个事，去年楼下有人拿刀打架你们也没管",  # a past one
+        "我想问一下医保卡怎么补办，哎你等一下，如果楼道里有人拿刀打架该怎么办",  # a supposed one
+        "上个月电费多收了两百，哎呀着火了",  # too few characters to tell a matter
+        "物业收了钱不干活，我家的锁坏了，有人拿刀也打不开",  # 坏了 breaks nothing off
+    ],
+)
+def test_what_follows_a_break_off_word_is_an_emergency_only_when_it_tells_one(with_model, text):
+    d = with_model.route(text, "12345")
+    assert not d.emergency and d.told_last is None, why(text, d)
+
+
+def test_an_emergency_told_first_is_decided_by_the_whole_call(with_model):
+    text = "有人拿刀在砍人，还有个事，路灯坏了好几天了"
+    d = with_model.route(text, "12345")
+    assert d.emergency and d.told_last is None and "breaking off" not in d.explanation
+
+
+def test_a_call_of_a_thousand_break_off_words_is_read_after_its_last_few(with_model, monkeypatch):
+    from hotline.router import decide
+
+    calls = []
+    read = decide.Router.read_as_one
+    monkeypatch.setattr(decide.Router, "read_as_one", lambda self, *a, **k: calls.append(a[0]) or read(self, *a, **k))
+    d = with_model.route("医保卡" + "你等一下，隔壁老王在唱歌呢" * 1000, "12345")
+    assert not d.emergency
+    assert 2 <= len(calls) <= 1 + decide.MAX_BREAK_OFFS  # the whole call, then the last few tails
+    assert all(len(c) < 100 for c in calls[1:])
+
+
+def test_reading_apart_is_the_profiles_setting():
+    from dataclasses import replace
+
+    plain = load_profile("national")
+    off = replace(plain, settings=plain.settings.model_copy(update={"break_off_min_chars": 0}))
+    text = BROKEN_OFF[0][0]
+    d = Router(off, model=ComplaintOutweighs()).route(text, "12345")
+    assert not d.emergency and d.danger_hint and d.told_last is None  # 0: never read apart; a hint only
+    assert Router(plain).route(text, "12345").told_last is None  # the rules alone hear it in the whole call
+
+
+def test_a_word_that_holds_a_break_off_word_breaks_nothing_off():
+    from hotline.router.decide import break_off_points
+
+    r = Router(load_profile("national"))
+    text = "打过来不知道对不对，楼里有人在卖那种药，不对，是在吸"
+    points = break_off_points(text, r._break_off, 10, r._break_off_exceptions)
+    assert [w for w, _ in points] == ["不对"] and text[points[0][1] :] == "，是在吸"

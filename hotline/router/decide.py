@@ -22,13 +22,14 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from hotline.profile import PLATFORMS, Category, Cue, Profile, load_profile
 from hotline.router.context import ContextReader, HitContext
-from hotline.router.normalize import CLAUSE, SENTENCE, Normalized, han_chars, normalize_text
+from hotline.router.normalize import CLAUSE, SENTENCE, Normalized, han_chars, normalize_text, simplified
 from hotline.router.phrase_index import QUALITY, VIA_CHARS, VIA_PINYIN, VIA_WEAK, Hit, PhraseIndex
 
 if TYPE_CHECKING:
@@ -42,6 +43,9 @@ EMERGENCY_PRIORITY = {"110": 0, "119": 1, "120": 2, "122": 3, "12395": 4}
 _CUE_PREFIX = "cue:"
 # the same phrase heard more often than this adds nothing (its score counts once; 没打架…又打架了 is two)
 MAX_HITS_PER_PHRASE = 4
+# a call broken off more often than this is read after its last few break-off words only
+MAX_BREAK_OFFS = 4
+_TAIL_LEAD = "，。,.…、！!？?；;：: \t\n—-"
 
 
 @dataclass(frozen=True)
@@ -84,6 +88,8 @@ class Decision:
     hint_target: str | None = None
     # The learned layer's verdict (version, probabilities, what it changed); None = rules only
     model: dict[str, Any] | None = None
+    # A long story's last clauses in which the emergency was heard (Router.told_last); None otherwise
+    told_last: str | None = None
 
     @property
     def understood(self) -> bool:
@@ -156,6 +162,15 @@ class Router:
         self._exclude: dict[str, tuple[str, ...]] = {c.id: c.exclude for c in profile.categories}
         self._exclude.update({k: c.exclude for k, c in self._cues.items()})
         self._context = ContextReader(profile.lexicon, profile.settings.negation_window)
+        # the exceptions first: where one is found (对不对), the break-off word inside it (不对) is not
+        lx = profile.lexicon
+        words = sorted(lx.break_off_exceptions, key=len, reverse=True) + sorted(lx.break_off, key=len, reverse=True)
+        self._break_off = (
+            re.compile("|".join(map(re.escape, words)))
+            if lx.break_off and profile.settings.break_off_min_chars
+            else None
+        )
+        self._break_off_exceptions = frozenset(lx.break_off_exceptions)
 
     def category(self, cid: str) -> Category | None:
         return self._cats.get(cid)
@@ -169,6 +184,13 @@ class Router:
         """Decide what happens to a call. use_model=False: the rules alone (for comparison)."""
         if platform not in PLATFORMS:
             raise ValueError(f"platform must be one of {', '.join(PLATFORMS)}, not {platform!r}")
+        whole = self.read_as_one(text, platform, attempt, use_model)
+        if whole.emergency:
+            return whole
+        return self.broke_off(text, whole, use_model) or whole
+
+    def read_as_one(self, text: str, platform: str, attempt: int, use_model: bool = True) -> Decision:
+        """The call read as one request: the rules, then combined with the model."""
         found = self.find(text)
         decision = self.decide(found, platform, attempt)
         # the model reads the whole story as the rules read it (as it was trained); the rules' emergency in
@@ -184,6 +206,29 @@ class Router:
             else:
                 return combine(self, told or decision, found, prediction)
         return rules_hint(told or decision, found, self)
+
+    def broke_off(self, text: str, whole: Decision, use_model: bool = True) -> Decision | None:
+        """A caller who breaks off one matter to tell another (物业收了钱不干活…卧槽，前面有人拿着刀在追一个女的)
+        tells the second as a request of its own; read as one call, the complaint's words outweigh it. What
+        follows each of the profile's break-off words (lexicon ``break_off``), when it holds at least
+        ``break_off_min_chars`` Chinese characters, is read as a call of its own, rules and model; its emergency is
+        the decision when the call read as one has none. Else None."""
+        if self._break_off is None:
+            return None
+        plain = simplified(text[: self.profile.settings.max_chars])
+        for word, start in break_off_points(plain, self._break_off, MAX_BREAK_OFFS, self._break_off_exceptions):
+            tail = plain[start:].lstrip(_TAIL_LEAD)
+            if han_chars(tail) < self.profile.settings.break_off_min_chars:
+                continue
+            d = self.read_as_one(tail, whole.receiving, whole.attempt, use_model)
+            if not d.emergency:
+                continue
+            d.matched = list(dict.fromkeys([*d.matched, *whole.matched]))
+            d.normalized = whole.normalized
+            d.told_last = tail
+            d.explanation += f" (told after 「{word}」, breaking off another matter; read as one call: {whole.rule})"
+            return d
+        return None
 
     def find(self, text: str) -> Findings:
         """Steps 1-3: normalize, match, read each phrase's context."""
@@ -357,6 +402,7 @@ class Router:
         d = self.emergency(tail, platform, base)
         d.matched = list(dict.fromkeys([*tail.matched, *found.matched]))
         d.explanation += f" (told last, after a story of {len(found.text)} characters)"
+        d.told_last = text.replace("|", "，")  # the normalized clauses, as a reviewer reads them
         return d
 
     def emergency_action(self, target: str, platform: str, unsure: bool = False) -> str:
@@ -523,6 +569,16 @@ def _confidence(best: float, second: float) -> float:
     strength = 1.0 - math.exp(-best / 1.2)
     margin = (best - second) / best if best > 0 else 0.0
     return round(strength * (0.5 + 0.5 * margin), 3)
+
+
+def break_off_points(
+    text: str, words: re.Pattern[str], most: int, exceptions: frozenset[str] = frozenset()
+) -> list[tuple[str, int]]:
+    """Each break-off word in `text` (not the `exceptions` that `words` also finds) with where what follows it
+    starts, first to last; only the last `most` (a hostile text of a thousand such words costs no more than a
+    caller's few)."""
+    points = [(m.group(0), m.end()) for m in words.finditer(text) if m.group(0) not in exceptions]
+    return points[-most:]
 
 
 def narrative_tail(text: str, max_chars: int) -> int:

@@ -58,6 +58,12 @@ def normalize_text(text: str, fillers: tuple[str, ...] = (), max_chars: int = 40
     return Normalized(text=text, truncated=truncated, han_chars=han_chars(text))
 
 
+def simplified(text: str) -> str:
+    """The text in simplified characters, nothing else changed, its punctuation kept for a reviewer (break-off
+    words are found in it before the fillers, among them 哎 and 呀, are dropped)."""
+    return _t2s().convert(_clean_controls(text))
+
+
 def han_chars(text: str) -> int:
     """How many CJK ideographs `text` holds."""
     return sum(1 for ch in text if "\u3400" <= ch <= "\u9fff")
