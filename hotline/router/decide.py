@@ -88,7 +88,8 @@ class Decision:
     hint_target: str | None = None
     # The learned layer's verdict (version, probabilities, what it changed); None = rules only
     model: dict[str, Any] | None = None
-    # A long story's last clauses in which the emergency was heard (Router.told_last); None otherwise
+    # Where the emergency was heard when the caller told something else first: a long story's last clauses
+    # (Router.told_last) or what followed a break-off word (Router.broke_off); None otherwise
     told_last: str | None = None
 
     @property
