@@ -92,6 +92,11 @@ def _plan(decision: Decision, profile: Profile) -> Plan:
         prompt = _OUT_OF_SCOPE_PROMPTS.get(decision.category or "") or f"guide-{target.replace(':', '-')}"
         number = profile.numbers.get(target)
         offer = number.dial if number and number.transfer_offer and number.dial else ""
+        if target in PLATFORMS and target != decision.receiving:
+            # told to dial the other platform (at 12345 a question about a police matter, 如果…能报警吗): one key
+            # puts the caller through, as for the guided numbers that offer it; a caller who meant more than a
+            # question (he has taken a lot of pills, 要是…会不会死) is not left to dial again
+            offer = dial_digits(target, profile)
         return Plan([prompt], Action.GUIDE, offer_transfer_to=offer)
     if decision.rule == "not-understood":
         return Plan([profile.conversation[platform].to_person], Action.AGENT)

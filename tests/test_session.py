@@ -392,3 +392,44 @@ async def test_the_decision_does_not_wait_for_a_locked_database(world):
     locker.close()
     assert journal.flush(timeout=60)
     assert log.get(agi.uniqueid).action == "transfer"
+
+
+GET_DIGIT = r"GET DATA hotline/offer-transfer 4000 1"
+
+
+@pytest.mark.parametrize(("key", "action", "target"), [("1", "transfer", "110"), ("", "guide", "")])
+async def test_a_caller_told_to_dial_110_at_12345_is_offered_one_key_to_be_put_through(world, key, action, target):
+    # a question about a police matter, nothing happening: the caller is told to dial 110, and then offered the
+    # transfer (press 1), as for the guided numbers that offer it; a caller who presses nothing is left guided
+    d, _speech, _ = deps(world, ["要是有人欠钱不还，我能报警吗"])
+    peer = ScriptedAsterisk(
+        environment(platform="12345"),
+        [
+            Step(PLAY.format("welcome-12345"), OK),
+            Step(RECORD, speaks),
+            Step(PLAY_NO_KEYS.format("guide-110"), OK),
+            Step(GET_DIGIT, f"200 result={key}" if key else "200 result= (timeout)"),  # GET DATA: the digits
+            *act(action, target),
+        ],
+    )
+    call, _kinds, events = await run_call(world, peer, d)
+    assert call.route["action"] == "guide" and call.route["target"] == "110"
+    done = [e.detail for e in events if e.kind == "action"][-1]  # what the dialplan was told to do
+    assert (done["action"], done["target"]) == (action, target)
+    assert any(e.kind == "dtmf" for e in events) == bool(key)
+
+
+async def test_a_guide_to_a_number_without_a_transfer_offers_none(world):
+    # 公安备案的开锁服务 has no number to put the caller through to: the prompt says where to go, and the call ends
+    d, _speech, _ = deps(world, ["我家门锁打不开了，钥匙丢了，想找个开锁的"])
+    peer = ScriptedAsterisk(
+        environment(platform="12345"),
+        [
+            Step(PLAY.format("welcome-12345"), OK),
+            Step(RECORD, speaks),
+            Step(PLAY_NO_KEYS.format("guide-locksmith"), OK),
+            *act("guide", ""),
+        ],
+    )
+    call, _kinds, _events = await run_call(world, peer, d)
+    assert call.action == "guide" and call.route["target"] == "locksmith"
