@@ -114,6 +114,9 @@ class Lexicon(_Strict):
         return v
 
     fillers: tuple[str, ...] = ()
+    # words that, with the fillers, tell no matter on their own (我, 刚才, 你好, 想问一下): a call of nothing
+    # else (我 那个 我刚 你) is a false start, in which the learned layer's probabilities are only its prior
+    empty_words: tuple[str, ...] = ()
     negators: tuple[str, ...] = ()
     negator_exceptions: tuple[str, ...] = ()
     hypothetical: tuple[str, ...] = ()

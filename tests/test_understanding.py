@@ -354,6 +354,18 @@ def test_nothing_said_is_no_evidence_whatever_the_model_gives(rules):
         assert not d.emergency and not d.danger_hint and d.action == "clarify", text
 
 
+def test_a_false_start_or_a_greeting_is_no_evidence_whatever_the_model_gives(rules):
+    # words that tell no matter on their own (lexicon empty_words) are nothing said: a caller who only
+    # stammers or greets is asked again, never bridged to 110 on the model's prior
+    for text in ("喂 那个 我 我刚 你", "喂，你好，我在……", "我……我刚才想说什么来着", "你好你好"):
+        d = _combined(rules, text, "12345", _pred(0.99, "110", 0.99, "violence"))
+        assert not d.emergency and not d.danger_hint and d.action == "clarify", text
+    # one word that tells something (快, 人, 疼) is heard: the model may read it
+    for text in ("我 我 快", "有人", "我疼"):
+        d = _combined(rules, text, "12345", _pred(0.99, "110", 0.99, "violence"))
+        assert d.emergency and d.danger_hint, text
+
+
 def test_the_rules_emergency_stands_whatever_the_model_says(rules):
     # a model without a doubt threshold (older artifacts) never holds back a rules' emergency
     d = _combined(rules, "有人在银行门口抢劫，拿着刀", "12345", _pred(0.0, "12345", 0.99))

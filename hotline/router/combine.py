@@ -2,7 +2,9 @@
 
 The combination, in order (thresholds live in the model artifact, tuned by `hotline train`; a
 narrative — longer than a spoken request — uses ``emergency_narrative`` / ``owner_narrative`` instead,
-and its hint needs the emergency threshold):
+and its hint needs the emergency threshold). The model is not read in a call that says nothing once the fillers
+and the words that tell no matter on their own are gone (lexicon ``empty_words``: 我 那个 我刚 你): its
+probabilities there are only its prior, and such a caller is asked again like any caller not understood:
 
 0. Doubt: a rules' emergency whose emergency probability is below ``doubt`` (a strong word said of a
    bill, a noisy bar or a row of neighbours: 气得我想杀人, 简直是抢钱, 脑袋要炸了) is held as a danger
@@ -153,9 +155,10 @@ def combine(router: Router, d: Decision, found: Findings, pred: Prediction) -> D
     changed: dict[str, Any] = {}
     rules_verdict = {"target": d.target, "action": d.action, "emergency": d.emergency, "rule": d.rule}
 
-    # no Chinese left once fillers are gone (silence, "嗯嗯那个", noise): the model's probabilities
-    # are only its prior there, never evidence of danger or of an owner
-    heard = found.norm.han_chars > 0
+    # nothing said once fillers and words that tell no matter are gone (silence, "嗯嗯那个", noise, a false
+    # start: 我 那个 我刚 你): the model's probabilities are only its prior there, never evidence of danger or
+    # of an owner
+    heard = found.norm.han_chars > 0 and not router.says_nothing(found.norm)
 
     # 0b. outweighed: a rules' emergency at 12345 the model hears no emergency in and is sure is 12345's matter
     outweighed = heard and outweighed_by_owner(d, pred, th, em_th)

@@ -155,6 +155,7 @@ class Router:
         self.profile = profile
         self.model = model
         self._cats: dict[str, Category] = {c.id: c for c in profile.categories}
+        self._empty_words = sorted(profile.lexicon.empty_words, key=len, reverse=True)
         self._cues: dict[str, Cue] = {_CUE_PREFIX + c.id: c for c in profile.cues}
         pairs = [(c.id, p) for c in profile.categories for p in (*c.phrases, *c.context)]
         self._context_words = {(c.id, p) for c in profile.categories for p in c.context}
@@ -252,6 +253,14 @@ class Router:
     # ---------------------------------------------------------------------- 1. normalize
     def normalize(self, text: str) -> Normalized:
         return normalize_text(text, self.profile.lexicon.fillers, self.profile.settings.max_chars)
+
+    def says_nothing(self, norm: Normalized) -> bool:
+        """Only fillers and words that tell no matter on their own (lexicon ``empty_words``): a false start
+        (我 那个 我刚 你) or a greeting, in which no model may read a danger or an owner."""
+        text = norm.text
+        for word in self._empty_words:
+            text = text.replace(word, "")
+        return han_chars(text) == 0
 
     # -------------------------------------------------------------------------- 2. match
     def match(self, norm: Normalized, narrative: bool) -> list[Hit]:
