@@ -144,6 +144,10 @@ class Lexicon(_Strict):
     # is also read as a call of its own (Router.broke_off)
     break_off: tuple[str, ...] = ()
     break_off_exceptions: tuple[str, ...] = ()  # words holding one that break nothing off (对不对)
+    # words that break off another matter only when the caller pauses after them (还有，我楼下那个老太太摔了 but
+    # not 还有人在打; 然后，就是，门外有人在割防盗门 but not 然后他就走了): a pause mark or a space follows,
+    # perhaps after a particle (还有啊，)
+    break_off_before_pause: tuple[str, ...] = ()
 
 
 class Settings(_Strict):

@@ -325,6 +325,9 @@ BROKEN_OFF = [
     ("我想问一下医保卡怎么补办，哎你等一下，楼道里有个老人倒在地上叫不醒了", "楼道里有个老人倒在地上叫不醒了"),
     ("物业收了钱不干活，门口垃圾堆了一礼拜，卧槽，前面有人拿着刀在追一个女的", "前面有人拿着刀在追一个女的"),
     ("上个月电费多收了两百，你们给查查，还有个事，对门家里往外冒烟，有人在喊救命", "对门家里往外冒烟，有人在喊救命"),
+    # a word of a second matter, then a pause (lexicon break_off_before_pause), a comma or the recognizer's space
+    ("物业费一年涨了两回。还有，楼下车里关着个小孩，哭得喘不上气", "楼下车里关着个小孩，哭得喘不上气"),
+    ("电费单子上的户名写错了 然后啊 就是 我家门口有个男的拿着刀在砸门", "就是 我家门口有个男的拿着刀在砸门"),
 ]
 
 
@@ -347,6 +350,7 @@ def test_a_danger_told_after_breaking_off_a_complaint_is_an_emergency(with_model
         "我想问一下医保卡怎么补办，哎你等一下，如果楼道里有人拿刀打架该怎么办",  # a supposed one
         "上个月电费多收了两百，哎呀着火了",  # too few characters to tell a matter
         "物业收了钱不干活，我家的锁坏了，有人拿刀也打不开",  # 坏了 breaks nothing off
+        "物业收了钱不干活，还有人在楼道里堆了几十桶油漆，着火了可怎么办",  # 还有 without a pause breaks nothing off
     ],
 )
 def test_what_follows_a_break_off_word_is_an_emergency_only_when_it_tells_one(with_model, text):
@@ -390,3 +394,17 @@ def test_a_word_that_holds_a_break_off_word_breaks_nothing_off():
     text = "打过来不知道对不对，楼里有人在卖那种药，不对，是在吸"
     points = break_off_points(text, r._break_off, 10, r._break_off_exceptions)
     assert [w for w, _ in points] == ["不对"] and text[points[0][1] :] == "，是在吸"
+
+
+def test_a_word_of_a_second_matter_breaks_one_off_only_before_a_pause():
+    from hotline.router.decide import break_off_points
+
+    r = Router(load_profile("national"))
+
+    def words(text: str) -> list[str]:
+        return [w for w, _ in break_off_points(text, r._break_off, 10, r._break_off_exceptions)]
+
+    assert words("医保报销的事。还有，楼下") == ["还有"]
+    assert words("医保报销的事 还有啊 楼下") == ["还有啊"]
+    assert words("然后……就是我女儿") == ["然后"]
+    assert words("还有人在打，然后他就跑了，还有一个在追") == []

@@ -46,6 +46,9 @@ MAX_HITS_PER_PHRASE = 4
 # a call broken off more often than this is read after its last few break-off words only
 MAX_BREAK_OFFS = 4
 _TAIL_LEAD = "，。,.…、！!？?；;：: \t\n—-"
+# after a word of lexicon ``break_off_before_pause``: a particle perhaps, then a pause (a mark, or the space with
+# which the recognizer separates what was said between pauses)
+_PAUSE = "(?:[啊呀哈呢嘛])?(?=[，。,.…、！!？?；;：: \t\n—~])"
 
 
 @dataclass(frozen=True)
@@ -166,10 +169,14 @@ class Router:
         self._context = ContextReader(profile.lexicon, profile.settings.negation_window)
         # the exceptions first: where one is found (对不对), the break-off word inside it (不对) is not
         lx = profile.lexicon
-        words = sorted(lx.break_off_exceptions, key=len, reverse=True) + sorted(lx.break_off, key=len, reverse=True)
+        words = [re.escape(w) for w in sorted(lx.break_off_exceptions, key=len, reverse=True)]
+        words += [re.escape(w) for w in sorted(lx.break_off, key=len, reverse=True)]
+        if lx.break_off_before_pause:
+            paused = "|".join(map(re.escape, sorted(lx.break_off_before_pause, key=len, reverse=True)))
+            words.append(f"(?:{paused}){_PAUSE}")
         self._break_off = (
-            re.compile("|".join(map(re.escape, words)))
-            if lx.break_off and profile.settings.break_off_min_chars
+            re.compile("|".join(words))
+            if (lx.break_off or lx.break_off_before_pause) and profile.settings.break_off_min_chars
             else None
         )
         self._break_off_exceptions = frozenset(lx.break_off_exceptions)
