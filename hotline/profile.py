@@ -148,6 +148,11 @@ class Lexicon(_Strict):
     # not 还有人在打; 然后，就是，门外有人在割防盗门 but not 然后他就走了): a pause mark or a space follows,
     # perhaps after a particle (还有啊，)
     break_off_before_pause: tuple[str, ...] = ()
+    # exclamations said alone between pauses (……啊，有人从后面勒我; 诶诶诶，下边那两伙人抄家伙了): the caller sees
+    # something happen while telling another matter
+    break_off_exclamations: tuple[str, ...] = ()
+    # words that break off another matter after the caller trails off (…… or ——): 天天吵……现在他们在里面吵
+    break_off_after_trailing: tuple[str, ...] = ()
 
 
 class Settings(_Strict):

@@ -328,13 +328,16 @@ BROKEN_OFF = [
     # a word of a second matter, then a pause (lexicon break_off_before_pause), a comma or the recognizer's space
     ("物业费一年涨了两回。还有，楼下车里关着个小孩，哭得喘不上气", "楼下车里关着个小孩，哭得喘不上气"),
     ("电费单子上的户名写错了 然后啊 就是 我家门口有个男的拿着刀在砸门", "就是 我家门口有个男的拿着刀在砸门"),
+    # an exclamation alone between pauses (break_off_exclamations); a word after trailing off (break_off_after_trailing)
+    ("物业的垃圾桶满了没人倒……诶诶，对面楼着火了，窗户里有人喊救命", "对面楼着火了，窗户里有人喊救命"),
+    ("物业天天不开路灯……现在有两个人拿着刀在追一个女的", "有两个人拿着刀在追一个女的"),
 ]
 
 
 @pytest.mark.parametrize("text, tail", BROKEN_OFF)
 def test_a_danger_told_after_breaking_off_a_complaint_is_an_emergency(with_model, text, tail):
     whole = with_model.read_as_one(text, "12345", 1)
-    assert not whole.emergency and whole.rule == "rules-doubted"  # read as one, the complaint outweighs it
+    assert not whole.emergency  # read as one, the complaint outweighs it (rules-doubted) or hides it
     d = with_model.route(text, "12345")
     assert d.emergency, why(text, d)
     assert d.told_last == tail and "breaking off" in d.explanation
@@ -408,3 +411,6 @@ def test_a_word_of_a_second_matter_breaks_one_off_only_before_a_pause():
     assert words("医保报销的事 还有啊 楼下") == ["还有啊"]
     assert words("然后……就是我女儿") == ["然后"]
     assert words("还有人在打，然后他就跑了，还有一个在追") == []
+    assert words("路灯坏了……啊，有人") == ["啊"] and words("物业的事 诶诶诶 楼下") == ["诶诶诶"]
+    assert words("物业的事啊，好啊，我问问哦") == []  # a particle that ends a clause breaks nothing off
+    assert words("天天吵……现在他们") == ["现在"] and words("天天吵，现在他们") == []

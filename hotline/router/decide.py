@@ -48,7 +48,11 @@ MAX_BREAK_OFFS = 4
 _TAIL_LEAD = "，。,.…、！!？?；;：: \t\n—-"
 # after a word of lexicon ``break_off_before_pause``: a particle perhaps, then a pause (a mark, or the space with
 # which the recognizer separates what was said between pauses)
-_PAUSE = "(?:[啊呀哈呢嘛])?(?=[，。,.…、！!？?；;：: \t\n—~])"
+_PAUSES = "，。,.…、！!？?；;：: \t\n—~"
+_BEFORE_PAUSE = f"(?=[{_PAUSES}])"
+_AFTER_PAUSE = f"(?<=[{_PAUSES}])"
+_PAUSE = f"(?:[啊呀哈呢嘛])?{_BEFORE_PAUSE}"
+_AFTER_TRAILING = "(?<=[…—])"  # the caller trails off (……) or breaks off (——)
 
 
 @dataclass(frozen=True)
@@ -172,13 +176,12 @@ class Router:
         words = [re.escape(w) for w in sorted(lx.break_off_exceptions, key=len, reverse=True)]
         words += [re.escape(w) for w in sorted(lx.break_off, key=len, reverse=True)]
         if lx.break_off_before_pause:
-            paused = "|".join(map(re.escape, sorted(lx.break_off_before_pause, key=len, reverse=True)))
-            words.append(f"(?:{paused}){_PAUSE}")
-        self._break_off = (
-            re.compile("|".join(words))
-            if (lx.break_off or lx.break_off_before_pause) and profile.settings.break_off_min_chars
-            else None
-        )
+            words.append(f"(?:{_alternatives(lx.break_off_before_pause)}){_PAUSE}")
+        if lx.break_off_exclamations:
+            words.append(f"{_AFTER_PAUSE}(?:{_alternatives(lx.break_off_exclamations)})+{_BEFORE_PAUSE}")
+        if lx.break_off_after_trailing:
+            words.append(f"{_AFTER_TRAILING}(?:{_alternatives(lx.break_off_after_trailing)})")
+        self._break_off = re.compile("|".join(words)) if words and profile.settings.break_off_min_chars else None
         self._break_off_exceptions = frozenset(lx.break_off_exceptions)
 
     def category(self, cid: str) -> Category | None:
@@ -586,6 +589,11 @@ def _confidence(best: float, second: float) -> float:
     strength = 1.0 - math.exp(-best / 1.2)
     margin = (best - second) / best if best > 0 else 0.0
     return round(strength * (0.5 + 0.5 * margin), 3)
+
+
+def _alternatives(words: tuple[str, ...]) -> str:
+    """A regular expression of `words`, the longest first."""
+    return "|".join(map(re.escape, sorted(words, key=len, reverse=True)))
 
 
 def break_off_points(
