@@ -120,6 +120,17 @@ def test_silent_caller_at_12345_is_asked_again_once_then_reaches_an_agent(shared
     assert r["outcome"] == "agent"
 
 
+def test_a_false_start_at_12345_is_asked_again_not_bridged_to_110(pbx, service):
+    # "hello, hello, I, I just……" and nothing more (zh-tts, 2.3 s): the model's prior on such stammering is an
+    # emergency (p 0.99), but it says nothing (lexicon empty_words): the caller is asked again once, then an agent
+    r = place_call(SAMPLES / "caller-false-start.wav", platform="12345", config=pbx, hold_s=40, timeout_s=150)
+    heard = [e for e in r["events"] if e["kind"] == "transcript"]
+    assert heard and "刚" in heard[0]["text"]
+    prompts = [e.get("prompt") for e in r["events"] if e["kind"] == "prompt"]
+    assert prompts.count("ask-again") == 1
+    assert not r["emergency"] and r["action"] == "agent" and r["outcome"] == "agent"
+
+
 def test_silent_caller_at_110_reaches_a_call_taker_without_being_asked_again(shared_dir, pbx, service):
     r = call(shared_dir, pbx, None, "110", hold_s=25, timeout_s=120)
     prompts = [e.get("prompt") for e in r["events"] if e["kind"] == "prompt"]

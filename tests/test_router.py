@@ -44,6 +44,18 @@ def test_common_words_are_not_mistaken_for_homophones():
     d = route_call("大家好，我看到路灯坏了")
     assert not d.emergency
     assert d.target == "12345" and d.action == "accept"
+    # 一条河 sounds as 跳河: a river told of is no one jumping into it
+    rules = get_router("national")
+    d = rules.route("我们那边有条河被养殖场的污水排进去了，水都发黑了", "110", use_model=False)
+    assert not d.emergency and "跳河" not in d.matched
+    assert rules.route("他刚才跳河了", "110", use_model=False).emergency
+
+
+def test_the_work_order_loop_of_a_matter_handed_in_is_12345s():
+    # asking after a matter already handed in (督办, 回访, 工单): 12345's own loop, at 110 too
+    for text in ("我那个事都三回了还没结果，我要求督办", "你们回访的电话打了好几回了", "我的工单评价在哪里点"):
+        d = get_router("national").route(text, "110", use_model=False)
+        assert d.target == "12345" and not d.emergency, (text, d.explanation)
 
 
 def test_negation_is_understood():

@@ -334,6 +334,25 @@ def test_110_does_not_blind_transfer_a_caller_with_a_danger_hint(rules):
     assert (at12345.target, at12345.action) == ("12345", "accept") and at12345.danger_hint
 
 
+def test_a_long_story_gets_a_hint_at_a_spoken_requests_threshold_and_its_emergency_at_its_own(rules):
+    # a story of more than 80 characters ending in a danger no list names (a wall leaning over a child's room):
+    # below its own emergency threshold, above the hint one, 110's call-taker stays on the line with 12345
+    story = (
+        "我先说一下，我们隔壁那户去年开始私自加盖了三层，我们找过社区，社区说报上去了，城管来看过一次也没拆，"
+        "今天下了一天雨，刚才咔嚓一声，他家那面墙往我家这边斜过来了，裂开好大的缝，我儿子还在那边屋里睡觉"
+    )
+    assert rules.find(story).narrative
+    th = {**TH, "emergency_narrative": 0.8, "owner_narrative": 0.7}
+    pred = replace(_pred(0.3, "12345", 0.9), thresholds=th)
+    at110 = _combined(rules, story, "110", pred)
+    assert not at110.emergency and at110.danger_hint
+    assert (at110.target, at110.action) == ("12345", "conference") and not at110.hands_away
+    quiet = replace(_pred(0.1, "12345", 0.9), thresholds=th)
+    assert not _combined(rules, story, "110", quiet).danger_hint
+    sure = replace(_pred(0.85, "12345", 0.9), thresholds=th)
+    assert _combined(rules, story, "110", sure).emergency
+
+
 def test_a_caller_with_a_danger_hint_is_not_only_told_an_emergency_number(rules):
     supposed = "万一我喝了酒开车被查到了，要关多久"
     told = _combined(rules, supposed, "12345", _pred(0.0, "110", 0.9))
