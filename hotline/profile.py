@@ -153,6 +153,9 @@ class Lexicon(_Strict):
     break_off_exclamations: tuple[str, ...] = ()
     # words that break off another matter after the caller trails off (…… or ——): 天天吵……现在他们在里面吵
     break_off_after_trailing: tuple[str, ...] = ()
+    # break-off words found by their sound too in a spoken request, as the recognizer writes them (哀压, 爱压 for 哎呀;
+    # 握槽 for 卧槽): exclamations only, whose sound few ordinary words share (not 对了: 堆了)
+    break_off_by_sound: tuple[str, ...] = ()
 
 
 class Settings(_Strict):

@@ -331,6 +331,8 @@ BROKEN_OFF = [
     # an exclamation alone between pauses (break_off_exclamations); a word after trailing off (break_off_after_trailing)
     ("物业的垃圾桶满了没人倒……诶诶，对面楼着火了，窗户里有人喊救命", "对面楼着火了，窗户里有人喊救命"),
     ("物业天天不开路灯……现在有两个人拿着刀在追一个女的", "有两个人拿着刀在追一个女的"),
+    # an exclamation as the recognizer writes it (爱压 for 哎呀: break_off_by_sound)
+    ("物业费的发票一直不给开 爱压 对面楼着火了 窗户里有人喊救命", "对面楼着火了 窗户里有人喊救命"),
 ]
 
 
@@ -397,6 +399,17 @@ def test_a_word_that_holds_a_break_off_word_breaks_nothing_off():
     text = "打过来不知道对不对，楼里有人在卖那种药，不对，是在吸"
     points = break_off_points(text, r._break_off, 10, r._break_off_exceptions)
     assert [w for w, _ in points] == ["不对"] and text[points[0][1] :] == "，是在吸"
+
+
+def test_an_exclamation_is_found_by_its_sound_only_in_a_spoken_request():
+    from hotline.router.decide import sound_break_off_points
+    from hotline.router.phrase_index import syllables
+
+    sounds = [tuple(syllables(w)) for w in load_profile("national").lexicon.break_off_by_sound]
+    assert sound_break_off_points("补贴还没发 哀压 屋后头", sounds) == [("哀压", 8)]
+    assert sound_break_off_points("电瓶车堆了一屋子", sounds) == []  # 对了 is not found by sound
+    story = "物业费的发票一直不给开，" * 8 + "爱压对面楼着火了，窗户里有人喊救命"  # a written message, typed
+    assert not Router(load_profile("national"), model=ComplaintOutweighs()).route(story, "12345").told_last
 
 
 def test_a_word_of_a_second_matter_breaks_one_off_only_before_a_pause():

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from hotline.profile import PLATFORMS, Category, Cue, Profile, load_profile
 from hotline.router.context import ContextReader, HitContext
 from hotline.router.normalize import CLAUSE, SENTENCE, Normalized, han_chars, normalize_text, simplified
-from hotline.router.phrase_index import QUALITY, VIA_CHARS, VIA_PINYIN, VIA_WEAK, Hit, PhraseIndex
+from hotline.router.phrase_index import QUALITY, VIA_CHARS, VIA_PINYIN, VIA_WEAK, Hit, PhraseIndex, syllables
 
 if TYPE_CHECKING:
     from hotline.understanding.model import UnderstandingModel
@@ -182,6 +182,7 @@ class Router:
         if lx.break_off_after_trailing:
             words.append(f"{_AFTER_TRAILING}(?:{_alternatives(lx.break_off_after_trailing)})")
         self._break_off = re.compile("|".join(words)) if words and profile.settings.break_off_min_chars else None
+        self._break_off_sounds = [tuple(syllables(w)) for w in lx.break_off_by_sound]
         self._break_off_exceptions = frozenset(lx.break_off_exceptions)
 
     def category(self, cid: str) -> Category | None:
@@ -228,7 +229,12 @@ class Router:
         if self._break_off is None:
             return None
         plain = simplified(text[: self.profile.settings.max_chars])
-        for word, start in break_off_points(plain, self._break_off, MAX_BREAK_OFFS, self._break_off_exceptions):
+        points = break_off_points(plain, self._break_off, MAX_BREAK_OFFS, self._break_off_exceptions)
+        if self._break_off_sounds and len(whole.normalized) <= self.profile.settings.spoken_max_chars:
+            heard = sound_break_off_points(plain, self._break_off_sounds)
+            by_start = {start: (word, start) for word, start in [*heard, *points]}  # one reading per place
+            points = sorted(by_start.values(), key=lambda p: p[1])[-MAX_BREAK_OFFS:]
+        for word, start in points:
             tail = plain[start:].lstrip(_TAIL_LEAD)
             if han_chars(tail) < self.profile.settings.break_off_min_chars:
                 continue
@@ -604,6 +610,17 @@ def break_off_points(
     caller's few)."""
     points = [(m.group(0), m.end()) for m in words.finditer(text) if m.group(0) not in exceptions]
     return points[-most:]
+
+
+def sound_break_off_points(text: str, sounds: list[tuple[str, ...]]) -> list[tuple[str, int]]:
+    """Each place in `text` that sounds as one of the break-off words `sounds` (toneless pinyin syllables) with where
+    what follows it starts: the recognizer's 哀压 for 哎呀. A spoken request's length: one syllable per character."""
+    heard = syllables(text)
+    points = []
+    for sound in sounds:
+        n = len(sound)
+        points += [(text[i : i + n], i + n) for i in range(len(heard) - n + 1) if tuple(heard[i : i + n]) == sound]
+    return points
 
 
 def narrative_tail(text: str, max_chars: int) -> int:

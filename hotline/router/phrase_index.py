@@ -56,6 +56,11 @@ def char_readings(ch: str) -> frozenset[str]:
     return frozenset(pinyin(ch, style=Style.NORMAL, heteronym=False)[0])
 
 
+def syllables(text: str) -> list[str]:
+    """The toneless reading of each character of `text`, one item per character (a non-Chinese one as itself)."""
+    return lazy_pinyin(text, style=Style.NORMAL, errors=list)
+
+
 @lru_cache(maxsize=65536)
 def _fuzzy_readings(ch: str) -> frozenset[str]:
     return frozenset(_fuzzy(r) for r in char_readings(ch))
