@@ -412,6 +412,18 @@ def test_an_exclamation_is_found_by_its_sound_only_in_a_spoken_request():
     assert not Router(load_profile("national"), model=ComplaintOutweighs()).route(story, "12345").told_last
 
 
+def test_a_hostile_text_is_not_searched_by_sound(with_model, monkeypatch):
+    from hotline.router import decide
+
+    searched = []
+    find = decide.sound_break_off_points
+    monkeypatch.setattr(decide, "sound_break_off_points", lambda text, s: searched.append(text) or find(text, s))
+    with_model.route("物业费的发票一直不给开 爱压 隔壁在唱歌呢", "12345")
+    assert len(searched) == 1  # a spoken request is
+    with_model.route("嗯" * 3000 + "物业费的发票一直不给开 爱压 隔壁在唱歌呢", "12345")
+    assert len(searched) == 1  # thousands of fillers are not: a few seconds of speech hold no such transcript
+
+
 def test_a_word_of_a_second_matter_breaks_one_off_only_before_a_pause():
     from hotline.router.decide import break_off_points
 

@@ -45,6 +45,9 @@ _CUE_PREFIX = "cue:"
 MAX_HITS_PER_PHRASE = 4
 # a call broken off more often than this is read after its last few break-off words only
 MAX_BREAK_OFFS = 4
+# a spoken request's raw transcript, fillers and all, is at most this many times its normalized length bound: a
+# longer one (a hostile text of thousands of 嗯) is not searched by sound
+SOUND_MAX_CHARS_PER_SPOKEN = 4
 _TAIL_LEAD = "，。,.…、！!？?；;：: \t\n—-"
 # after a word of lexicon ``break_off_before_pause``: a particle perhaps, then a pause (a mark, or the space with
 # which the recognizer separates what was said between pauses)
@@ -173,8 +176,7 @@ class Router:
         self._context = ContextReader(profile.lexicon, profile.settings.negation_window)
         # the exceptions first: where one is found (对不对), the break-off word inside it (不对) is not
         lx = profile.lexicon
-        words = [re.escape(w) for w in sorted(lx.break_off_exceptions, key=len, reverse=True)]
-        words += [re.escape(w) for w in sorted(lx.break_off, key=len, reverse=True)]
+        words = [alt for alt in (_alternatives(lx.break_off_exceptions), _alternatives(lx.break_off)) if alt]
         if lx.break_off_before_pause:
             words.append(f"(?:{_alternatives(lx.break_off_before_pause)}){_PAUSE}")
         if lx.break_off_exclamations:
@@ -230,7 +232,10 @@ class Router:
             return None
         plain = simplified(text[: self.profile.settings.max_chars])
         points = break_off_points(plain, self._break_off, MAX_BREAK_OFFS, self._break_off_exceptions)
-        if self._break_off_sounds and len(whole.normalized) <= self.profile.settings.spoken_max_chars:
+        # by sound in a spoken request only: a recognizer's transcript, a few seconds of speech
+        spoken = self.profile.settings.spoken_max_chars
+        said = len(whole.normalized) <= spoken and len(plain) <= SOUND_MAX_CHARS_PER_SPOKEN * spoken
+        if self._break_off_sounds and said:
             heard = sound_break_off_points(plain, self._break_off_sounds)
             by_start = {start: (word, start) for word, start in [*heard, *points]}  # one reading per place
             points = sorted(by_start.values(), key=lambda p: p[1])[-MAX_BREAK_OFFS:]
