@@ -160,7 +160,7 @@ def combine(router: Router, d: Decision, found: Findings, pred: Prediction) -> D
     # nothing said once fillers and words that tell no matter are gone (silence, "嗯嗯那个", noise, a false
     # start: 我 那个 我刚 你): the model's probabilities are only its prior there, never evidence of danger or
     # of an owner
-    heard = found.norm.han_chars > 0 and not router.says_nothing(found.norm)
+    heard = not router.says_nothing(found.norm)
 
     # 0b. outweighed: a rules' emergency at 12345 the model hears no emergency in and is sure is 12345's matter
     outweighed = heard and outweighed_by_owner(d, pred, th, em_th)

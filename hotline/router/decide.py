@@ -29,7 +29,15 @@ from typing import TYPE_CHECKING, Any
 
 from hotline.profile import PLATFORMS, Category, Cue, Profile, load_profile
 from hotline.router.context import ContextReader, HitContext
-from hotline.router.normalize import CLAUSE, SENTENCE, Normalized, han_chars, normalize_text, simplified
+from hotline.router.normalize import (
+    CLAUSE,
+    SENTENCE,
+    Normalized,
+    han_chars,
+    normalize_text,
+    simplified,
+    without_words,
+)
 from hotline.router.phrase_index import QUALITY, VIA_CHARS, VIA_PINYIN, VIA_WEAK, Hit, PhraseIndex, syllables
 
 if TYPE_CHECKING:
@@ -165,7 +173,6 @@ class Router:
         self.profile = profile
         self.model = model
         self._cats: dict[str, Category] = {c.id: c for c in profile.categories}
-        self._empty_words = sorted(profile.lexicon.empty_words, key=len, reverse=True)
         self._cues: dict[str, Cue] = {_CUE_PREFIX + c.id: c for c in profile.cues}
         pairs = [(c.id, p) for c in profile.categories for p in (*c.phrases, *c.context)]
         self._context_words = {(c.id, p) for c in profile.categories for p in c.context}
@@ -278,10 +285,7 @@ class Router:
     def says_nothing(self, norm: Normalized) -> bool:
         """Only fillers and words that tell no matter on their own (lexicon ``empty_words``): a false start
         (我 那个 我刚 你) or a greeting, in which no model may read a danger or an owner."""
-        text = norm.text
-        for word in self._empty_words:
-            text = text.replace(word, "")
-        return han_chars(text) == 0
+        return han_chars(without_words(norm.text, self.profile.lexicon.empty_words)) == 0
 
     # -------------------------------------------------------------------------- 2. match
     def match(self, norm: Normalized, narrative: bool) -> list[Hit]:

@@ -49,13 +49,19 @@ def normalize_text(text: str, fillers: tuple[str, ...] = (), max_chars: int = 40
     text = _CLAUSE_PUNCT.sub(CLAUSE, text)
     text = re.sub(r"\s+", "", text)
     text = _NOISE.sub("", text)
-    for f in sorted(fillers, key=len, reverse=True):
-        if f in text:
-            text = text.replace(f, "")
+    text = without_words(text, fillers)
     # collapse runs of marks; a sentence mark wins over a clause mark
     text = _MARKS.sub(lambda m: SENTENCE if SENTENCE in m.group(0) else CLAUSE, text)
     text = text.strip("|#")
     return Normalized(text=text, truncated=truncated, han_chars=han_chars(text))
+
+
+def without_words(text: str, words: tuple[str, ...]) -> str:
+    """`text` with every one of `words` taken out, the longest first (那个什么 before 那个)."""
+    for word in sorted(words, key=len, reverse=True):
+        if word in text:
+            text = text.replace(word, "")
+    return text
 
 
 def simplified(text: str) -> str:
