@@ -328,9 +328,14 @@ BROKEN_OFF = [
     # a word of a second matter, then a pause (lexicon break_off_before_pause), a comma or the recognizer's space
     ("物业费一年涨了两回。还有，楼下车里关着个小孩，哭得喘不上气", "楼下车里关着个小孩，哭得喘不上气"),
     ("电费单子上的户名写错了 然后啊 就是 我家门口有个男的拿着刀在砸门", "就是 我家门口有个男的拿着刀在砸门"),
-    # an exclamation alone between pauses (break_off_exclamations); a word after trailing off (break_off_after_trailing)
+    # an exclamation alone between pauses (break_off_exclamations); a word opening a sentence or after trailing off
+    # (break_off_after_sentence)
     ("物业的垃圾桶满了没人倒……诶诶，对面楼着火了，窗户里有人喊救命", "对面楼着火了，窗户里有人喊救命"),
     ("物业天天不开路灯……现在有两个人拿着刀在追一个女的", "有两个人拿着刀在追一个女的"),
+    ("电费单子又算错了，多收了两百块。今天楼道里有个老人倒在地上叫不醒", "楼道里有个老人倒在地上叫不醒"),
+    ("物业费又涨了，我想投诉。哦对，楼下有个男的拿着刀在追一个女的", "楼下有个男的拿着刀在追一个女的"),
+    # the caller sets the complaint aside (先搁一边, 说正事)
+    ("电费的事先搁一边，我家楼下有个人倒在地上叫不醒", "我家楼下有个人倒在地上叫不醒"),
     # an exclamation as the recognizer writes it (爱压 for 哎呀: break_off_by_sound)
     ("物业费的发票一直不给开 爱压 对面楼着火了 窗户里有人喊救命", "对面楼着火了 窗户里有人喊救命"),
 ]
@@ -399,6 +404,16 @@ def test_a_word_that_holds_a_break_off_word_breaks_nothing_off():
     text = "打过来不知道对不对，楼里有人在卖那种药，不对，是在吸"
     points = break_off_points(text, r._break_off, 10, r._break_off_exceptions)
     assert [w for w, _ in points] == ["不对"] and text[points[0][1] :] == "，是在吸"
+
+
+def test_a_time_word_breaks_off_only_where_a_sentence_starts():
+    from hotline.router.decide import break_off_points
+
+    r = Router(load_profile("national"))
+    # after a comma 现在 goes on with the same matter (the money lent, the man gone); after a full stop it opens another
+    text = "去年借给朋友五万块，现在人找不到了。现在有人在我家门口砸门"
+    points = break_off_points(text, r._break_off, 10, r._break_off_exceptions)
+    assert [w for w, _ in points] == ["现在"] and text[points[0][1] :] == "有人在我家门口砸门"
 
 
 def test_an_exclamation_is_found_by_its_sound_only_in_a_spoken_request():
