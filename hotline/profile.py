@@ -151,8 +151,10 @@ class Lexicon(_Strict):
     # exclamations said alone between pauses (……啊，有人从后面勒我; 诶诶诶，下边那两伙人抄家伙了): the caller sees
     # something happen while telling another matter
     break_off_exclamations: tuple[str, ...] = ()
-    # words that break off another matter when they open a sentence, or follow the caller's trailing off (。！？ ……
-    # ——): 天天吵……现在他们在里面吵; 没有加班费。今天有个妹子在流水线上倒了
+    # words that break off another matter after the caller trails off (…… or ——): 天天吵……现在他们在里面吵
+    break_off_after_trailing: tuple[str, ...] = ()
+    # words that break off another matter when they open a sentence, or after the caller trails off (。！？ …… ——):
+    # 没有加班费。今天有个妹子在流水线上倒了
     break_off_after_sentence: tuple[str, ...] = ()
     # break-off words found by their sound too in a spoken request, as the recognizer writes them (哀压, 爱压 for 哎呀;
     # 握槽 for 卧槽): exclamations only, whose sound few ordinary words share (not 对了: 堆了)

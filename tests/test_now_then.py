@@ -334,7 +334,8 @@ BROKEN_OFF = [
     ("物业天天不开路灯……现在有两个人拿着刀在追一个女的", "有两个人拿着刀在追一个女的"),
     ("电费单子又算错了，多收了两百块。今天楼道里有个老人倒在地上叫不醒", "楼道里有个老人倒在地上叫不醒"),
     ("物业费又涨了，我想投诉。哦对，楼下有个男的拿着刀在追一个女的", "楼下有个男的拿着刀在追一个女的"),
-    # the caller sets the complaint aside (先搁一边, 说正事)
+    # the caller cuts the complaint short (——) or sets it aside (先搁一边, 说正事)
+    ("物业费的发票一直不给开，你别拉我，我在打电话——楼下有人拿着刀在砍我老公", "楼下有人拿着刀在砍我老公"),
     ("电费的事先搁一边，我家楼下有个人倒在地上叫不醒", "我家楼下有个人倒在地上叫不醒"),
     # an exclamation as the recognizer writes it (爱压 for 哎呀: break_off_by_sound)
     ("物业费的发票一直不给开 爱压 对面楼着火了 窗户里有人喊救命", "对面楼着火了 窗户里有人喊救命"),
@@ -410,10 +411,11 @@ def test_a_time_word_breaks_off_only_where_a_sentence_starts():
     from hotline.router.decide import break_off_points
 
     r = Router(load_profile("national"))
-    # after a comma 现在 goes on with the same matter (the money lent, the man gone); after a full stop it opens another
-    text = "去年借给朋友五万块，现在人找不到了。现在有人在我家门口砸门"
+    # after a comma 今天 goes on with the same matter (the money lent); a full stop then 现在 tells how things stand; a
+    # full stop then 今天 opens another matter
+    text = "钱借给他三年了，今天又去要了一回，他说没钱。现在他人还在老家。今天有人在我家门口砸门"
     points = break_off_points(text, r._break_off, 10, r._break_off_exceptions)
-    assert [w for w, _ in points] == ["现在"] and text[points[0][1] :] == "有人在我家门口砸门"
+    assert [w for w, _ in points] == ["今天"] and text[points[0][1] :] == "有人在我家门口砸门"
 
 
 def test_an_exclamation_is_found_by_its_sound_only_in_a_spoken_request():

@@ -63,7 +63,8 @@ _PAUSES = "，。,.…、！!？?；;：: \t\n—~"
 _BEFORE_PAUSE = f"(?=[{_PAUSES}])"
 _AFTER_PAUSE = f"(?<=[{_PAUSES}])"
 _PAUSE = f"(?:[啊呀哈呢嘛])?{_BEFORE_PAUSE}"
-_AFTER_SENTENCE = "(?<=[。！？!?…—])"  # a sentence ends, the caller trails off (……) or breaks off (——)
+_AFTER_TRAILING = "(?<=[…—])"  # the caller trails off (……) or breaks off (——)
+_AFTER_SENTENCE = "(?<=[。！？!?…—])"  # a sentence ends, or the caller trails off or breaks off
 
 
 @dataclass(frozen=True)
@@ -188,6 +189,8 @@ class Router:
             words.append(f"(?:{_alternatives(lx.break_off_before_pause)}){_PAUSE}")
         if lx.break_off_exclamations:
             words.append(f"{_AFTER_PAUSE}(?:{_alternatives(lx.break_off_exclamations)})+{_BEFORE_PAUSE}")
+        if lx.break_off_after_trailing:
+            words.append(f"{_AFTER_TRAILING}(?:{_alternatives(lx.break_off_after_trailing)})")
         if lx.break_off_after_sentence:
             words.append(f"{_AFTER_SENTENCE}(?:{_alternatives(lx.break_off_after_sentence)})")
         self._break_off = re.compile("|".join(words)) if words and profile.settings.break_off_min_chars else None
