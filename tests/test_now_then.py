@@ -328,8 +328,8 @@ BROKEN_OFF = [
     # a word of a second matter, then a pause (lexicon break_off_before_pause), a comma or the recognizer's space
     ("物业费一年涨了两回。还有，楼下车里关着个小孩，哭得喘不上气", "楼下车里关着个小孩，哭得喘不上气"),
     ("电费单子上的户名写错了 然后啊 就是 我家门口有个男的拿着刀在砸门", "就是 我家门口有个男的拿着刀在砸门"),
-    # an exclamation alone between pauses (break_off_exclamations); a word opening a sentence or after trailing off
-    # (break_off_after_sentence)
+    # an exclamation alone between pauses (break_off_exclamations); a word after trailing off (break_off_after_trailing)
+    # or opening a sentence (break_off_after_sentence)
     ("物业的垃圾桶满了没人倒……诶诶，对面楼着火了，窗户里有人喊救命", "对面楼着火了，窗户里有人喊救命"),
     ("物业天天不开路灯……现在有两个人拿着刀在追一个女的", "有两个人拿着刀在追一个女的"),
     ("电费单子又算错了，多收了两百块。今天楼道里有个老人倒在地上叫不醒", "楼道里有个老人倒在地上叫不醒"),
