@@ -12,7 +12,9 @@ from sqlalchemy import select
 from hotline.admin import audit, calllog, labels, localtime, reviews, roles
 from hotline.admin.exports import ExportForm
 from hotline.admin.queries import PER_PAGE_CHOICES, BadFilter, CallFilter, call_with_events, page_numbers
-from hotline.admin.scope import apply_platform_scope
+from hotline.admin.scope import apply_platform_scope, current_platform_scope
+from hotline.linkage.lifecycle import STATUS_NAMES
+from hotline.linkage.queries import orders_of_call
 from hotline.store.models import Call, CallReview
 
 bp = Blueprint("calls", __name__)
@@ -72,6 +74,7 @@ def detail(call_id: int):
         history = list(
             s.scalars(select(CallReview).where(CallReview.call_id == call.id).order_by(CallReview.id.desc()))
         )
+        from_call, caller_orders = orders_of_call(s, call.uniqueid, call.caller, current_platform_scope())
     audit.record("call_view", "call", call.uniqueid, {"id": call.id})
     route = call.route or {}
     answered = call.answered_at or call.started_at
@@ -111,6 +114,9 @@ def detail(call_id: int):
         duration=duration_s(call),
         back=back,
         history=history,
+        orders_from_call=from_call,
+        caller_orders=caller_orders,
+        status_names=STATUS_NAMES,
         review_form=reviews.ReviewForm.for_call(call, latest=history[0] if history else None)
         if current_user.can("review")
         else None,

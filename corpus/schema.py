@@ -24,7 +24,7 @@ EMERGENCY = ("1", "0", "-")
 TAGS = (
     "plain", "filler", "regional", "slang", "homophone", "dropped", "after_complaint", "negation", "past",
     "resolved", "third_person", "police_paperwork", "danger_no_crime_word", "hypothetical", "question", "long",
-    "city",
+    "city", "work_order",
 )  # fmt: skip
 # the targets each kind may name (first = preferred; `recv` = whichever platform received the call)
 TARGETS = {

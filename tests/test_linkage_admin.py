@@ -7,13 +7,16 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from hotline.admin import create_app
 from hotline.admin.auth import create_user
 from hotline.linkage.lifecycle import entry
 from hotline.linkage.models import Order
 from hotline.linkage.orders import OrderBook
+from hotline.linkage.queries import orders_of_call
 from hotline.router import route_call
+from hotline.store.models import Call
 from tests.linkage_sides import store
 
 HOSTILE = "<script>alert(1)</script>路灯坏了"
@@ -168,3 +171,42 @@ def test_hotspots_page(site):
     html = c.get("/hotspots?days=7").get_data(as_text=True)
     assert "热度排名" in html and "幸福小区" in html
     assert c.get("/hotspots?days=5").status_code == 400
+
+
+def test_call_page_shows_the_order_it_handed_over_and_the_callers_other_orders(site):
+    app, log, (a, _) = site
+    # the same caller rings again about the street light: the reviewer sees the order of the first call
+    log.open_call("c-2", "12345", "13800138000", "national")
+    log.update("c-2", transcript="我上次反映的路灯到现在还没修")
+    log.open_call("c-3", "12345", "", "national")  # a withheld number matches nobody's orders
+    with log.session() as s:
+        ids = {uid: cid for uid, cid in s.execute(select(Call.uniqueid, Call.id))}
+        number = s.get(Order, a).number
+    c = login(app.test_client())
+    first = c.get(f"/calls/{ids['c-1']}").get_data(as_text=True)
+    assert number in first.split('id="orders-from-call"')[1].split("</div>")[0]
+    assert 'id="caller-orders"' not in first  # the caller has no other order
+    again = c.get(f"/calls/{ids['c-2']}").get_data(as_text=True)
+    assert "本次通话没有派出工单" in again
+    others = again.split('id="caller-orders"')[1].split("</div>")[0]
+    assert number in others and f"/orders/{a}" in others and "&lt;script&gt;" in others and "<script>" not in others
+    withheld = c.get(f"/calls/{ids['c-3']}").get_data(as_text=True)
+    assert 'id="caller-orders"' not in withheld and number not in withheld
+
+
+def test_orders_of_call_puts_open_orders_first(site):
+    _, log, (a, _) = site
+    book = OrderBook("12345")
+    with log.session() as s:
+        done = book.create(s, origin="12345", target="110", request_text="电动车被偷了", by="12345/ivr",
+                           caller_number="13800138000")  # fmt: skip
+        done.status = "closed"
+        done.created_at = datetime.now(UTC) + timedelta(minutes=1)  # newer, but closed
+        done_id = done.id
+    with log.session() as s:
+        from_call, others = orders_of_call(s, "c-9", "13800138000")
+        assert from_call == [] and [o.id for o in others] == [a, done_id]
+        from_call, others = orders_of_call(s, "c-1", "13800138000")
+        assert [o.id for o in from_call] == [a] and [o.id for o in others] == [done_id]
+        assert orders_of_call(s, "c-9", "anonymous") == ([], [])
+        assert orders_of_call(s, "c-9", "13800138000", limit=1)[1][0].id == a

@@ -10,6 +10,10 @@ import time
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
 from hotline.store import CallLog, migrate
 from hotline.store.journal import CallJournal
 
@@ -69,6 +73,19 @@ def test_the_schema_migrates_and_a_long_cdr_value_cannot_break_it(postgres_url):
     # a caller number far longer than its column: bounded, not an error that stops later records
     log.apply_open_call("1.1", "12345", "9" * 300, "national")
     assert len(log.get("1.1").caller) == 64
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+def test_the_migrations_build_the_schema_the_models_declare(engine, tmp_path, request):
+    """Every table, column and index of the models comes from a migration (and no migration adds more)."""
+    import hotline.linkage.models  # noqa: F401  (the orders' tables)
+    from hotline.store.calllog import make_engine
+    from hotline.store.models import Base
+
+    url = f"sqlite:///{tmp_path / 'm.db'}" if engine == "sqlite" else request.getfixturevalue("postgres_url")
+    migrate(url)
+    with make_engine(url).connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
 
 
 def test_records_wait_out_a_database_outage_and_arrive_once(postgres_url, tmp_path):

@@ -56,7 +56,11 @@ class Order(Base):
     version: Mapped[int] = mapped_column(Integer, default=0)  # highest history seq (a Lamport clock)
     history: Mapped[list] = mapped_column(JSON, default=list)
 
-    __table_args__ = (Index("ix_orders_status_due", "status", "due_at"),)
+    # a caller's orders, newest first: the call page lists them beside a call about a matter handed in before
+    __table_args__ = (
+        Index("ix_orders_status_due", "status", "due_at"),
+        Index("ix_orders_caller_created", "caller_number", "created_at"),
+    )
 
 
 class OutboxMessage(Base):

@@ -154,3 +154,36 @@ def _date(args, name: str, tz: str) -> datetime | None:
     except ValueError:
         raise BadOrderFilter(name, f"日期格式应为 YYYY-MM-DD：{v[:20]}") from None
     return d.replace(tzinfo=ZoneInfo(tz)).astimezone(UTC)
+
+
+CALLER_ORDERS_MAX = 10
+
+
+def orders_of_call(
+    s: Session, uniqueid: str, caller: str | None, scope: str | None = None, limit: int = CALLER_ORDERS_MAX
+) -> tuple[list[Order], list[Order]]:
+    """The orders a call handed over, and the caller's other orders (newest first, open ones before closed).
+
+    A caller who rings about a matter already handed in (进度, 催办, 回访, 评价) is seen with that matter: the
+    reviewer of the call finds the earlier order beside it. Only a caller number with digits in it is matched
+    (an anonymous or withheld caller has none to match on). ``scope`` limits both lists to one platform's
+    orders (either party), as the admin's pages do.
+    """
+
+    def scoped(stmt: Select) -> Select:
+        if scope:
+            stmt = stmt.where(or_(Order.origin_platform == scope, Order.target_platform == scope))
+        return stmt
+
+    from_call = list(
+        s.scalars(scoped(select(Order).where(Order.source_call_id == uniqueid)).order_by(Order.created_at, Order.id))
+    )
+    number = (caller or "").strip()
+    if sum(ch.isdigit() for ch in number) < 3:
+        return from_call, []
+    seen = [o.id for o in from_call]
+    stmt = select(Order).where(Order.caller_number == number)
+    if seen:
+        stmt = stmt.where(Order.id.not_in(seen))
+    stmt = scoped(stmt).order_by(Order.status.in_(OPEN).desc(), Order.created_at.desc(), Order.id).limit(limit)
+    return from_call, list(s.scalars(stmt))
