@@ -1,6 +1,7 @@
 """End to end: a real SIP call through the real Asterisk and the FastAGI service, then a reviewer's
 correction in the admin (Flask client on the same call log), then `hotline corpus export-reviews`
-contains it as a labeled row with the call's transcript, the reviewer and the date (issue 10, item 6).
+contains it as a labeled row with the call's transcript, the reviewer and the date (issue 10, item 6). The call's
+page lists the work order the call handed over.
 
 Run under the lock: flock /work/e2e.lock .venv/bin/python -m pytest -q tests/test_admin_e2e.py
 """
@@ -17,6 +18,7 @@ from sqlalchemy import select
 from hotline.admin import create_app
 from hotline.admin.auth import create_user
 from hotline.config import REPO
+from hotline.linkage.models import Order
 from hotline.sim.sipcall import place_call
 from hotline.store import CallLog
 from hotline.store.models import AuditEntry
@@ -44,6 +46,12 @@ def test_a_real_call_corrected_by_a_reviewer_is_exported_for_training(pbx, servi
     assert detail.status_code == 200
     text = detail.get_data(as_text=True)
     assert call.transcript in text and "过程记录" in text and "+0.0 秒" in text
+    # the order the call handed over to 110, listed on the call's page with a link to it
+    with log.session() as s:
+        order = s.scalar(select(Order).where(Order.source_call_id == r["call_id"]))
+    assert order is not None and order.target_platform == "110"
+    handed = text.split('id="orders-from-call"')[1].split("</div>")[0]
+    assert order.number in handed and f"/orders/{order.id}" in handed
     # the reviewer says: someone is hurt, this needed an ambulance with the police
     resp = c.post(
         f"/calls/{call.id}/review",

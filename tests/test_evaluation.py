@@ -34,7 +34,7 @@ def test_the_frozen_test_split_never_lists_its_rows(capsys):
 
     files = split_files("test")
     # one file per independent author
-    assert [f.name for f in files] == ["test.tsv", *(f"test_{a}.tsv" for a in "bcdefghijklmnopqrstuvwxy")]
+    assert [f.name for f in files] == ["test.tsv", *(f"test_{a}.tsv" for a in "bcdefghijklmnopqrstuvwxyz")]
     for argv in (
         ["--split", "test"],
         ["--corpus", str(files[1])],

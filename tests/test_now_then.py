@@ -337,6 +337,8 @@ BROKEN_OFF = [
     # the caller cuts the complaint short (——) or sets it aside (先搁一边, 说正事)
     ("物业费的发票一直不给开，你别拉我，我在打电话——楼下有人拿着刀在砍我老公", "楼下有人拿着刀在砍我老公"),
     ("电费的事先搁一边，我家楼下有个人倒在地上叫不醒", "我家楼下有个人倒在地上叫不醒"),
+    # or says "wait" (等下, 等等)
+    ("电费是不是多收了，我想问问……哎等下，楼下有个男的拿着刀在追一个小孩", "楼下有个男的拿着刀在追一个小孩"),
     # an exclamation as the recognizer writes it (爱压 for 哎呀: break_off_by_sound)
     ("物业费的发票一直不给开 爱压 对面楼着火了 窗户里有人喊救命", "对面楼着火了 窗户里有人喊救命"),
 ]
@@ -360,6 +362,7 @@ def test_a_danger_told_after_breaking_off_a_complaint_is_an_emergency(with_model
         "上个月电费多收了两百，还有个事，去年楼下有人拿刀打架你们也没管",  # a past one
         "我想问一下医保卡怎么补办，哎你等一下，如果楼道里有人拿刀打架该怎么办",  # a supposed one
         "上个月电费多收了两百，哎呀着火了",  # too few characters to tell a matter
+        "电费的事我等下再问，先说物业，楼道灯坏了一个月了",  # 等下 "later": what follows is no danger
         "物业收了钱不干活，我家的锁坏了，有人拿刀也打不开",  # 坏了 breaks nothing off
         "物业收了钱不干活，还有人在楼道里堆了几十桶油漆，着火了可怎么办",  # 还有 without a pause breaks nothing off
     ],

@@ -66,7 +66,9 @@ def test_written_rows_cover_the_domain(tables, categories):
         missing = [c for c in load_profile(prof).own_category_ids if c not in have]
         assert not missing, (prof, missing)
     tags = Counter(t for r in rows for t in r["tags"].split(","))
-    assert all(tags[t] >= 40 for t in TAGS), tags
+    # work_order came with author BL, after the first author wrote: the work-order loop is that author's focus
+    assert all(tags[t] >= 40 for t in TAGS if t != "work_order"), tags
+    assert all("work_order" in r["tags"].split(",") for r in tables["written_bl.tsv"])
     share = sum(r["emergency"] == "1" for r in rows) / len(rows)
     assert 0.35 <= share <= 0.45
     kinds = Counter(r["kind"] for r in rows)
@@ -92,7 +94,7 @@ def test_generated_rows_keep_the_labels_of_their_original(tables):
 
 def test_every_other_authors_file_is_hand_written_by_one_author(tables):
     others = [(a, id_prefix(a)) for a in OTHER_AUTHORS]
-    assert len(others) == 53 and all((TRAIN / f"written_{a}.tsv").is_file() for a, _ in others)
+    assert len(others) == 54 and all((TRAIN / f"written_{a}.tsv").is_file() for a, _ in others)
     for author, prefix in others:
         name = f"written_{author}.tsv"
         rows = tables.get(name, [])
