@@ -1,4 +1,5 @@
-"""JSON API for other systems: /api/calls and /api/calls/<id>, with a bearer token (anonymous -> 401).
+"""JSON API for other systems: /api/calls and /api/calls/<id> (with its events and the work orders of the call and
+of its caller), with a bearer token (anonymous -> 401).
 
 Tokens carry their user's role and platform scope; timestamps are ISO 8601 with the site's offset;
 every error under /api/ is JSON (hotline.admin.create_app)."""
@@ -12,6 +13,9 @@ from flask import Blueprint, abort, g, jsonify, request
 from hotline.admin import audit, calllog, localtime, tokens
 from hotline.admin.auth import SessionUser
 from hotline.admin.queries import BadFilter, CallFilter, call_with_events
+from hotline.admin.scope import current_platform_scope
+from hotline.linkage.models import Order
+from hotline.linkage.queries import orders_of_call
 from hotline.store.models import Call
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -59,6 +63,17 @@ def _call_json(c: Call) -> dict:
     }
 
 
+def _order_ref(o: Order) -> dict:
+    return {
+        "id": o.id,
+        "number": o.number,
+        "status": o.status,
+        "origin_platform": o.origin_platform,
+        "target_platform": o.target_platform,
+        "created_at": localtime.iso(o.created_at),
+    }
+
+
 @bp.route("/calls")
 @token_required()
 def calls():
@@ -84,5 +99,11 @@ def call(call_id: int):
         out["events"] = [
             {"at": localtime.iso(e.at, "milliseconds"), "kind": e.kind, "detail": e.detail} for e in events
         ]
+        from_call, caller_orders = orders_of_call(s, c.uniqueid, c.caller, current_platform_scope())
+        # the order this call handed over, and the caller's other orders (a call about a matter handed in before)
+        out["orders"] = {
+            "from_call": [_order_ref(o) for o in from_call],
+            "caller": [_order_ref(o) for o in caller_orders],
+        }
     audit.record("call_view", "call", c.uniqueid, {"id": c.id})
     return jsonify(out)
