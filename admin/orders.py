@@ -22,7 +22,7 @@ from hotline.admin.scope import current_platform_scope
 from hotline.linkage.documents import order_doc
 from hotline.linkage.lifecycle import OPEN, RATINGS, RULES, STATUS_NAMES, LifecycleError, side_of
 from hotline.linkage.models import Order
-from hotline.linkage.queries import BadOrderFilter, OrderFilter
+from hotline.linkage.queries import BadOrderFilter, OrderFilter, involving
 from hotline.linkage.supervision import near_due
 from hotline.store.models import Call
 
@@ -87,7 +87,7 @@ def cards(s, now: datetime) -> dict:
     scope = platform_scope()
     base = select(Order)
     if scope:
-        base = base.where((Order.origin_platform == scope) | (Order.target_platform == scope))
+        base = base.where(involving(scope))
     q = base.subquery()
     open_n = s.scalar(select(func.count()).select_from(q).where(q.c.status.in_(OPEN))) or 0
     overdue = s.scalar(select(func.count()).select_from(q).where(q.c.status.in_(OPEN), q.c.due_at < now)) or 0

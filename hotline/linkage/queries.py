@@ -16,6 +16,11 @@ PER_PAGE_MAX = 200
 SORTS = {"-created": Order.created_at.desc(), "created": Order.created_at.asc(), "due": Order.due_at.asc()}
 
 
+def involving(platform: str):
+    """Orders that platform is a party to, as sender or handler: a platform's (and a scoped user's) orders."""
+    return or_(Order.origin_platform == platform, Order.target_platform == platform)
+
+
 class BadOrderFilter(ValueError):
     """A filter value the list cannot use; the message is shown as is (Chinese)."""
 
@@ -73,7 +78,7 @@ class OrderFilter:
                 Order.status.in_(OPEN), Order.due_at >= now, Order.due_at < now + timedelta(hours=self.near_due_hours)
             )
         if self.platform:
-            stmt = stmt.where(or_(Order.origin_platform == self.platform, Order.target_platform == self.platform))
+            stmt = stmt.where(involving(self.platform))
         if self.origin:
             stmt = stmt.where(Order.origin_platform == self.origin)
         if self.target:
@@ -171,9 +176,7 @@ def orders_of_call(
     """
 
     def scoped(stmt: Select) -> Select:
-        if scope:
-            stmt = stmt.where(or_(Order.origin_platform == scope, Order.target_platform == scope))
-        return stmt
+        return stmt.where(involving(scope)) if scope else stmt
 
     from_call = list(
         s.scalars(scoped(select(Order).where(Order.source_call_id == uniqueid)).order_by(Order.created_at, Order.id))
