@@ -100,6 +100,9 @@ class Number(_Strict):
     emergency: bool = False
     handover: Handover = "guide"
     transfer_offer: bool = False  # guide: offer to put the caller through (a trunk is configured)
+    # an emergency number's matter with nothing happening now (a fire already out, a crash with nobody hurt, "should
+    # I go to hospital"): guide (say the number) or transfer (put the caller through: its call-taker judges)
+    not_urgent: Literal["guide", "transfer"] = "guide"
 
 
 class Lexicon(_Strict):

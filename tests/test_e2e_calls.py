@@ -105,6 +105,16 @@ def test_guide_says_the_number(shared_dir, pbx, service):
     assert any(e["kind"] == "prompt" and e.get("prompt") == "guide-12348" for e in r["events"])
 
 
+def test_a_fire_already_out_is_put_through_to_119_not_only_told_the_number(pbx, service):
+    # "the chip pan caught fire, we put it out, nobody is hurt, could the fire brigade check the wiring": nothing is
+    # happening now, so no emergency, but 119's matter; the national profile puts such a caller through
+    # (numbers.119.not_urgent: transfer) rather than telling them the number, so a danger nobody heard is judged by
+    # 119's call-taker
+    r = place_call(SAMPLES / "caller-fire-out.wav", platform="12345", config=pbx, hold_s=20)
+    assert (r["route"]["target"], r["action"]) == ("119", "transfer") and not r["emergency"], r["transcript"]
+    assert r["outcome"] == "reached:119"
+
+
 def test_dtmf_menu_drives_a_silent_caller(shared_dir, pbx, service):
     r = call(shared_dir, pbx, None, "12345", dtmf="1", hold_s=15)
     assert r["route"]["rule"] == "dtmf-menu"

@@ -365,6 +365,27 @@ def test_a_caller_with_a_danger_hint_is_not_only_told_an_emergency_number(rules)
     assert (d.target, d.action) == ("12348", "guide") and d.danger_hint
 
 
+@pytest.mark.parametrize("platform", ["12345", "110"])
+def test_an_emergency_services_matter_with_nothing_happening_is_put_through_not_told_the_number(rules, platform):
+    # national profile: 119 / 120 / 122 / 12395 have ``not_urgent: transfer``: a caller whose danger nobody heard
+    # is never left to dial the service; its call-taker judges
+    text = "老人家一直咳嗽胸闷好几天了，要不要叫车送过去看看"
+    quiet = _combined(rules, text, platform, _pred(0.01, "120", 0.9))
+    assert (quiet.target, quiet.action, quiet.emergency) == ("120", "transfer", False) and not quiet.hands_away
+    # with a hint the receiving platform's person stays on a three-way call with the service
+    hinted = _combined(rules, text, platform, _pred(0.35, "120", 0.9))
+    assert (hinted.target, hinted.action, hinted.danger_hint) == ("120", "conference", True)
+
+
+def test_an_emergency_services_matter_is_only_told_where_the_profile_says_so(rules):
+    from hotline.profile import Number
+
+    numbers = {**rules.profile.numbers, "120": Number(name="医疗急救", dial="120", emergency=True, handover="transfer")}
+    told = Router(replace(rules.profile, numbers=numbers))
+    d = _combined(told, "老人家一直咳嗽胸闷好几天了，要不要叫车送过去看看", "12345", _pred(0.01, "120", 0.9))
+    assert (d.target, d.action, d.guide_number) == ("120", "guide", "120") and d.hands_away
+
+
 def test_nothing_said_is_no_evidence_whatever_the_model_gives(rules):
     # silence or fillers only ("嗯嗯那个"): the model's probability there is its prior, not danger;
     # such a caller is asked again (12345) or reaches a person as not understood, never bridged to 110

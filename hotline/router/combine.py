@@ -98,7 +98,8 @@ def kept_with_a_person(d: Decision) -> Decision:
 
     110 does not blind-transfer such a caller to 12345: the 110 call-taker stays on a three-way call with
     12345. Nobody is only told an emergency number and left to dial it: the receiving platform's person
-    takes the call (110 at 110) or stays on a three-way call with that service. A hint is seldom an
+    takes the call (110 at 110) or stays on a three-way call with that service (also where the profile puts such a
+    caller through: ``not_urgent: transfer``). A hint is seldom an
     emergency, so the matter's destination stands; what changes is that a person hears the caller.
     """
     if d.action == "transfer" and d.receiving == "110" and d.target != "110":
@@ -106,6 +107,14 @@ def kept_with_a_person(d: Decision) -> Decision:
             d,
             action="conference",
             explanation=f"{d.explanation}; a hint of danger: 110 stays on the line, a three-way call with {d.target}",
+        )
+    if d.action == "transfer" and d.target in EMERGENCY_PRIORITY and d.target != "110":
+        # an emergency service's matter with nothing happening now (put through, profile ``not_urgent``): the
+        # 12345 agent stays on the line with it, as for a guide below
+        return replace(
+            d,
+            action="conference",
+            explanation=f"{d.explanation}; a hint of danger: a three-way call with {d.target}",
         )
     if d.action == "guide" and d.target in EMERGENCY_PRIORITY:
         action = "accept" if d.target == d.receiving else "conference"
@@ -335,8 +344,10 @@ def model_destination(router: Router, d: Decision, pred: Prediction, found: Find
     if number is None:  # a number this profile does not know: leave it to the rules
         return d
     action = number.handover
-    if number.emergency or action not in ("transfer", "conference", "guide"):
-        action = "guide"  # nothing happening now: say the number
+    if number.emergency:
+        action = number.not_urgent  # nothing happening now: as the profile says (put through, or say the number)
+    elif action not in ("transfer", "conference", "guide"):
+        action = "guide"
     return Decision(
         target=owner, action=action, emergency=False, confidence=pred.owner_p, rule="model-owner",
         explanation=f"{why}: {number.name}", guide_number=number.dial or None, guide_to=number.name, **common,

@@ -576,7 +576,7 @@ class Router:
             number = self.profile.numbers[target]
             action = cat.handover or number.handover
             if number.emergency and action in ("transfer", "conference"):
-                action = "guide"  # nothing is happening now (a hazard, a past event): say the number
+                action = number.not_urgent  # nothing is happening now (a hazard, a past event): as the profile says
             rule = "other-number"
             guide_number = number.dial or None
             guide_to = number.name
