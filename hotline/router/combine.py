@@ -102,19 +102,14 @@ def kept_with_a_person(d: Decision) -> Decision:
     caller through: ``not_urgent: transfer``). A hint is seldom an
     emergency, so the matter's destination stands; what changes is that a person hears the caller.
     """
-    if d.action == "transfer" and d.receiving == "110" and d.target != "110":
+    # a transfer away from 110, or to an emergency service (its matter with nothing happening now, put through by
+    # the profile's ``not_urgent``): the receiving platform's person stays on a three-way call
+    if d.action == "transfer" and d.target != "110" and (d.receiving == "110" or d.target in EMERGENCY_PRIORITY):
+        stays = "110 stays on the line, " if d.receiving == "110" else ""
         return replace(
             d,
             action="conference",
-            explanation=f"{d.explanation}; a hint of danger: 110 stays on the line, a three-way call with {d.target}",
-        )
-    if d.action == "transfer" and d.target in EMERGENCY_PRIORITY and d.target != "110":
-        # an emergency service's matter with nothing happening now (put through, profile ``not_urgent``): the
-        # 12345 agent stays on the line with it, as for a guide below
-        return replace(
-            d,
-            action="conference",
-            explanation=f"{d.explanation}; a hint of danger: a three-way call with {d.target}",
+            explanation=f"{d.explanation}; a hint of danger: {stays}a three-way call with {d.target}",
         )
     if d.action == "guide" and d.target in EMERGENCY_PRIORITY:
         action = "accept" if d.target == d.receiving else "conference"
