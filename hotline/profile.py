@@ -104,6 +104,13 @@ class Number(_Strict):
     # I go to hospital"): guide (say the number) or transfer (put the caller through: its call-taker judges)
     not_urgent: Literal["guide", "transfer"] = "guide"
 
+    @model_validator(mode="after")
+    def _not_urgent_of_an_emergency_service(self) -> Number:
+        # another number's matter is always one with nothing happening now: its handover says what is done
+        if self.not_urgent != "guide" and not self.emergency:
+            raise ValueError("not_urgent applies to an emergency service (emergency: true); set handover instead")
+        return self
+
 
 class Lexicon(_Strict):
     @field_validator("past_patterns", "long_ago_patterns", "resolved_patterns")

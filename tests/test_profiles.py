@@ -60,6 +60,13 @@ def test_bad_field_names_file_field_and_category(tmp_path):
     assert str(f) in msg and "categories[0].owner" in msg and "'a'" in msg
 
 
+def test_not_urgent_is_for_an_emergency_service_only(tmp_path):
+    f = _write(tmp_path, "id: x\nname: X\nnumbers:\n  '12348': {name: 法律服务, dial: '12348', not_urgent: transfer}\n")
+    with pytest.raises(ProfileError) as e:
+        load_profile_path(f)
+    assert "not_urgent applies to an emergency service" in str(e.value) and str(f) in str(e.value)
+
+
 def test_unknown_include_is_reported(tmp_path):
     f = _write(
         tmp_path,
