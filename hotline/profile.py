@@ -130,6 +130,9 @@ class Lexicon(_Strict):
     negators: tuple[str, ...] = ()
     negator_exceptions: tuple[str, ...] = ()
     hypothetical: tuple[str, ...] = ()
+    # a supposition the caller then says is real, in a clause after it (要是有人拿刀闹事怎么办……就现在): what
+    # was supposed is reported, not asked about
+    supposition_real: tuple[str, ...] = ()
     potential: tuple[str, ...] = ()  # 隐患, 频发: a risk or a habit, not an event happening now
     habitual: tuple[str, ...] = ()  # 经常, 天天: a habit; no emergency unless urgency is said in the clause
     consult: tuple[str, ...] = ()

@@ -223,6 +223,42 @@ def test_a_question_or_a_past_matter_stays_no_emergency_with_a_request_in_it(rul
     assert not d.emergency, why(text, d)
 
 
+# ------------------------------------------------- a supposition the caller then says is real
+@pytest.mark.parametrize(
+    "text",
+    [
+        "要是有人在楼道里拿刀追人，物业能不能管？就现在，就在我们三单元",
+        "万一有人撬我家门锁该咋办，我不是假设，门外那个人还没走",
+        "如果有人在菜市场抢东西算什么，刚才真有人抢了个老太太的包跑到后街去了",
+    ],
+)
+def test_a_supposition_then_said_to_be_happening_is_a_report(rules, text):
+    d = rules.route(text, "12345")
+    assert d.emergency, why(text, d)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "要是有人在楼道里拿刀追人，物业能不能管",  # only supposed
+        "万一有人撬我家门锁该咋办，我现在出差不在家",  # 现在 of the caller, not of the supposed thing
+    ],
+)
+def test_a_supposition_not_said_to_be_real_stays_a_question(rules, text):
+    d = rules.route(text, "12345")
+    assert not d.emergency, why(text, d)
+    assert rules.supposes(rules.find(text).text), why(text, d)
+
+
+def test_a_police_matter_supposed_then_real_is_put_through_at_12345_not_told_the_number(rules):
+    supposed = "如果有人偷了我的电动车怎么办"
+    real = supposed + "，他现在就在楼下撬锁"
+    asked, told = rules.route(supposed, "12345"), rules.route(real, "12345")
+    assert (asked.target, asked.action) == ("110", "guide"), why(supposed, asked)
+    assert told.target == "110" and told.action != "guide" and told.emergency, why(real, told)
+    assert not rules.supposes(rules.find(real).text)
+
+
 # ------------------------------------------------- a long story broken off by what is happening
 # A complaint longer than spoken_max_chars is a narrative: its dangers need urgency said in their clause.
 # A caller who breaks off to say what is happening tells its last clauses as a spoken request.

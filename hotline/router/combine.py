@@ -288,11 +288,6 @@ def model_emergency(router: Router, d: Decision, pred: Prediction) -> Decision:
     )
 
 
-def _supposed(router: Router, found: Findings) -> bool:
-    """The caller supposes (如果, 万一, 假如 … anywhere in what was said): asks, does not report."""
-    return any(m in found.text for m in router.profile.lexicon.hypothetical)
-
-
 def model_destination(router: Router, d: Decision, pred: Prediction, found: Findings) -> Decision:
     platform, owner = d.receiving, pred.owner
     common = dict(
@@ -316,7 +311,7 @@ def model_destination(router: Router, d: Decision, pred: Prediction, found: Find
         )  # fmt: skip
     if cat is not None and category_owner(cat) == owner:
         common["category_name"] = cat.name
-        out = router.category_action(cat, platform, round(pred.owner_p, 3), _supposed(router, found), common)
+        out = router.category_action(cat, platform, round(pred.owner_p, 3), router.supposes(found.text), common)
         return replace(out, rule="model-owner", explanation=f"{why}; {out.explanation}")
     common["category"] = None
     if owner == "none":
@@ -327,7 +322,7 @@ def model_destination(router: Router, d: Decision, pred: Prediction, found: Find
     if owner in PLATFORMS:
         action = "accept" if owner == platform else "transfer"
         guide_number = None
-        if action == "transfer" and owner == "110" and _supposed(router, found):
+        if action == "transfer" and owner == "110" and router.supposes(found.text):
             # as the rules do (decide.category_action): a police matter only supposed (如果 / 万一 …), asked
             # at 12345 with nothing happening, is answered with the number to dial, not put through to 110
             action, guide_number = "guide", owner

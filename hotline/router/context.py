@@ -4,13 +4,15 @@ Read from the words around the phrase, within its clause (between , ; marks) and
 (between . ! ? marks), using the profile's lexicon (data an operator edits):
 
 - negated: a declarative negator (没有, 不是 ...) just before the phrase, in its clause;
-- hypothetical: 如果 / 万一 before it in the sentence, or a risk / habit word (隐患, 经常) in the clause;
+- hypothetical: 如果 / 万一 before it in the sentence, or a risk / habit word (隐患, 经常) in the clause; not
+  when the caller then says the supposed thing is happening (……就现在, 它现在就放在我家门口: supposition_real);
 - tense: over (the matter is resolved: 已经灭了, 找到了, 后来没事了 — said after it, with no urgency
   after that), urgent (正在, 刚才, 救命 ... said of it), past (昨天, 上周, dates ...) or unknown;
 - long_ago: past, and long ago (上个月, 两年前): even a drowning or a disappearance is not urgent now;
 - habitual: told as a habit (经常被打, 每天晚上飙车) with no urgency said in its clause;
 - question: said in a sentence that asks (现在报警还有用吗, 要不要打120) with no strong urgency in it and no
-  request that someone come (能不能派个人过来: asked politely, but asked because it is happening).
+  request that someone come (能不能派个人过来: asked politely, but asked because it is happening), and not
+  a supposition then said to be real.
 """
 
 from __future__ import annotations
@@ -72,8 +74,18 @@ class ContextReader:
                 return True
         return False
 
+    def supposition_is_real(self, text: str) -> bool:
+        """The caller supposes (如果, 万一 …) and then says it is happening: a word of the lexicon's
+        supposition_real in a clause after the one holding the last supposition word."""
+        last = max((text.rfind(m) for m in self.lx.hypothetical), default=-1)
+        if last < 0:
+            return False
+        ends = [i for i in (text.find(CLAUSE, last), text.find(SENTENCE, last)) if i != -1]
+        return bool(ends) and any(m in text[min(ends) :] for m in self.lx.supposition_real)
+
     def read(self, text: str, start: int, end: int, urgent_anywhere: bool, narrative: bool) -> HitContext:
         lx = self.lx
+        real = self.supposition_is_real(text)
         clause_start = max(text.rfind(CLAUSE, 0, start), text.rfind(SENTENCE, 0, start)) + 1
         ends = [i for i in (text.find(CLAUSE, end), text.find(SENTENCE, end)) if i != -1]
         clause_end = min(ends) if ends else len(text)
@@ -88,7 +100,7 @@ class ContextReader:
 
         clause = text[clause_start:clause_end]
         sentence = text[sent_start:sent_end]
-        hypothetical = any(m in text[sent_start:start] for m in lx.hypothetical) or any(
+        hypothetical = (not real and any(m in text[sent_start:start] for m in lx.hypothetical)) or any(
             m in clause for m in lx.potential
         )
         # in a narrative, only the strongest urgency, said in the same clause, makes it "now"
@@ -113,7 +125,8 @@ class ContextReader:
         long_ago = tense == "past" and self.is_long_ago(sentence)
         habitual = any(m in clause for m in lx.habitual) and not any(m in clause for m in strong)
         question = (
-            any(m in sentence for m in lx.question)
+            not real
+            and any(m in sentence for m in lx.question)
             and not any(m in sentence for m in strong)
             and not any(m in sentence for m in lx.dispatch)
         )
