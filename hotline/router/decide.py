@@ -282,12 +282,6 @@ class Router:
         return self.destination_and_action(found, platform, attempt, base)
 
     # ---------------------------------------------------------------------- 1. normalize
-    def supposes(self, text: str) -> bool:
-        """The caller supposes (如果, 万一, 假如 … anywhere in what was said) and does not then say it is
-        happening (……就现在): asks, does not report."""
-        lx = self.profile.lexicon
-        return any(m in text for m in lx.hypothetical) and not self._context.supposition_is_real(text)
-
     def normalize(self, text: str) -> Normalized:
         return normalize_text(text, self.profile.lexicon.fillers, self.profile.settings.max_chars)
 
@@ -322,6 +316,12 @@ class Router:
         return False
 
     # ------------------------------------------------------------------------ 3. context
+    def supposes(self, text: str) -> bool:
+        """The caller supposes (如果, 万一, 假如 … anywhere in what was said) and does not then say it is
+        happening (……就现在): asks, does not report."""
+        lx = self.profile.lexicon
+        return any(m in text for m in lx.hypothetical) and not self._context.supposition_is_real(text)
+
     def read_context(self, norm: Normalized, hits: list[Hit], narrative: bool) -> Findings:
         t = norm.text
         lx = self.profile.lexicon
