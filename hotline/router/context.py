@@ -83,9 +83,11 @@ class ContextReader:
         ends = [i for i in (text.find(CLAUSE, last), text.find(SENTENCE, last)) if i != -1]
         return bool(ends) and any(m in text[min(ends) :] for m in self.lx.supposition_real)
 
-    def read(self, text: str, start: int, end: int, urgent_anywhere: bool, narrative: bool) -> HitContext:
+    def read(
+        self, text: str, start: int, end: int, urgent_anywhere: bool, narrative: bool, real: bool = False
+    ) -> HitContext:
+        """real: supposition_is_real(text), read once per text by the caller, as urgent_anywhere is."""
         lx = self.lx
-        real = self.supposition_is_real(text)
         clause_start = max(text.rfind(CLAUSE, 0, start), text.rfind(SENTENCE, 0, start)) + 1
         ends = [i for i in (text.find(CLAUSE, end), text.find(SENTENCE, end)) if i != -1]
         clause_end = min(ends) if ends else len(text)

@@ -327,7 +327,8 @@ class Router:
         lx = self.profile.lexicon
         urgent_anywhere = not narrative and any(m in t for m in lx.urgent)
         consult = any(m in t for m in lx.consult)
-        contexts = [self._context.read(t, h.start, h.end, urgent_anywhere, narrative) for h in hits]
+        real = self._context.supposition_is_real(t)  # a supposition then said to be happening
+        contexts = [self._context.read(t, h.start, h.end, urgent_anywhere, narrative, real) for h in hits]
         # "没有人受伤": the caller rules out injury, so a scrape or a past scuffle is no emergency
         # unless something else (a weapon, urgency of a matter that is always urgent) says so
         no_injury = any(h.key.startswith(_CUE_PREFIX) and c.negated for h, c in zip(hits, contexts, strict=True))
