@@ -169,6 +169,12 @@ class Lexicon(_Strict):
     # words that break off another matter when they open a sentence, or after the caller trails off (。！？ …… ——):
     # 没有加班费。今天有个妹子在流水线上倒了
     break_off_after_sentence: tuple[str, ...] = ()
+    # words of a matter already handed in (我上次投诉过, 你们说转给社区, 协调过了): after one, a word of now said
+    # after a pause (``break_off_after_reported``: 现在, 今天, 刚才) opens what has happened since, read as a call of
+    # its own (上次投诉的违规搭建，现在它塌下来了，压到了人) - where, with no matter before it, the same word after a
+    # comma goes on with the same matter (钱借出去了，今天又来吵)
+    already_reported: tuple[str, ...] = ()
+    break_off_after_reported: tuple[str, ...] = ()
     # break-off words found by their sound too in a spoken request, as the recognizer writes them (哀压, 爱压 for 哎呀;
     # 握槽 for 卧槽): exclamations only, whose sound few ordinary words share (not 对了: 堆了)
     break_off_by_sound: tuple[str, ...] = ()

@@ -414,6 +414,47 @@ def test_an_emergency_told_first_is_decided_by_the_whole_call(with_model):
     assert d.emergency and d.told_last is None and "breaking off" not in d.explanation
 
 
+# After a matter already handed in (lexicon already_reported: 投诉过, 你们说转给, 工单), a word of now after any pause
+# (break_off_after_reported: 现在, 今天) opens what has happened since: a follow-up that turns into a danger.
+REPORTED_THEN = [
+    ("我上次投诉过物业不修电梯，你们说转给住建了，现在楼道里有个老人倒在地上叫不醒", "楼道里有个老人倒在地上叫不醒"),
+    ("前几天跟你们反映过物业乱收费，工单号我记着呢，今天有个男的拿着刀在追一个女的", "有个男的拿着刀在追一个女的"),
+]
+
+
+@pytest.mark.parametrize("text, tail", REPORTED_THEN)
+def test_a_danger_now_after_a_matter_already_reported_is_an_emergency(with_model, text, tail):
+    assert not with_model.read_as_one(text, "12345", 1).emergency  # read as one, the follow-up outweighs it
+    d = with_model.route(text, "12345")
+    assert d.emergency and d.told_last == tail and "breaking off" in d.explanation, why(text, d)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我上次投诉过物业不修电梯，现在还是没人来修，老人天天爬楼",  # what has happened since is no danger
+        # no matter handed in before it: 今天 after a comma goes on with the same matter
+        "物业收了钱不干活，今天楼道里有个老人倒在地上叫不醒",
+        # the word of now before the matter already reported opens nothing
+        "现在楼道里有个老人倒在地上叫不醒，物业我上次投诉过",
+    ],
+)
+def test_a_word_of_now_breaks_off_only_after_a_matter_already_reported(with_model, text):
+    d = with_model.route(text, "12345")
+    assert not d.emergency and d.told_last is None, why(text, d)
+
+
+def test_the_words_of_now_after_a_matter_already_reported_are_found_after_any_pause():
+    from hotline.router.decide import reported_break_off_points
+
+    reported, now = Router(load_profile("national"))._reported
+    text = "我上次投诉过楼上装修，你们说转给社区了。现在他在门口踹门 今天又来了"
+    points = reported_break_off_points(text, reported, now, 10)
+    assert [w for w, _ in points] == ["现在", "今天"]
+    assert text[points[0][1] :].startswith("他在门口踹门")
+    assert reported_break_off_points("现在楼下吵，今天也吵", reported, now, 10) == []  # nothing reported before
+
+
 def test_a_call_of_a_thousand_break_off_words_is_read_after_its_last_few(with_model, monkeypatch):
     from hotline.router import decide
 

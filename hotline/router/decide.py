@@ -194,6 +194,12 @@ class Router:
         if lx.break_off_after_sentence:
             words.append(f"{_AFTER_SENTENCE}(?:{_alternatives(lx.break_off_after_sentence)})")
         self._break_off = re.compile("|".join(words)) if words and profile.settings.break_off_min_chars else None
+        self._reported = None
+        if lx.already_reported and lx.break_off_after_reported and self._break_off is not None:
+            self._reported = (
+                re.compile(_alternatives(lx.already_reported)),
+                re.compile(f"{_AFTER_PAUSE}(?:{_alternatives(lx.break_off_after_reported)})"),
+            )
         self._break_off_sounds = [tuple(syllables(w)) for w in lx.break_off_by_sound]
         self._break_off_exceptions = frozenset(lx.break_off_exceptions)
 
@@ -242,12 +248,16 @@ class Router:
             return None
         plain = simplified(text[: self.profile.settings.max_chars])
         points = break_off_points(plain, self._break_off, MAX_BREAK_OFFS, self._break_off_exceptions)
+        more: list[tuple[str, int]] = []
+        if self._reported is not None:
+            more += reported_break_off_points(plain, *self._reported, MAX_BREAK_OFFS)
         # by sound in a spoken request only: a recognizer's transcript, a few seconds of speech
         spoken = self.profile.settings.spoken_max_chars
         said = len(whole.normalized) <= spoken and len(plain) <= SOUND_MAX_CHARS_PER_SPOKEN * spoken
         if self._break_off_sounds and said:
-            heard = sound_break_off_points(plain, self._break_off_sounds)
-            by_start = {start: (word, start) for word, start in [*heard, *points]}  # one reading per place
+            more += sound_break_off_points(plain, self._break_off_sounds)
+        if more:
+            by_start = {start: (word, start) for word, start in [*more, *points]}  # one reading per place
             points = sorted(by_start.values(), key=lambda p: p[1])[-MAX_BREAK_OFFS:]
         for word, start in points:
             tail = plain[start:].lstrip(_TAIL_LEAD)
@@ -629,6 +639,17 @@ def break_off_points(
     caller's few)."""
     points = [(m.group(0), m.end()) for m in words.finditer(text) if m.group(0) not in exceptions]
     return points[-most:]
+
+
+def reported_break_off_points(
+    text: str, reported: re.Pattern[str], now: re.Pattern[str], most: int
+) -> list[tuple[str, int]]:
+    """After the first word of a matter already handed in (`reported`: 上次投诉过), each word of now said after a pause
+    (`now`: ，现在) with where what follows it starts; only the last `most`."""
+    first = reported.search(text)
+    if first is None:
+        return []
+    return [(m.group(0), m.end()) for m in now.finditer(text, first.end())][-most:]
 
 
 def sound_break_off_points(text: str, sounds: list[tuple[str, ...]]) -> list[tuple[str, int]]:
