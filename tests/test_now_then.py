@@ -187,6 +187,13 @@ def test_a_habit_and_danger_now_in_another_clause_is_an_emergency(rules):
     assert d.emergency and d.target == "110"
 
 
+@pytest.mark.parametrize("text", ["工地的脚手架存在隐患要倒", "工地的脚手架松动了要倒"])
+def test_a_word_of_risk_tells_a_risk_not_an_event(rules, text):
+    # lexicon potential: a loose cover or scaffold is a risk to report (井盖松动了, 车压上去哐哐响: a 12345 matter)
+    assert {e.phrase: e.hypothetical for e in rules.route(text, "12345").evidence} == {"工地": True}
+    assert {e.phrase: e.hypothetical for e in rules.route("工地的脚手架倒了", "12345").evidence} == {"工地": False}
+
+
 @pytest.mark.parametrize(
     "text",
     [
