@@ -536,3 +536,57 @@ def test_a_word_of_a_second_matter_breaks_one_off_only_before_a_pause():
     assert words("路灯坏了……啊，有人") == ["啊"] and words("物业的事 诶诶诶 楼下") == ["诶诶诶"]
     assert words("物业的事啊，好啊，我问问哦") == []  # a particle that ends a clause breaks nothing off
     assert words("天天吵……现在他们") == ["现在"] and words("天天吵，现在他们") == []
+
+
+# ------------------------------------------------------- a supposition said to be real, read as told
+# A caller asks about a supposition, then says it is happening (……就是我弟现在这样). The supposition words make the
+# whole call read as a question; Router.made_real reads it again without them (sentences written for these tests).
+class SuppositionIsAsked:
+    """A stand-in for the learned layer as it reads such calls: a supposition word (如果, 要是 …) anywhere holds the
+    call's emergency probability down; the same words without it read as the danger the rules name, or as no
+    danger where the rules name none."""
+
+    def __init__(self) -> None:
+        self.thresholds = {"emergency": 0.3, "hint": 0.25, "doubt": 0.1, "owner": 0.5, "doubt_owner": 1.01}
+
+    def predict(self, found, decision, router):
+        from hotline.understanding.model import Prediction
+
+        supposed = any(w in found.text for w in router.profile.lexicon.hypothetical)
+        p = 0.02 if supposed else (0.9 if decision.emergency or "吞" in found.text else 0.01)
+        return Prediction(p, "110", 0.6, {"110": 0.6}, None, 0.0, "stand-in", self.thresholds)
+
+
+@pytest.fixture(scope="module")
+def supposition_asked() -> Router:
+    return Router(load_profile("national"), model=SuppositionIsAsked())
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "要是家里有人一直说不想活了，把自己锁在阳台上，你们管不管？就是我舅舅现在这样",
+        "假如一个人吞了一整瓶药，该打哪个电话，我说的是我自己",
+        "如果有人在我车底下装了个东西，要不要报警，他刚才就蹲在我车边上鼓捣",
+        # a recognizer's transcript: its only pause is a space
+        "如果有人说要跳河 我是不是应该先打你们他现在就站在桥栏杆外面",
+    ],
+)
+def test_a_supposition_said_to_be_real_is_read_without_the_supposition(supposition_asked, text):
+    assert not supposition_asked.read_as_one(text, "12345", 1).emergency  # read as asked: no danger
+    d = supposition_asked.route(text, "12345")
+    assert d.emergency and "supposition said to be real" in d.explanation, why(text, d)
+    assert d.told_last is None  # nothing else was told first: the admin shows the whole call
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "要是家里有人一直说不想活了，把自己锁在阳台上，你们管不管",  # only supposed
+        "要是有人说要打我，能不能报警，我现在没事，就是问问",  # denied right after the word of now
+        "如果有人吞了一整瓶药，该打哪个电话，他现在还没吃，就是一直念叨",
+    ],
+)
+def test_a_supposition_not_said_to_be_real_is_read_as_asked(supposition_asked, text):
+    d = supposition_asked.route(text, "12345")
+    assert not d.emergency and "supposition said to be real" not in d.explanation, why(text, d)

@@ -76,12 +76,20 @@ class ContextReader:
 
     def supposition_is_real(self, text: str) -> bool:
         """The caller supposes (如果, 万一 …) and then says it is happening: a word of the lexicon's
-        supposition_real in a clause after the one holding the last supposition word."""
+        supposition_real in a clause after the one holding the last supposition word, not denied right after it."""
         last = max((text.rfind(m) for m in self.lx.hypothetical), default=-1)
         if last < 0:
             return False
         ends = [i for i in (text.find(CLAUSE, last), text.find(SENTENCE, last)) if i != -1]
-        return bool(ends) and any(m in text[min(ends) :] for m in self.lx.supposition_real)
+        if not ends:
+            return False
+        rest = text[min(ends) :]
+        # denied right after it (他现在没来, 他现在还没去): what was supposed is not happening
+        return any(
+            not any(n in rest[i + len(m) : i + len(m) + 3] for n in self._negators)
+            for m in self.lx.supposition_real
+            for i in _all(rest, m)
+        )
 
     def read(
         self, text: str, start: int, end: int, urgent_anywhere: bool, narrative: bool, real: bool = False

@@ -6,7 +6,9 @@
   2. match       the profile's phrases by characters and by sound (pinyin)
   3. context     each phrase: negated? hypothetical? past, over, or happening now? (`context.py`)
   4. emergency   danger to life, property or public safety -> 110 / 119 / 120 now; a long story's last
-                 clauses read as a spoken request of their own (`told_last`)
+                 clauses read as a spoken request of their own (`told_last`); what follows a break-off word
+                 (`broke_off`), and a supposition said to be real without its supposition words (`made_real`),
+                 read again as a call of their own
   5. destination the best-scoring owner (110, 12345, a guided number); overlap; too weak to act on
   6. action      accept / transfer / conference / guide / agent / clarify at this platform
   7. model       the learned layer's verdict combined with the rules' (`combine.py`: the one place)
@@ -53,6 +55,7 @@ _CUE_PREFIX = "cue:"
 MAX_HITS_PER_PHRASE = 4
 # a call broken off more often than this is read after its last few break-off words only
 MAX_BREAK_OFFS = 4
+_SPACES = re.compile(r"\s+")
 # a spoken request's raw transcript, fillers and all, is at most this many times its normalized length bound: a
 # longer one (a hostile text of thousands of 嗯) is not searched by sound
 SOUND_MAX_CHARS_PER_SPOKEN = 4
@@ -218,7 +221,7 @@ class Router:
         whole = self.read_as_one(text, platform, attempt, use_model)
         if whole.emergency:
             return whole
-        return self.broke_off(text, whole, use_model) or whole
+        return self.broke_off(text, whole, use_model) or self.made_real(text, whole, use_model) or whole
 
     def read_as_one(self, text: str, platform: str, attempt: int, use_model: bool = True) -> Decision:
         """The call read as one request: the rules, then combined with the model."""
@@ -263,15 +266,36 @@ class Router:
             tail = plain[start:].lstrip(_TAIL_LEAD)
             if han_chars(tail) < self.profile.settings.break_off_min_chars:
                 continue
-            d = self.read_as_one(tail, whole.receiving, whole.attempt, use_model)
-            if not d.emergency:
-                continue
-            d.matched = list(dict.fromkeys([*d.matched, *whole.matched]))
-            d.normalized = whole.normalized
-            d.told_last = tail
-            d.explanation += f" (told after 「{word}」, breaking off another matter; read as one call: {whole.rule})"
-            return d
+            note = f"told after 「{word}」, breaking off another matter; read as one call: {whole.rule}"
+            if d := self.read_apart(tail, whole, note, use_model):
+                d.told_last = tail
+                return d
         return None
+
+    def made_real(self, text: str, whole: Decision, use_model: bool = True) -> Decision | None:
+        """A caller who asks about a supposition and then says it is happening (如果有人在门口放了个包一直滴滴响，
+        要不要紧……它现在就放在我家门口): the supposition words (lexicon ``hypothetical``) make the rules and the
+        model read a question, though the caller told what is going on. When a word of ``supposition_real`` follows
+        the supposition in a later clause, the call is read again without the supposition words; its emergency is
+        the decision when the call read as one has none. Else None."""
+        lx = self.profile.lexicon
+        # a recognizer's transcript marks its pauses with spaces only (如果有人说要跳海 他现在就站在堤上)
+        paused = self.normalize(_SPACES.sub("，", text)).text
+        if not self._context.supposition_is_real(paused):
+            return None
+        plain = without_words(simplified(text[: self.profile.settings.max_chars]), lx.hypothetical)
+        return self.read_apart(plain, whole, f"a supposition said to be real; read as asked: {whole.rule}", use_model)
+
+    def read_apart(self, part: str, whole: Decision, note: str, use_model: bool = True) -> Decision | None:
+        """`part` of the call read as a call of its own, rules and model: its decision when it is an emergency
+        (keeping the whole call's phrases and normalized text for the reviewer), else None."""
+        d = self.read_as_one(part, whole.receiving, whole.attempt, use_model)
+        if not d.emergency:
+            return None
+        d.matched = list(dict.fromkeys([*d.matched, *whole.matched]))
+        d.normalized = whole.normalized
+        d.explanation += f" ({note})"
+        return d
 
     def find(self, text: str) -> Findings:
         """Steps 1-3: normalize, match, read each phrase's context."""
