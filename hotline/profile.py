@@ -113,7 +113,7 @@ class Number(_Strict):
 
 
 class Lexicon(_Strict):
-    @field_validator("past_patterns", "long_ago_patterns", "resolved_patterns")
+    @field_validator("past_patterns", "long_ago_patterns", "resolved_patterns", "taken_by_stranger")
     @classmethod
     def _valid_regex(cls, v: tuple[str, ...]) -> tuple[str, ...]:
         for pat in v:
@@ -152,6 +152,9 @@ class Lexicon(_Strict):
     resolved: tuple[str, ...] = ()
     # the same, as regular expressions: someone took the matter away (已经被救护车接走了, 被保安拉开了)
     resolved_patterns: tuple[str, ...] = ()
+    # regular expressions: someone taken away by a stranger (被一个自称是他舅舅的人接走了, 被几个人拉上车带走了) - an
+    # abduction, where the same words said of a helper (被救护车接走了) tell a resolution
+    taken_by_stranger: tuple[str, ...] = ()
     ongoing: tuple[str, ...] = ()  # after a resolution, the danger goes on (又, 还在): not over
     # words with which a caller breaks off one matter to tell another (你等一下, 不对, 还有个事): what follows
     # is also read as a call of its own (Router.broke_off)

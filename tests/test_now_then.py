@@ -70,6 +70,32 @@ def test_a_resolution_denied_or_followed_by_new_danger_is_still_an_emergency(rul
     assert d.emergency, why(text, d)
 
 
+# Taken away by a stranger is an abduction (lexicon taken_by_stranger), where the same words said of a helper
+# (被救护车接走了) tell a resolution. Sentences written for these tests.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我闺女放学没等到我，门卫说被一个自称是她大姨的人接走了，我们家没有这个大姨",
+        "我表哥在烧烤摊被三个人拽上车带走了，往东边开了",
+        "商场里我儿子被一个陌生男的领走了，监控拍到的，就刚才",
+    ],
+)
+def test_a_child_or_a_man_taken_away_by_strangers_is_an_emergency(rules, text):
+    d = rules.route(text, "12345")
+    assert d.emergency and d.target == "110", why(text, d)
+
+
+def test_taken_away_by_a_stranger_is_no_resolution_but_by_a_helper_is():
+    from hotline.router.context import ContextReader
+
+    lx = load_profile("national").lexicon
+    reader = ContextReader(lx, 4)
+    assert not reader.is_over("孩子不见了|被一个自称是他舅舅的人接走了", 5)
+    assert not reader.is_over("我弟被人拉上车带走了", 2)
+    assert reader.is_over("有人晕倒了|已经被救护车接走了", 5)
+    assert reader.is_over("孩子走丢了|被他奶奶接走了", 5)
+
+
 # --------------------------------------------------------------------------- then: past
 @pytest.mark.parametrize(
     "text",

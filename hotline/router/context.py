@@ -54,6 +54,7 @@ class ContextReader:
         self._past_re = _alternation(lexicon.past_patterns)
         self._long_ago_re = _alternation(lexicon.long_ago_patterns)
         self._resolved_re = _alternation(lexicon.resolved_patterns)
+        self._stranger_re = _alternation(lexicon.taken_by_stranger)
 
     def is_past(self, span: str) -> bool:
         return any(m in span for m in self.lx.past) or bool(self._past_re and self._past_re.search(span))
@@ -62,13 +63,21 @@ class ContextReader:
         return any(m in span for m in self.lx.long_ago) or bool(self._long_ago_re and self._long_ago_re.search(span))
 
     def is_over(self, text: str, end: int) -> bool:
-        """A resolution said after the phrase (火已经灭了, 后来找到了), not denied (还没找到), and no
-        danger said to go on after it (人还在, 又来了: the lexicon's urgent_now and ongoing words)."""
+        """A resolution said after the phrase (火已经灭了, 后来找到了), not denied (还没找到), not said of a
+        stranger taking someone away (taken_by_stranger: 被一个自称是他舅舅的人接走了), and no danger said to go
+        on after it (人还在, 又来了: the lexicon's urgent_now and ongoing words)."""
         rest = text[end:]
         found = [(i, i + len(m)) for m in self.lx.resolved for i in _all(rest, m)]
         if self._resolved_re is not None:
             found += [(x.start(), x.end()) for x in self._resolved_re.finditer(rest)]
+        # taken away by a stranger (被一个自称…的人接走了, 被人拽上车带走了: found in the whole text, as the phrase may
+        # be part of it): a resolution's words overlapping one tell an abduction there
+        taken = (
+            [(x.start() - end, x.end() - end) for x in self._stranger_re.finditer(text)] if self._stranger_re else []
+        )
         for i, j in found:
+            if any(i < b and a < j for a, b in taken):
+                continue
             denied = any(n in rest[max(0, i - 2) : i] for n in self._negators)
             if not denied and not any(u in rest[j:] for u in (*self.lx.urgent_now, *self.lx.ongoing)):
                 return True
