@@ -22,3 +22,11 @@ def test_hostile_input_never_raises():
 def test_truncation_is_reported():
     n = normalize_text("路灯坏了" * 2000, max_chars=100)
     assert n.truncated and len(n.text) <= 100
+
+
+def test_taiwan_forms_a_recognizer_writes_are_simplified_too():
+    # 著 is the traditional 着 (Taiwan's form) and a simplified character of its own (著名): both kept apart
+    assert normalize_text("保安拿著棍子衝出來了").text == "保安拿着棍子冲出来了"
+    assert normalize_text("他睡著了，是個著名的作家").text == "他睡着了|是个著名的作家"
+    # the northwest's 么 (么事了: 没事了) is no Taiwan 幺
+    assert normalize_text("人么事了，阿么还么涨").text == "人么事了|阿么还么涨"

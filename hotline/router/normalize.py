@@ -24,8 +24,21 @@ _MARKS = re.compile(r"[|#]*#[|#]*|\|+")
 
 
 @lru_cache(maxsize=1)
-def _t2s() -> opencc.OpenCC:
-    return opencc.OpenCC("t2s")
+def _converters() -> tuple[opencc.OpenCC, opencc.OpenCC]:
+    return opencc.OpenCC("t2s"), opencc.OpenCC("tw2s")
+
+
+def to_simplified(text: str) -> str:
+    """Traditional -> simplified. A recognizer that writes traditional characters writes Taiwan's 著 for 着
+    (拿著棍子, 睡著了), which plain t2s keeps (著 is a simplified character of its own: 著名); Taiwan's rules
+    tell the two apart, but turn the northwest's 么 (么事了, 么有钱) into 幺: only their 着 is taken."""
+    t2s, tw2s = _converters()
+    out = t2s.convert(text)
+    if "著" in out:
+        tw = tw2s.convert(text)
+        if len(tw) == len(out):
+            out = "".join("着" if a == "著" and b == "着" else a for a, b in zip(out, tw, strict=True))
+    return out
 
 
 @dataclass(frozen=True)
@@ -44,7 +57,7 @@ def normalize_text(text: str, fillers: tuple[str, ...] = (), max_chars: int = 40
     truncated = len(text) > max_chars
     text = text[:max_chars]
     text = unicodedata.normalize("NFKC", _clean_controls(text))
-    text = _t2s().convert(text).lower()
+    text = to_simplified(text).lower()
     text = _SENTENCE_PUNCT.sub(SENTENCE, text)
     text = _CLAUSE_PUNCT.sub(CLAUSE, text)
     text = re.sub(r"\s+", "", text)
@@ -67,7 +80,7 @@ def without_words(text: str, words: tuple[str, ...]) -> str:
 def simplified(text: str) -> str:
     """The text in simplified characters, nothing else changed, its punctuation kept for a reviewer (break-off
     words are found in it before the fillers, among them 哎 and 呀, are dropped)."""
-    return _t2s().convert(_clean_controls(text))
+    return to_simplified(_clean_controls(text))
 
 
 def han_chars(text: str) -> int:
