@@ -89,6 +89,23 @@ def test_emergency_takes_priority_over_government_matters():
     assert d.emergency and d.target == "110"
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我们小区有个人在业主群里发了一张刀的照片，说明天去物业办公室找经理",  # a threat posted with a weapon
+        "我同事在朋友圈说要往自己身上浇汽油，去公司门口",
+        "仓库的货架倒了，底下压着人，快来",  # someone crushed
+        "我一个人在家，有个男的闯进来了，在翻柜子",  # a break-in now
+    ],
+)
+def test_dangers_told_without_a_crime_word_are_emergencies_by_the_rules_alone(text):
+    from hotline.profile import load_profile
+    from hotline.router.decide import Router
+
+    d = Router(load_profile("national")).route(text, "12345")
+    assert d.emergency and d.target == "110", (text, d.rule, d.matched)
+
+
 def test_emergency_numbers():
     assert route_call("我家着火了，火很大").target == "119"
     assert route_call("我爸爸晕倒了，叫不醒").target == "120"
