@@ -96,6 +96,7 @@ def test_emergency_takes_priority_over_government_matters():
         "我同事在朋友圈说要往自己身上浇汽油，去公司门口",
         "仓库的货架倒了，底下压着人，快来",  # someone crushed
         "我一个人在家，有个男的闯进来了，在翻柜子",  # a break-in now
+        "整栋楼在晃，吊灯一直摆，我们在十二楼",  # an earthquake, not named
     ],
 )
 def test_dangers_told_without_a_crime_word_are_emergencies_by_the_rules_alone(text):
@@ -104,6 +105,14 @@ def test_dangers_told_without_a_crime_word_are_emergencies_by_the_rules_alone(te
 
     d = Router(load_profile("national")).route(text, "12345")
     assert d.emergency and d.target == "110", (text, d.rule, d.matched)
+
+
+def test_someone_who_does_not_come_to_is_a_medical_emergency_by_the_rules_alone():
+    from hotline.profile import load_profile
+    from hotline.router.decide import Router
+
+    d = Router(load_profile("national")).route("我同学跑完一千米倒在跑道上，一直没醒", "12345")
+    assert d.emergency and d.target == "120", (d.rule, d.matched)
 
 
 def test_emergency_numbers():
