@@ -97,6 +97,8 @@ def test_emergency_takes_priority_over_government_matters():
         "仓库的货架倒了，底下压着人，快来",  # someone crushed
         "我一个人在家，有个男的闯进来了，在翻柜子",  # a break-in now
         "整栋楼在晃，吊灯一直摆，我们在十二楼",  # an earthquake, not named
+        "他们说我欠钱，把我锁在仓库里，手机都收了，这是偷偷借的",  # held against one's will
+        "讨薪的人越来越多，有人开始掀车了",  # a riot
     ],
 )
 def test_dangers_told_without_a_crime_word_are_emergencies_by_the_rules_alone(text):
