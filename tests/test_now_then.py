@@ -43,6 +43,10 @@ def why(text: str, d) -> tuple:
         ("我说我奶奶晕倒了，她刚刚醒过来了，能认人", None),
         ("电动车充电着火了，邻居拿灭火器弄灭了", None),
         ("我以为家里进贼了，原来是我儿子半夜回来了", None),
+        # told when calling back, in everyday and regional words
+        ("刚才说我爸走丢了，他自个儿回来了，啥事没有", None),
+        ("头先报的那个老人家走丢，邻居寻着咧，送回屋了", None),
+        ("后山那个冒烟的，是烧秸秆，人家自己浇熄了", None),
     ],
 )
 def test_a_matter_told_as_over_is_no_emergency(rules, text, target):
