@@ -456,6 +456,8 @@ def test_an_emergency_told_first_is_decided_by_the_whole_call(with_model):
 REPORTED_THEN = [
     ("我上次投诉过物业不修电梯，你们说转给住建了，现在楼道里有个老人倒在地上叫不醒", "楼道里有个老人倒在地上叫不醒"),
     ("前几天跟你们反映过物业乱收费，工单号我记着呢，今天有个男的拿着刀在追一个女的", "有个男的拿着刀在追一个女的"),
+    # 反应 for 反映, as callers write it and the recognizer hears it
+    ("上回反应过电费多收的事，今天楼道里有个老人倒在地上叫不醒", "楼道里有个老人倒在地上叫不醒"),
 ]
 
 
@@ -598,6 +600,7 @@ def supposition_asked() -> Router:
         "要是家里有人一直说不想活了，把自己锁在阳台上，你们管不管？就是我舅舅现在这样",
         "假如一个人吞了一整瓶药，该打哪个电话，我说的是我自己",
         "如果有人在我车底下装了个东西，要不要报警，他刚才就蹲在我车边上鼓捣",
+        "要是有人冒充我闺女说被人扣了要赎金，咋分辨，他还在另一个电话上等我回话",
         # a recognizer's transcript: its only pause is a space
         "如果有人说要跳河 我是不是应该先打你们他现在就站在桥栏杆外面",
     ],
