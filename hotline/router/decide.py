@@ -280,7 +280,7 @@ class Router:
         the decision when the call read as one has none. Else None."""
         lx = self.profile.lexicon
         # a recognizer's transcript marks its pauses with spaces only (如果有人说要跳海 他现在就站在堤上)
-        paused = self.normalize(_SPACES.sub("，", text)).text
+        paused = self.normalize(_SPACES.sub("，", text[: self.profile.settings.max_chars])).text
         if not self._context.supposition_is_real(paused):
             return None
         plain = without_words(simplified(text[: self.profile.settings.max_chars]), lx.hypothetical)
