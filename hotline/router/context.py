@@ -70,6 +70,8 @@ class ContextReader:
         found = [(i, i + len(m)) for m in self.lx.resolved for i in _all(rest, m)]
         if self._resolved_re is not None:
             found += [(x.start(), x.end()) for x in self._resolved_re.finditer(rest)]
+        if not found:
+            return False
         # taken away by a stranger (被一个自称…的人接走了, 被人拽上车带走了: found in the whole text, as the phrase may
         # be part of it): a resolution's words overlapping one tell an abduction there
         taken = (

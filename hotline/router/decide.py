@@ -279,6 +279,8 @@ class Router:
         the supposition in a later clause, the call is read again without the supposition words; its emergency is
         the decision when the call read as one has none. Else None."""
         lx = self.profile.lexicon
+        if not any(m in whole.normalized for m in lx.hypothetical):
+            return None  # nothing supposed (most calls): no second normalization
         # a recognizer's transcript marks its pauses with spaces only (如果有人说要跳海 他现在就站在堤上)
         paused = self.normalize(_SPACES.sub("，", text[: self.profile.settings.max_chars])).text
         if not self._context.supposition_is_real(paused):
