@@ -616,10 +616,17 @@ def test_a_supposition_said_to_be_real_is_read_without_the_supposition(suppositi
     "text",
     [
         "要是家里有人一直说不想活了，把自己锁在阳台上，你们管不管",  # only supposed
-        "要是有人说要打我，能不能报警，我现在没事，就是问问",  # denied right after the word of now
+        "要是有人说要打我，能不能报警，我现在没事，就是问问",  # 我现在: the caller's now, not the supposed thing's
         "如果有人吞了一整瓶药，该打哪个电话，他现在还没吃，就是一直念叨",
     ],
 )
 def test_a_supposition_not_said_to_be_real_is_read_as_asked(supposition_asked, text):
     d = supposition_asked.route(text, "12345")
     assert not d.emergency and "supposition said to be real" not in d.explanation, why(text, d)
+
+
+def test_a_word_that_makes_a_supposition_real_is_denied_by_a_negator_right_after_it(rules):
+    real = rules._context.supposition_is_real
+    assert real("要是有人来闹|能不能报警|他现在来了")
+    assert not real("要是有人来闹|能不能报警|他现在没来")
+    assert not real("要是有人来闹|能不能报警|他现在还没来")

@@ -281,11 +281,11 @@ class Router:
         lx = self.profile.lexicon
         if not any(m in whole.normalized for m in lx.hypothetical):
             return None  # nothing supposed (most calls): no second normalization
+        said = text[: self.profile.settings.max_chars]
         # a recognizer's transcript marks its pauses with spaces only (如果有人说要跳海 他现在就站在堤上)
-        paused = self.normalize(_SPACES.sub("，", text[: self.profile.settings.max_chars])).text
-        if not self._context.supposition_is_real(paused):
+        if not self._context.supposition_is_real(self.normalize(_SPACES.sub("，", said)).text):
             return None
-        plain = without_words(simplified(text[: self.profile.settings.max_chars]), lx.hypothetical)
+        plain = without_words(simplified(said), lx.hypothetical)
         return self.read_apart(plain, whole, f"a supposition said to be real; read as asked: {whole.rule}", use_model)
 
     def read_apart(self, part: str, whole: Decision, note: str, use_model: bool = True) -> Decision | None:
