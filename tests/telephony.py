@@ -147,6 +147,16 @@ def read_finished_pcm(path: Path, timeout_s: float = 45.0) -> tuple[np.ndarray, 
             time.sleep(0.5)
 
 
+def how_clearly_heard(ref: np.ndarray, test: np.ndarray, pieces: int = 3) -> float:
+    """How clearly test holds the sound ref (1.0 = all of it, unchanged; unrelated speech < 0.3): the mean of
+    the best correlations of ref's pieces. On a busy machine a recording may start late or lose a frame,
+    which shifts what follows; that costs one piece, where one correlation of the whole falls apart."""
+    loud = np.flatnonzero(np.abs(ref) > 0.05 * np.max(np.abs(ref)))
+    ref = ref[loud[0] : loud[-1] + 1]  # the sound itself, without the silence around it
+    size = len(ref) // pieces
+    return float(np.mean([best_correlation(ref[i * size : (i + 1) * size], test) for i in range(pieces)]))
+
+
 def best_correlation(ref: np.ndarray, test: np.ndarray) -> float:
     """Normalised cross-correlation of ref inside test, over all lags (1.0 = identical waveform)."""
     if len(test) < len(ref):

@@ -13,7 +13,7 @@ from hotline.config import REPO
 from hotline.router import route_call
 from hotline.sim.sipcall import PROMPTS, SipCallError, place_call, read_wav_8k, wav_seconds
 from hotline.store import CallLog
-from tests.telephony import best_correlation, read_finished_pcm, read_pcm
+from tests.telephony import best_correlation, how_clearly_heard, read_finished_pcm, read_pcm
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.slow]
 SAMPLES = REPO / "sounds" / "samples"
@@ -29,10 +29,10 @@ def neighbour_recording(cfg, target: str, call_id: str):
 
 
 def warning_heard_by(cfg, who: str, call_id: str) -> float:
-    """How clearly a leg's recording holds the danger-hint warning (correlation; > 0.6: it was played to it)."""
+    """How clearly a leg's recording holds the danger-hint warning (> 0.6: it was played to it)."""
     warning = read_wav_8k(REPO / "sounds/zh/hotline/agent-danger-hint.wav").astype(np.float64)
     heard, _ = read_finished_pcm(neighbour_recording(cfg, who, call_id))
-    return best_correlation(warning, heard)
+    return how_clearly_heard(warning, heard)
 
 
 def test_police_matter_at_12345_reaches_110_with_the_callers_audio(shared_dir, pbx, service):
