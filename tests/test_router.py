@@ -99,6 +99,13 @@ def test_emergency_takes_priority_over_government_matters():
         "整栋楼在晃，吊灯一直摆，我们在十二楼",  # an earthquake, not named
         "他们说我欠钱，把我锁在仓库里，手机都收了，这是偷偷借的",  # held against one's will
         "讨薪的人越来越多，有人开始掀车了",  # a riot
+        "我现在不能说话，你们问，是的话我就敲一下",  # a caller who cannot speak
+        "隔壁独居的老头好几天没见着了，门缝里飞出苍蝇来",  # someone who may be dead inside
+        "对面六楼有个小孩爬到窗户外面了，家里大人不在",  # a child outside a window
+        "厂房后面那堵挡土墙一直往外鼓，眼看要塌了，底下还有工人",  # a collapse about to happen
+        "有个喝醉的在马路边上往车跟前扑，司机都急刹车",  # someone throwing himself at cars
+        "那几个要债的在外面踹门，说再不开就砸进来",  # a door kicked in
+        "两家为了田埂吵起来，有人抄起锄头了",  # a farm tool taken up as a weapon
     ],
 )
 def test_dangers_told_without_a_crime_word_are_emergencies_by_the_rules_alone(text):
@@ -107,6 +114,31 @@ def test_dangers_told_without_a_crime_word_are_emergencies_by_the_rules_alone(te
 
     d = Router(load_profile("national")).route(text, "12345")
     assert d.emergency and d.target == "110", (text, d.rule, d.matched)
+
+
+def test_a_confused_elder_not_back_is_a_missing_person_by_the_rules_alone():
+    from hotline.profile import load_profile
+    from hotline.router.decide import Router
+
+    d = Router(load_profile("national")).route("我外公说去菜场买菜，到现在还没回，他脑子糊涂认不得路", "12345")
+    assert d.emergency and d.target == "110" and d.category == "missing_person", (d.rule, d.matched)
+
+
+@pytest.mark.parametrize(
+    ("text", "emergency"),
+    [
+        ("我钱包刚被偷了，那个人没跑远，还在车站里", True),  # the thief is still there
+        ("我钱包上个月被偷了，想问问案子有进展没有", False),
+        ("昨晚有人喝多了来踹我家门，今天一早过来道歉了", False),  # 昨晚: last night is past
+        ("刚才楼下两伙人打起来了，现在被保安劝开了，没人受伤", False),
+    ],
+)
+def test_the_rules_tell_an_offender_still_there_from_a_matter_that_is_over(text, emergency):
+    from hotline.profile import load_profile
+    from hotline.router.decide import Router
+
+    d = Router(load_profile("national")).route(text, "110")
+    assert d.target == "110" and d.emergency is emergency, (text, d.rule, d.matched)
 
 
 def test_someone_who_does_not_come_to_is_a_medical_emergency_by_the_rules_alone():
