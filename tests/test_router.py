@@ -106,6 +106,8 @@ def test_emergency_takes_priority_over_government_matters():
         "有个喝醉的在马路边上往车跟前扑，司机都急刹车",  # someone throwing himself at cars
         "那几个要债的在外面踹门，说再不开就砸进来",  # a door kicked in
         "两家为了田埂吵起来，有人抄起锄头了",  # a farm tool taken up as a weapon
+        "那伙人说这个月不交钱就砸店，现在就堵在门口",  # extortion with a threat
+        "工厂把我们身份证扣了，晚上不让离开宿舍",  # held by their papers
     ],
 )
 def test_dangers_told_without_a_crime_word_are_emergencies_by_the_rules_alone(text):
@@ -131,6 +133,9 @@ def test_a_confused_elder_not_back_is_a_missing_person_by_the_rules_alone():
         ("我钱包上个月被偷了，想问问案子有进展没有", False),
         ("昨晚有人喝多了来踹我家门，今天一早过来道歉了", False),  # 昨晚: last night is past
         ("刚才楼下两伙人打起来了，现在被保安劝开了，没人受伤", False),
+        ("我爸下午走丢了，派出所帮忙把他领回来了", False),  # found: 领回来了
+        ("那天晚上有人在我店门口打架，我第二天才听说", False),  # 那天, 第二天: past
+        ("抢我手机那个人被大家按住了，民警到了，我要跟去做笔录吗", False),  # the police are there
     ],
 )
 def test_the_rules_tell_an_offender_still_there_from_a_matter_that_is_over(text, emergency):

@@ -619,7 +619,7 @@ def test_a_destination_the_rules_chose_surely_yields_only_to_a_model_surer_than_
 
 
 def test_a_request_for_a_person_the_model_places_is_put_to_a_person(rules):
-    text = "别让机器回答了，给我找个活的来听"
+    text = "这玩意儿听不懂我说话，给我找个活的来听"
     assert rules.route(text, "12345").rule in ("no-match", "low-confidence")
     for platform in ("12345", "110"):
         d = _combined(rules, text, platform, _pred(0.01, "agent", 0.95, "request_agent"))
