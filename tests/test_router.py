@@ -51,6 +51,19 @@ def test_common_words_are_not_mistaken_for_homophones():
     assert rules.route("他刚才跳河了", "110", use_model=False).emergency
 
 
+@pytest.mark.parametrize(
+    ("heard", "danger"),
+    [
+        ("我们楼顶的太阳能落水，流到我家厕所里", "落水"),  # 漏水, a leak, heard as 落水 (falling into water)
+        ("我想表扬言下派出所那个女民警", "扬言"),  # 表扬一下 run together: praise, not a threat
+    ],
+)
+def test_a_recognizers_run_together_words_raise_no_emergency(heard, danger):
+    rules = get_router("national")
+    d = rules.route(heard, "12345", use_model=False)
+    assert not d.emergency and danger not in d.matched, (d.rule, d.matched)
+
+
 def test_the_work_order_loop_of_a_matter_handed_in_is_12345s():
     # asking after a matter already handed in (督办, 回访, 工单): 12345's own loop, at 110 too
     for text in ("我那个事都三回了还没结果，我要求督办", "你们回访的电话打了好几回了", "我的工单评价在哪里点"):
