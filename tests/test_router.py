@@ -149,7 +149,8 @@ def test_a_confused_elder_not_back_is_a_missing_person_by_the_rules_alone():
         ("我爸下午走丢了，派出所帮忙把他领回来了", False),  # found: 领回来了
         ("那天晚上有人在我店门口打架，我第二天才听说", False),  # 那天, 第二天: past
         ("抢我手机那个人被大家按住了，民警到了，我要跟去做笔录吗", False),  # the police are there
-        ("有个自称是我闺女班主任的打电话叫我交报名费，现在还在电话那头催我，说不转就取消名额", True),  # a fraud going on
+        # a fraud going on while the caller speaks
+        ("有个自称是我闺女班主任的打电话叫我交报名费，现在还在电话那头催我，说不转就取消名额", True),
         ("走丢的那个老爷子，我刚看见民警把他带上车了，跟你们说一声", False),  # the police took him: not a stranger
     ],
 )
