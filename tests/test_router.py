@@ -124,18 +124,12 @@ def test_emergency_takes_priority_over_government_matters():
     ],
 )
 def test_dangers_told_without_a_crime_word_are_emergencies_by_the_rules_alone(text):
-    from hotline.profile import load_profile
-    from hotline.router.decide import Router
-
-    d = Router(load_profile("national")).route(text, "12345")
+    d = get_router("national").route(text, "12345", use_model=False)
     assert d.emergency and d.target == "110", (text, d.rule, d.matched)
 
 
 def test_a_confused_elder_not_back_is_a_missing_person_by_the_rules_alone():
-    from hotline.profile import load_profile
-    from hotline.router.decide import Router
-
-    d = Router(load_profile("national")).route("我外公说去菜场买菜，到现在还没回，他脑子糊涂认不得路", "12345")
+    d = get_router("national").route("我外公说去菜场买菜，到现在还没回，他脑子糊涂认不得路", "12345", use_model=False)
     assert d.emergency and d.target == "110" and d.category == "missing_person", (d.rule, d.matched)
 
 
@@ -155,18 +149,12 @@ def test_a_confused_elder_not_back_is_a_missing_person_by_the_rules_alone():
     ],
 )
 def test_the_rules_tell_an_offender_still_there_from_a_matter_that_is_over(text, emergency):
-    from hotline.profile import load_profile
-    from hotline.router.decide import Router
-
-    d = Router(load_profile("national")).route(text, "110")
+    d = get_router("national").route(text, "110", use_model=False)
     assert d.target == "110" and d.emergency is emergency, (text, d.rule, d.matched)
 
 
 def test_someone_who_does_not_come_to_is_a_medical_emergency_by_the_rules_alone():
-    from hotline.profile import load_profile
-    from hotline.router.decide import Router
-
-    d = Router(load_profile("national")).route("我同学跑完一千米倒在跑道上，一直没醒", "12345")
+    d = get_router("national").route("我同学跑完一千米倒在跑道上，一直没醒", "12345", use_model=False)
     assert d.emergency and d.target == "120", (d.rule, d.matched)
 
 
