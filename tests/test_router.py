@@ -153,6 +153,23 @@ def test_the_rules_tell_an_offender_still_there_from_a_matter_that_is_over(text,
     assert d.target == "110" and d.emergency is emergency, (text, d.rule, d.matched)
 
 
+@pytest.mark.parametrize(
+    ("text", "emergency"),
+    [
+        # a recognizer's transcript has no marks: a word of now after the past marker opens what is happening
+        ("上个礼拜反映过挖沙的事你们说转给水务了现在那个老板带着人在我家门口手里拿起刀", True),
+        ("上个月就反映过隔壁装修砸墙今天他家又在砸我家门", True),
+        # the same danger with only the past marker before it is over
+        ("上个礼拜那个老板带着人在我家门口手里拿起刀", False),
+        # what is said of now before a question about the police asks, it does not report
+        ("去年借给同事五万现在他不还还把我拉黑了能报警吗", False),
+    ],
+)
+def test_in_a_transcript_without_marks_a_word_of_now_after_the_past_tells_what_is_happening(text, emergency):
+    d = get_router("national").route(text, "110", use_model=False)
+    assert d.target == "110" and d.emergency is emergency, (text, d.rule, d.matched)
+
+
 def test_someone_who_does_not_come_to_is_a_medical_emergency_by_the_rules_alone():
     d = get_router("national").route("我同学跑完一千米倒在跑道上，一直没醒", "12345", use_model=False)
     assert d.emergency and d.target == "120", (d.rule, d.matched)

@@ -7,7 +7,8 @@ Read from the words around the phrase, within its clause (between , ; marks) and
 - hypothetical: 如果 / 万一 before it in the sentence, or a risk / habit word (隐患, 经常) in the clause; not
   when the caller then says the supposed thing is happening (……就现在, 它现在就放在我家门口: supposition_real);
 - tense: over (the matter is resolved: 已经灭了, 找到了, 后来没事了 — said after it, with no urgency
-  after that), urgent (正在, 刚才, 救命 ... said of it), past (昨天, 上周, dates ...) or unknown;
+  after that), urgent (正在, 刚才, 救命 ... said of it, or a word of now said after the clause's last past
+  marker and before it: 上个礼拜反映过…现在他拿着刀), past (昨天, 上周, dates ...) or unknown;
 - long_ago: past, and long ago (上个月, 两年前): even a drowning or a disappearance is not urgent now;
 - habitual: told as a habit (经常被打, 每天晚上飙车) with no urgency said in its clause;
 - question: said in a sentence that asks (现在报警还有用吗, 要不要打120) with no strong urgency in it and no
@@ -55,9 +56,29 @@ class ContextReader:
         self._long_ago_re = _alternation(lexicon.long_ago_patterns)
         self._resolved_re = _alternation(lexicon.resolved_patterns)
         self._stranger_re = _alternation(lexicon.taken_by_stranger)
+        # words of now that end the past in a clause: the urgency words, and those that open what has happened
+        # since a matter was reported (今天, 今晚, 这会儿); in a narrative only the strongest urgency
+        self._now_words = {
+            narrative: (*(lexicon.urgent_now if narrative else lexicon.urgent), *lexicon.break_off_after_reported)
+            for narrative in (False, True)
+        }
 
     def is_past(self, span: str) -> bool:
         return any(m in span for m in self.lx.past) or bool(self._past_re and self._past_re.search(span))
+
+    def past_ends(self, span: str) -> int:
+        """Where the last past marker in `span` ends (-1: none)."""
+        ends = [i + len(m) for m in self.lx.past if (i := span.rfind(m)) != -1]
+        if self._past_re is not None:
+            ends += [x.end() for x in self._past_re.finditer(span)]
+        return max(ends, default=-1)
+
+    def now_since_past(self, before: str, after: str, now_words: list[str] | tuple[str, ...]) -> bool:
+        """A word of now said after the last past marker before the phrase, and no past marker after it in its
+        clause (上个礼拜反映过挖沙的事 你们说转给水务了 现在那个老板拿着刀): the caller has come from what happened
+        to what is happening. A recognizer's transcript has no marks to end the past's clause."""
+        last = self.past_ends(before)
+        return last != -1 and any(m in before[last:] for m in now_words) and not self.is_past(after)
 
     def is_long_ago(self, span: str) -> bool:
         return any(m in span for m in self.lx.long_ago) or bool(self._long_ago_re and self._long_ago_re.search(span))
@@ -131,7 +152,9 @@ class ContextReader:
         strong = [m for m in urgent_words if m not in lx.urgent_weak]
         if self.is_over(text, end):
             tense = "over"
-        elif any(m in clause for m in strong):
+        elif any(m in clause for m in strong) or self.now_since_past(
+            text[clause_start:start], text[end:clause_end], self._now_words[narrative]
+        ):
             tense = "urgent"
         elif self.is_past(clause):
             tense = "past"

@@ -420,7 +420,7 @@ class Router:
         return (
             (rule == "always" and not c.long_ago)
             or (rule == "unless_past" and c.tense != "past" and not calm_question and not no_injury)
-            or (rule == "if_urgent" and c.tense == "urgent")
+            or (rule == "if_urgent" and c.tense == "urgent" and not c.question)
         )
 
     # ------------------------------------------------------------------------ 4. emergency
