@@ -15,6 +15,30 @@ def test_every_city_and_the_national_default_load():
         assert p.categories and all(c.phrases for c in p.categories)
 
 
+# the lexicon's word lists that the router looks for in the normalized text (fillers such as 就是 and 那个 taken out)
+READ_NORMALIZED = (
+    "negators", "negator_exceptions", "hypothetical", "supposition_real", "potential", "habitual", "consult",
+    "question", "dispatch", "past", "long_ago", "urgent", "urgent_now", "urgent_weak", "resolved", "ongoing",
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("name", ["national", *CITIES])
+def test_every_lexicon_word_the_router_reads_can_be_heard(name):
+    """A word an operator writes with a filler in it (我就是那个人) is never found: the text it is looked for in has
+    lost the filler (我人)."""
+    from hotline.router.decide import get_router
+
+    router = get_router(name)
+    lexicon = load_profile(name).lexicon
+    unheard = [
+        (field, word)
+        for field in READ_NORMALIZED
+        for word in getattr(lexicon, field)
+        if router.normalize(word).text != word
+    ]
+    assert not unheard
+
+
 @pytest.mark.parametrize("city", CITIES)
 def test_city_items_are_its_own_and_name_their_annex(city):
     p = load_profile(city)

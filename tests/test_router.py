@@ -170,6 +170,25 @@ def test_in_a_transcript_without_marks_a_word_of_now_after_the_past_tells_what_i
     assert d.target == "110" and d.emergency is emergency, (text, d.rule, d.matched)
 
 
+@pytest.mark.parametrize(
+    ("text", "target"),
+    [
+        ("老人吃饭噎住了，脸都紫了", "120"),  # choking
+        ("我爸在田里被电线电到了，躺着不动", "110"),  # a live wire, before the ambulance
+        ("两个人拦着我的车要二百块钱，不交就不让走", "110"),  # held until one pays
+    ],
+)
+def test_dangers_told_in_everyday_words_are_emergencies_by_the_rules_alone(text, target):
+    d = get_router("national").route(text, "110", use_model=False)
+    assert d.emergency and d.target == target, (text, d.rule, d.matched)
+
+
+@pytest.mark.parametrize("text", ["房贷压得我喘不过气，公积金能提前取吗", "导游带我们进店，不买不让走，我要投诉"])
+def test_the_same_words_of_a_burden_or_a_shop_are_no_emergency(text):
+    d = get_router("national").route(text, "12345", use_model=False)
+    assert not d.emergency and d.target == "12345", (text, d.rule, d.matched)
+
+
 def test_someone_who_does_not_come_to_is_a_medical_emergency_by_the_rules_alone():
     d = get_router("national").route("我同学跑完一千米倒在跑道上，一直没醒", "12345", use_model=False)
     assert d.emergency and d.target == "120", (d.rule, d.matched)
