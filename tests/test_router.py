@@ -146,6 +146,8 @@ def test_a_confused_elder_not_back_is_a_missing_person_by_the_rules_alone():
         # a fraud going on while the caller speaks
         ("有个自称是我闺女班主任的打电话叫我交报名费，现在还在电话那头催我，说不转就取消名额", True),
         ("走丢的那个老爷子，我刚看见民警把他带上车了，跟你们说一声", False),  # the police took him: not a stranger
+        ("刚才有人在我车上翻东西，被我赶走了，东西没少", False),  # chased off, nothing taken
+        ("我刚才报警说孩子放学没回来，现在到家了，在同学家玩忘了时间", False),
     ],
 )
 def test_the_rules_tell_an_offender_still_there_from_a_matter_that_is_over(text, emergency):
