@@ -473,6 +473,16 @@ def test_what_has_happened_since_a_matter_already_reported_is_an_emergency_only_
     assert not d.emergency and d.told_last is None, why("", d)
 
 
+def test_a_short_danger_since_a_matter_already_reported_counts_its_word_of_now_and_is_read_by_the_rules(with_model):
+    # 那个仓库冒烟了 is seven characters, one short of a break-off's eight; with its 今天 it tells a matter
+    text = "上礼拜我反映过隔壁那个仓库堆的鞭炮，你们说转安监，今天那个仓库冒烟了"
+    d = with_model.route(text, "110")
+    assert d.emergency and d.target == "119" and d.told_last == "那个仓库冒烟了", why(text, d)
+    # as short, but no danger the rules know: the model, reading seven characters, does not decide it
+    d = with_model.route("我上周反映楼道里堆杂物，你们回访的时候我没接，现在东西还在那堆着", "12345")
+    assert not d.emergency and d.told_last is None, why("", d)
+
+
 def test_the_words_of_now_after_a_matter_already_reported_are_found_after_any_pause():
     from hotline.router.decide import reported_break_off_points
 

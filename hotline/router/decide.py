@@ -252,8 +252,10 @@ class Router:
         plain = simplified(text[: self.profile.settings.max_chars])
         points = break_off_points(plain, self._break_off, MAX_BREAK_OFFS, self._break_off_exceptions)
         more: list[tuple[str, int]] = []
+        since_reported: set[int] = set()
         if self._reported is not None:
             more += reported_break_off_points(plain, *self._reported, MAX_BREAK_OFFS)
+            since_reported = {start for _, start in more}
         # by sound in a spoken request only: a recognizer's transcript, a few seconds of speech
         spoken = self.profile.settings.spoken_max_chars
         said = len(whole.normalized) <= spoken and len(plain) <= SOUND_MAX_CHARS_PER_SPOKEN * spoken
@@ -264,10 +266,15 @@ class Router:
             points = sorted(by_start.values(), key=lambda p: p[1])[-MAX_BREAK_OFFS:]
         for word, start in points:
             tail = plain[start:].lstrip(_TAIL_LEAD)
-            if han_chars(tail) < self.profile.settings.break_off_min_chars:
+            # after a matter already reported, the word of now (今天, 现在) is said of what has happened since: it
+            # counts toward what is told (今天那个仓库冒烟了), though the tail is read without it - by the rules alone
+            # when the tail is shorter than a break-off's (the model reads so few characters at random)
+            least = self.profile.settings.break_off_min_chars
+            told = han_chars(tail) + (han_chars(word) if start in since_reported else 0)
+            if told < least:
                 continue
             note = f"told after 「{word}」, breaking off another matter; read as one call: {whole.rule}"
-            if d := self.read_apart(tail, whole, note, use_model):
+            if d := self.read_apart(tail, whole, note, use_model and han_chars(tail) >= least):
                 d.told_last = tail
                 return d
         return None
