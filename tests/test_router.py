@@ -178,6 +178,7 @@ def test_in_a_transcript_without_marks_a_word_of_now_after_the_past_tells_what_i
         ("老人吃饭噎住了，脸都紫了", "120"),  # choking
         ("我爸在田里被电线电到了，躺着不动", "110"),  # a live wire, before the ambulance
         ("两个人拦着我的车要二百块钱，不交就不让走", "110"),  # held until one pays
+        ("今天他带着两个儿子过来，把我爸的头打破了", "110"),  # a head broken, no crime word
     ],
 )
 def test_dangers_told_in_everyday_words_are_emergencies_by_the_rules_alone(text, target):
