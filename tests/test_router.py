@@ -179,6 +179,11 @@ def test_in_a_transcript_without_marks_a_word_of_now_after_the_past_tells_what_i
         ("我爸在田里被电线电到了，躺着不动", "110"),  # a live wire, before the ambulance
         ("两个人拦着我的车要二百块钱，不交就不让走", "110"),  # held until one pays
         ("今天他带着两个儿子过来，把我爸的头打破了", "110"),  # a head broken, no crime word
+        ("他们去水库游泳，一起去的说他下水了就没看到", "110"),  # gone under, not said to drown
+        ("我车陷沙里了，天黑了，油也没了", "110"),  # stranded in the desert at night
+        ("她把孩子送到我这，说以后麻烦我照顾，然后一个人往河边去了", "110"),  # a farewell
+        ("前天报的那个家暴，他回来了，又开始砸东西", "110"),  # reported before, and again now
+        ("阿拉村里好几个老人透弗过气，眼睛也睁弗开", "120"),  # Wu: 透不过气
     ],
 )
 def test_dangers_told_in_everyday_words_are_emergencies_by_the_rules_alone(text, target):
@@ -186,7 +191,15 @@ def test_dangers_told_in_everyday_words_are_emergencies_by_the_rules_alone(text,
     assert d.emergency and d.target == target, (text, d.rule, d.matched)
 
 
-@pytest.mark.parametrize("text", ["房贷压得我喘不过气，公积金能提前取吗", "导游带我们进店，不买不让走，我要投诉"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "房贷压得我喘不过气，公积金能提前取吗",
+        "导游带我们进店，不买不让走，我要投诉",
+        "天然气没气了，交了钱还是打不着火",  # a gas meter, not a breath
+        "假如在沙漠里车坏了没信号怎么办",
+    ],
+)
 def test_the_same_words_of_a_burden_or_a_shop_are_no_emergency(text):
     d = get_router("national").route(text, "12345", use_model=False)
     assert not d.emergency and d.target == "12345", (text, d.rule, d.matched)
