@@ -39,6 +39,25 @@ def test_every_lexicon_word_the_router_reads_can_be_heard(name):
     assert not unheard
 
 
+@pytest.mark.parametrize("name", ["national", *CITIES])
+def test_every_exclude_word_holds_a_hit_it_excludes(name):
+    """The router drops a hit only where an exclude word covers all of it (天然气没气了 covers 没气了; 天然气没气
+    covers nothing): in each exclude word, said alone, the router finds a hit of its item that the word covers."""
+    from hotline.router.decide import get_router
+
+    router = get_router(name)
+    profile = load_profile(name)
+    items = [*((c.id, c) for c in profile.categories), *((f"cue:{c.id}", c) for c in profile.cues)]
+    dead = []
+    for key, item in items:
+        for word in item.exclude:
+            text = router.normalize(word).text
+            hits = router._index.find(text, by_sound=True)
+            if not any(h.key == key and h.start >= 0 and h.end <= len(text) for h in hits):
+                dead.append((key, word))
+    assert not dead
+
+
 @pytest.mark.parametrize("city", CITIES)
 def test_city_items_are_its_own_and_name_their_annex(city):
     p = load_profile(city)
