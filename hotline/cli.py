@@ -101,18 +101,17 @@ def cmd_profiles(args: argparse.Namespace) -> int:
             print(f"     {'、'.join(c.phrases[:12])}{' …' if len(c.phrases) > 12 else ''}")
         print("  (* = the city's own item; the rest comes from the national default)")
         return 0
-    # check
-    paths = [Path(args.file)] if args.file else None
-    names = available_profiles()
-    checked = 0
-    if paths:
-        load_profile_path(paths[0])
-        checked = 1
-    else:
-        for n in names:
-            load_profile(n)
-            checked += 1
-    print(f"ok: {checked} profile(s) valid")
+    # check: the schema (load raises ProfileError), then the words the router could never use
+    from hotline.router.dead_words import dead_words
+
+    profiles = [load_profile_path(Path(args.file))] if args.file else [load_profile(n) for n in available_profiles()]
+    problems = [f"{p.path}: {problem}" for p in profiles for problem in dead_words(p)]
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        print(f"{len(problems)} word(s) the router can never use", file=sys.stderr)
+        return 1
+    print(f"ok: {len(profiles)} profile(s) valid")
     return 0
 
 

@@ -68,6 +68,18 @@ def test_broken_profile_file_fails_clearly(hotline_cli, tmp_path):
     assert r2.returncode == 2 and "categories[0].target" in r2.stderr.decode()
 
 
+def test_profiles_check_names_a_word_the_router_can_never_use(hotline_cli, tmp_path):
+    f = tmp_path / "my_city.yaml"
+    f.write_text(
+        "id: my_city\nname: 某市\nextends: national\ncategories:\n"
+        "  - {id: mc_gas, name: 燃气, owner: '12345', target: '12345', exclude: [燃气表没], phrases: [没气了]}\n",
+        encoding="utf-8",
+    )
+    r = hotline_cli("profiles", "check", str(f))
+    err = r.stderr.decode()
+    assert r.returncode == 1 and str(f) in err and "mc_gas" in err and "燃气表没" in err, err
+
+
 def test_profiles_list_show_check(hotline_cli):
     r = hotline_cli("profiles", "list")
     assert r.returncode == 0

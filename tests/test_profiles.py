@@ -15,47 +15,32 @@ def test_every_city_and_the_national_default_load():
         assert p.categories and all(c.phrases for c in p.categories)
 
 
-# the lexicon's word lists that the router looks for in the normalized text (fillers such as 就是 and 那个 taken out)
-READ_NORMALIZED = (
-    "negators", "negator_exceptions", "hypothetical", "supposition_real", "potential", "habitual", "consult",
-    "question", "dispatch", "past", "long_ago", "urgent", "urgent_now", "urgent_weak", "resolved", "ongoing",
-)  # fmt: skip
-
-
 @pytest.mark.parametrize("name", ["national", *CITIES])
-def test_every_lexicon_word_the_router_reads_can_be_heard(name):
-    """A word an operator writes with a filler in it (我就是那个人) is never found: the text it is looked for in has
-    lost the filler (我人)."""
-    from hotline.router.decide import get_router
+def test_no_profile_holds_a_word_the_router_can_never_use(name):
+    from hotline.router.dead_words import dead_words
 
-    router = get_router(name)
-    lexicon = load_profile(name).lexicon
-    unheard = [
-        (field, word)
-        for field in READ_NORMALIZED
-        for word in getattr(lexicon, field)
-        if router.normalize(word).text != word
-    ]
-    assert not unheard
+    assert dead_words(load_profile(name)) == []
 
 
-@pytest.mark.parametrize("name", ["national", *CITIES])
-def test_every_exclude_word_holds_a_hit_it_excludes(name):
-    """The router drops a hit only where an exclude word covers all of it (天然气没气了 covers 没气了; 天然气没气
-    covers nothing): in each exclude word, said alone, the router finds a hit of its item that the word covers."""
-    from hotline.router.decide import get_router
+def test_a_word_the_router_can_never_use_is_named_with_why(tmp_path):
+    """An exclude word that covers no hit of its item, and a lexicon word holding a filler: both accepted by the
+    schema, both doing nothing."""
+    from hotline.router.dead_words import dead_words
 
-    router = get_router(name)
-    profile = load_profile(name)
-    items = [*((c.id, c) for c in profile.categories), *((f"cue:{c.id}", c) for c in profile.cues)]
-    dead = []
-    for key, item in items:
-        for word in item.exclude:
-            text = router.normalize(word).text
-            hits = router._index.find(text, by_sound=True)
-            if not any(h.key == key and h.start >= 0 and h.end <= len(text) for h in hits):
-                dead.append((key, word))
-    assert not dead
+    f = tmp_path / "my-city.yaml"
+    f.write_text(
+        "id: my_city\nname: 某市\nextends: national\n"
+        "categories:\n"
+        "  - id: mc_breath\n    name: 没气了\n    owner: other\n    target: '120'\n    emergency: always\n"
+        "    exclude: [天然气没气, 天然气没气了]\n    phrases: [没气了, 叫不醒]\n"
+        "lexicon:\n  supposition_real: [就现在, 我就是那个人]\n",
+        encoding="utf-8",
+    )
+    problems = dead_words(load_profile_path(f))
+    assert any("'天然气没气'" in p and "drops nothing" in p for p in problems), problems
+    assert not any("'天然气没气了'" in p for p in problems), problems
+    assert any("'我就是那个人'" in p and "supposition_real" in p for p in problems), problems
+    assert len(problems) == 2, problems
 
 
 @pytest.mark.parametrize("city", CITIES)

@@ -325,6 +325,10 @@ class Router:
         return self.destination_and_action(found, platform, attempt, base)
 
     # ---------------------------------------------------------------------- 1. normalize
+    def hits_in(self, text: str) -> list[Hit]:
+        """Every phrase found in normalized `text`, by characters and by sound, before exclusion and context."""
+        return self._index.find(text, by_sound=True)
+
     def normalize(self, text: str) -> Normalized:
         return normalize_text(text, self.profile.lexicon.fillers, self.profile.settings.max_chars)
 

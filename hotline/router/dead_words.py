@@ -1,0 +1,38 @@
+"""Words of a profile that the router can never use, though the profile's schema accepts them.
+
+- An item's ``exclude`` word drops a hit only where it covers all of it (天然气没气了 drops 没气了): a word that
+  covers no hit of its item, said alone, drops nothing (天然气没气).
+- A ``lexicon`` word that the router looks for in the normalized text must survive normalization: one holding a
+  filler is looked for in text that has lost it (来人啊 in text without 啊; 我就是那个人 in text without 就是, 那个).
+
+`hotline profiles check` reports them, so an operator's edit that would silently do nothing is caught.
+"""
+
+from __future__ import annotations
+
+from hotline.profile import Profile
+from hotline.router.decide import Router
+
+# the lexicon's word lists that the router looks for in the normalized text (ContextReader, Router.read_context)
+READ_NORMALIZED = (
+    "negators", "negator_exceptions", "hypothetical", "supposition_real", "potential", "habitual", "consult",
+    "question", "dispatch", "past", "long_ago", "urgent", "urgent_now", "urgent_weak", "resolved", "ongoing",
+)  # fmt: skip
+
+
+def dead_words(profile: Profile) -> list[str]:
+    """Each word of `profile` the router can never use, with why (empty: none)."""
+    router = Router(profile)
+    problems = []
+    items = [*((c.id, c) for c in profile.categories), *((f"cue:{c.id}", c) for c in profile.cues)]
+    for key, item in items:
+        for word in item.exclude:
+            text = router.normalize(word).text
+            if not any(h.key == key for h in router.hits_in(text)):
+                problems.append(f"{key}: exclude word {word!r} covers no hit of it, so it drops nothing")
+    for field in READ_NORMALIZED:
+        for word in getattr(profile.lexicon, field):
+            heard = router.normalize(word).text
+            if heard != word:
+                problems.append(f"lexicon.{field}: {word!r} is looked for in normalized text, where it reads {heard!r}")
+    return problems
