@@ -73,7 +73,7 @@ class ContextReader:
             ends += [x.end() for x in self._past_re.finditer(span)]
         return max(ends, default=-1)
 
-    def now_since_past(self, before: str, after: str, now_words: list[str] | tuple[str, ...]) -> bool:
+    def now_since_past(self, before: str, after: str, now_words: tuple[str, ...]) -> bool:
         """A word of now said after the last past marker before the phrase, and no past marker after it in its
         clause (上个礼拜反映过挖沙的事 你们说转给水务了 现在那个老板拿着刀): the caller has come from what happened
         to what is happening. A recognizer's transcript has no marks to end the past's clause."""

@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 from hotline.profile import Profile
-from hotline.router.decide import Router
+from hotline.router.decide import _CUE_PREFIX, Router
 
 # the lexicon's word lists that the router looks for in the normalized text (ContextReader, Router.read_context)
 READ_NORMALIZED = (
@@ -24,7 +24,7 @@ def dead_words(profile: Profile) -> list[str]:
     """Each word of `profile` the router can never use, with why (empty: none)."""
     router = Router(profile)
     problems = []
-    items = [*((c.id, c) for c in profile.categories), *((f"cue:{c.id}", c) for c in profile.cues)]
+    items = [*((c.id, c) for c in profile.categories), *((_CUE_PREFIX + c.id, c) for c in profile.cues)]
     for key, item in items:
         for word in item.exclude:
             text = router.normalize(word).text

@@ -325,10 +325,6 @@ class Router:
         return self.destination_and_action(found, platform, attempt, base)
 
     # ---------------------------------------------------------------------- 1. normalize
-    def hits_in(self, text: str) -> list[Hit]:
-        """Every phrase found in normalized `text`, by characters and by sound, before exclusion and context."""
-        return self._index.find(text, by_sound=True)
-
     def normalize(self, text: str) -> Normalized:
         return normalize_text(text, self.profile.lexicon.fillers, self.profile.settings.max_chars)
 
@@ -338,6 +334,10 @@ class Router:
         return han_chars(without_words(norm.text, self.profile.lexicon.empty_words)) == 0
 
     # -------------------------------------------------------------------------- 2. match
+    def hits_in(self, text: str) -> list[Hit]:
+        """Every phrase found in normalized `text`, by characters and by sound, before exclusion and context."""
+        return self._index.find(text, by_sound=True)
+
     def match(self, norm: Normalized, narrative: bool) -> list[Hit]:
         t = norm.text
         hits = _first_few(_longest_only(self._index.find(t, by_sound=not narrative))) if norm.han_chars else []
