@@ -46,6 +46,28 @@ EmergencyRule = Literal["always", "unless_past", "if_urgent", "never"]
 Handover = Literal["accept", "transfer", "conference", "guide", "push", "agent"]
 
 
+# A phrase's gaps: * for a few characters inside one clause (被*打了: 被同学打了), ~ for more, across the
+# clauses of one sentence (包~滴滴响: 门口有个包，滴滴在响). The router's PhraseIndex says how many.
+WILDCARD = "*"
+SENTENCE_WILDCARD = "~"
+_GAPS = re.compile(r"([*~])")
+
+
+def split_gaps(phrase: str) -> list[str]:
+    """A phrase's parts and the gaps between them, in order (被*打了 -> 被, *, 打了)."""
+    return [p for p in _GAPS.split(phrase) if p]
+
+
+def is_gapped(phrase: str) -> bool:
+    """A phrase with a gap (被*打了, 包~滴滴响): its parts are said apart."""
+    return WILDCARD in phrase or SENTENCE_WILDCARD in phrase
+
+
+def literal_parts(phrase: str) -> list[str]:
+    """What a caller says of a phrase: its parts without the gaps (被*打了 -> 被, 打了)."""
+    return [p for p in split_gaps(phrase) if p not in (WILDCARD, SENTENCE_WILDCARD)]
+
+
 class ProfileError(Exception):
     """A profile could not be loaded; the message names the file and the field."""
 

@@ -99,7 +99,7 @@ def test_whisper_gives_no_text_on_silence_and_noise(whisper, audio):
 def test_bias_vocabulary_takes_each_category_in_turn():
     from hotline.asr.whisper import round_robin
 
-    assert round_robin([["打架", "打人"], ["着火", "被*打了", "失火"], ["路灯", "打架"]]) == [
+    assert round_robin([["打架", "打人"], ["着火", "被*打了", "失火", "包~滴滴响"], ["路灯", "打架"]]) == [
         "打架", "着火", "路灯", "打人", "失火",
     ]  # fmt: skip
 

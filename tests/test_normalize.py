@@ -12,6 +12,12 @@ def test_clause_and_sentence_marks():
     assert n.text == "路灯坏了|好几天了#没人修"
 
 
+def test_an_ellipsis_is_dropped_but_kept_as_a_pause_with_the_fillers():
+    n = normalize_text("工厂…爆…了……我就是那个人，3.5万", fillers=("就是", "那个"))
+    assert n.text == "工厂爆了我人|35万"  # a hesitation inside what is said
+    assert n.with_fillers == "工厂|爆|了|我就是那个人|35万"  # where a supposition turns real (……就是这样)
+
+
 def test_hostile_input_never_raises():
     for s in ["", "   ", "\x00\x01\x02", "😀🚒🔥", "\udcff\udcfe", "a" * 50000, "DROP TABLE calls;--"]:
         n = normalize_text(s, max_chars=4000)

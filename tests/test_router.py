@@ -173,6 +173,15 @@ def test_the_rules_tell_an_offender_still_there_from_a_matter_that_is_over(text,
         ("她把孩子送到我这，说以后麻烦我照顾，然后一个人往河边去了", "110"),  # a farewell
         ("前天报的那个家暴，他回来了，又开始砸东西", "110"),  # reported before, and again now
         ("阿拉村里好几个老人透弗过气，眼睛也睁弗开", "120"),  # Wu: 透不过气
+        ("我家门口好像有个包，滴滴在响，放了一个多小时了", "110"),  # a package beeping, told across clauses
+        ("我隔壁的老人家两天没开门了，平时一早就在门口坐的", "110"),  # an old neighbour not seen for days
+        ("楼道里一股煤气味，三楼那家敲门没人应", "110"),  # no answer beside a hazard
+        ("人没摔下来，还在那个广告牌上挂着，安全绳断了一根", "110"),  # hanging by one rope
+        ("现在那个装修老板带着几个人来砸我家门，说是我举报的", "110"),
+        ("隔壁烟囱边上的草堆真着起来了", "119"),
+        ("菜市场那边两个人扭到一起了，一个摸出刀来了", "110"),
+        ("那边冰车翻冰窟窿里去了，人掉进去了", "110"),
+        ("他现在不让我下车，说要我加钱，车门都锁死了", "110"),
     ],
 )
 def test_dangers_told_in_everyday_words_are_emergencies_by_the_rules_alone(text, target):
@@ -187,6 +196,11 @@ def test_dangers_told_in_everyday_words_are_emergencies_by_the_rules_alone(text,
         "导游带我们进店，不买不让走，我要投诉",
         "天然气没气了，交了钱还是打不着火",  # a gas meter, not a breath
         "假如在沙漠里车坏了没信号怎么办",
+        "隔壁那户天天半夜在家里唱卡拉OK，敲门也没人应",  # no answer from a noisy neighbour
+        "我叫的滴滴把我的包拉走了，司机电话一直在响没人接",  # a ride, a bag, a ringing phone: not a package beeping
+        "我们那个超市好几天没开门了，充的卡怎么办",  # a shop closed, no one old inside
+        "小区门口的路灯都不亮到现在还是黑的",  # 亮到 sounds like 亮刀: no such word in the lists
+        "燃气灶火苗很小，做个饭要半天",  # a stove's weak flame
     ],
 )
 def test_the_same_words_of_a_burden_or_a_shop_are_no_emergency(text):
@@ -308,3 +322,16 @@ def test_a_phrase_said_thousands_of_times_is_read_as_often_as_it_matters():
     d = get_router("national").route("没有人打架，" + "有人打架" * 3000)
     # the first few times are read (the later ones add nothing): the fight is not denied
     assert d.category == "violence" and d.target == "110"
+
+
+def test_a_gap_spans_a_few_characters_of_a_clause_or_more_of_a_sentence():
+    from hotline.profile import literal_parts
+    from hotline.router.phrase_index import PhraseIndex
+
+    index = PhraseIndex([("threat", "包~滴滴响"), ("violence", "被*打了")])
+    assert [h.heard for h in index.find("门口有个包|一直滴滴响", by_sound=False)] == ["包|一直滴滴响"]
+    assert index.find("门口有个包#滴滴响", by_sound=False) == []  # not across sentences
+    assert index.find("包裹放在门口一整天了都没人来拿走|滴滴响", by_sound=False) == []  # nor too far apart
+    assert [h.heard for h in index.find("被同学打了", by_sound=False)] == ["被同学打了"]
+    assert index.find("被|打了", by_sound=False) == []  # * stays in its clause
+    assert literal_parts("包~滴滴响") == ["包", "滴滴响"] and literal_parts("被*打了") == ["被", "打了"]

@@ -18,6 +18,7 @@ import numpy as np
 import opencc
 
 from hotline.asr.base import Transcript
+from hotline.profile import literal_parts
 
 SAMPLE_RATE = 16000
 
@@ -89,7 +90,7 @@ class VoskRecognizer:
     def set_bias(self, phrases: Iterable[str]) -> None:
         """Restrict decoding to these phrases (plus [unk] for everything else): keyword spotting for
         the router. Gapped phrases (被*打了) contribute their parts."""
-        words = sorted({part for p in phrases for part in p.split("*") if part.strip()})
+        words = sorted({part for p in phrases for part in literal_parts(p) if part.strip()})
         self._grammar = json.dumps([*words, "[unk]"], ensure_ascii=False) if words else None
 
     def stream(self, biased: bool = False) -> VoskStream:

@@ -20,6 +20,7 @@ import numpy as np
 import opencc
 
 from hotline.asr.base import Transcript
+from hotline.profile import is_gapped
 
 # Whisper invents text on silence and noise (字幕, 谢谢观看…): such output is dropped by these gates.
 NO_SPEECH_PROB = 0.6
@@ -191,7 +192,7 @@ def round_robin(phrase_lists: Iterable[Iterable[str]]) -> list[str]:
     three phrases (its most spoken word: 打架 before 打架斗殴), so a short budget still spans them all."""
     lists = []
     for ps in phrase_lists:
-        ps = [p.strip() for p in ps if p.strip() and "*" not in p]
+        ps = [p.strip() for p in ps if p.strip() and not is_gapped(p)]
         if ps:
             lead = min(ps[:3], key=len)
             lists.append([lead, *(p for p in ps if p != lead)])

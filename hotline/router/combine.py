@@ -311,7 +311,7 @@ def model_destination(router: Router, d: Decision, pred: Prediction, found: Find
         )  # fmt: skip
     if cat is not None and category_owner(cat) == owner:
         common["category_name"] = cat.name
-        out = router.category_action(cat, platform, round(pred.owner_p, 3), router.supposes(found.text), common)
+        out = router.category_action(cat, platform, round(pred.owner_p, 3), router.supposes(found.norm), common)
         return replace(out, rule="model-owner", explanation=f"{why}; {out.explanation}")
     common["category"] = None
     if owner == "none":
@@ -322,7 +322,7 @@ def model_destination(router: Router, d: Decision, pred: Prediction, found: Find
     if owner in PLATFORMS:
         action = "accept" if owner == platform else "transfer"
         guide_number = None
-        if action == "transfer" and owner == "110" and router.supposes(found.text):
+        if action == "transfer" and owner == "110" and router.supposes(found.norm):
             # as the rules do (decide.category_action): a police matter only supposed (如果 / 万一 …), asked
             # at 12345 with nothing happening, is answered with the number to dial, not put through to 110
             action, guide_number = "guide", owner

@@ -39,6 +39,10 @@ def _alternation(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
     return re.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None
 
 
+# how far into its clause a supposition (如果, 要是 …) reaches: a word of supposition_real further on tells what is so
+SUPPOSITION_CLAUSE_CHARS = 12
+
+
 def _all(text: str, word: str) -> list[int]:
     out, i = [], text.find(word)
     while i != -1:
@@ -113,9 +117,9 @@ class ContextReader:
         if last < 0:
             return False
         ends = [i for i in (text.find(CLAUSE, last), text.find(SENTENCE, last)) if i != -1]
-        if not ends:
-            return False
-        rest = text[min(ends) :]
+        # a transcript runs the turn into the question's clause (你们能帮忙开门吗我姑妈就是这样): far enough after
+        # the supposition word, its clause has moved on
+        rest = text[min([*ends, last + SUPPOSITION_CLAUSE_CHARS]) :]
         # denied right after it (他现在没来, 他现在还没去): what was supposed is not happening
         return any(
             not any(n in rest[i + len(m) : i + len(m) + 3] for n in self._negators)
@@ -161,7 +165,10 @@ class ContextReader:
         elif any(m in clause for m in urgent_words):
             tense = "unknown" if self.is_past(sentence) else "urgent"
         elif self.is_past(sentence):
-            tense = "unknown" if any(m in sentence for m in strong) else "past"
+            # a word of now after the sentence's last past marker, before the phrase (上个月困过人 物业不管
+            # 今天又坏了 我爸…倒在楼梯上了): what the caller tells since then may be happening
+            since = self.now_since_past(text[sent_start:start], text[end:clause_end], self._now_words[narrative])
+            tense = "unknown" if since or any(m in sentence for m in strong) else "past"
         elif urgent_anywhere:
             tense = "urgent"
         else:

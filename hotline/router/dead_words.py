@@ -3,7 +3,8 @@
 - An item's ``exclude`` word drops a hit only where it covers all of it (天然气没气了 drops 没气了): a word that
   covers no hit of its item, said alone, drops nothing (天然气没气).
 - A ``lexicon`` word that the router looks for in the normalized text must survive normalization: one holding a
-  filler is looked for in text that has lost it (来人啊 in text without 啊; 我就是那个人 in text without 就是, 那个).
+  filler is looked for in text that has lost it (来人啊 in text without 啊), unless it is looked for with the
+  fillers kept (supposition_real: 我就是那个人, 就是这样).
 
 `hotline profiles check` reports them, so an operator's edit that would silently do nothing is caught.
 """
@@ -15,9 +16,13 @@ from hotline.router.decide import _CUE_PREFIX, Router
 
 # the lexicon's word lists that the router looks for in the normalized text (ContextReader, Router.read_context)
 READ_NORMALIZED = (
-    "negators", "negator_exceptions", "hypothetical", "supposition_real", "potential", "habitual", "consult",
+    "negators", "negator_exceptions", "hypothetical", "potential", "habitual", "consult",
     "question", "dispatch", "past", "long_ago", "urgent", "urgent_now", "urgent_weak", "resolved", "ongoing",
 )  # fmt: skip
+
+
+# ... and those it looks for in the normalized text with its fillers kept (ContextReader.supposition_is_real)
+READ_WITH_FILLERS = ("supposition_real",)
 
 
 def dead_words(profile: Profile) -> list[str]:
@@ -30,9 +35,10 @@ def dead_words(profile: Profile) -> list[str]:
             text = router.normalize(word).text
             if not any(h.key == key for h in router.hits_in(text)):
                 problems.append(f"{key}: exclude word {word!r} covers no hit of it, so it drops nothing")
-    for field in READ_NORMALIZED:
+    for field in (*READ_NORMALIZED, *READ_WITH_FILLERS):
         for word in getattr(profile.lexicon, field):
-            heard = router.normalize(word).text
+            norm = router.normalize(word)
+            heard = norm.with_fillers if field in READ_WITH_FILLERS else norm.text
             if heard != word:
                 problems.append(f"lexicon.{field}: {word!r} is looked for in normalized text, where it reads {heard!r}")
     return problems

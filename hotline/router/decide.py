@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from hotline.profile import PLATFORMS, Category, Cue, Profile, load_profile
+from hotline.profile import PLATFORMS, Category, Cue, Profile, literal_parts, load_profile
 from hotline.router.context import ContextReader, HitContext
 from hotline.router.normalize import (
     CLAUSE,
@@ -290,7 +290,7 @@ class Router:
             return None  # nothing supposed (most calls): no second normalization
         said = text[: self.profile.settings.max_chars]
         # a recognizer's transcript marks its pauses with spaces only (如果有人说要跳海 他现在就站在堤上)
-        if not self._context.supposition_is_real(self.normalize(_SPACES.sub("，", said)).text):
+        if not self._context.supposition_is_real(self.normalize(_SPACES.sub("，", said)).with_fillers):
             return None
         plain = without_words(simplified(said), lx.hypothetical)
         return self.read_apart(plain, whole, f"a supposition said to be real; read as asked: {whole.rule}", use_model)
@@ -363,18 +363,18 @@ class Router:
         return False
 
     # ------------------------------------------------------------------------ 3. context
-    def supposes(self, text: str) -> bool:
+    def supposes(self, norm: Normalized) -> bool:
         """The caller supposes (如果, 万一, 假如 … anywhere in what was said) and does not then say it is
         happening (……就现在): asks, does not report."""
         lx = self.profile.lexicon
-        return any(m in text for m in lx.hypothetical) and not self._context.supposition_is_real(text)
+        return any(m in norm.text for m in lx.hypothetical) and not self._context.supposition_is_real(norm.with_fillers)
 
     def read_context(self, norm: Normalized, hits: list[Hit], narrative: bool) -> Findings:
         t = norm.text
         lx = self.profile.lexicon
         urgent_anywhere = not narrative and any(m in t for m in lx.urgent)
         consult = any(m in t for m in lx.consult)
-        real = self._context.supposition_is_real(t)  # a supposition then said to be happening
+        real = self._context.supposition_is_real(norm.with_fillers)  # a supposition then said to be happening
         contexts = [self._context.read(t, h.start, h.end, urgent_anywhere, narrative, real) for h in hits]
         # "没有人受伤": the caller rules out injury, so a scrape or a past scuffle is no emergency
         # unless something else (a weapon, urgency of a matter that is always urgent) says so
@@ -484,7 +484,8 @@ class Router:
             return None
         start = narrative_tail(found.text, chars)
         text = found.text[start:]
-        norm = Normalized(text=text, truncated=False, han_chars=han_chars(text))
+        # the tail is cut from the text without fillers: it is read without them throughout
+        norm = Normalized(text=text, truncated=False, han_chars=han_chars(text), with_fillers=text)
         if not norm.han_chars:
             return None
         tail = self.read_context(norm, self.match(norm, narrative=False), narrative=False)
@@ -653,7 +654,7 @@ class Router:
 
 
 def _length_factor(phrase: str) -> float:
-    n = len(phrase.replace("*", ""))
+    n = sum(map(len, literal_parts(phrase)))
     return min(2.0, max(0.7, 1.0 + 0.3 * (n - 2)))
 
 

@@ -16,7 +16,9 @@ import opencc
 CLAUSE = "|"
 SENTENCE = "#"
 
-_SENTENCE_PUNCT = re.compile(r"[。！？!?；;\n\r…]+")
+# (an ellipsis is no mark here: NFKC has made it dots, see normalize_text)
+_SENTENCE_PUNCT = re.compile(r"[。！？!?；;\n\r]+")
+_ELLIPSIS = re.compile(r"\.{2,}")
 _CLAUSE_PUNCT = re.compile(r"[，,、:：/\\()（）\[\]【】「」『』《》<>\"'“”‘’~`—\-_=+*&^%$@]+")
 # Anything that is not a CJK ideograph, a Latin letter, a digit or one of our marks is noise.
 _NOISE = re.compile(r"[^\u4e00-\u9fff\u3400-\u4dbfa-z0-9|#]+")
@@ -46,6 +48,9 @@ class Normalized:
     text: str  # simplified, marks "|" and "#" between clauses and sentences
     truncated: bool
     han_chars: int  # how many CJK ideographs: no Chinese at all means nothing to route
+    # the same text with its fillers kept: 就是 and 那个 are words of their own in 我现在就是这个情况 and
+    # 现在那个人又来了, which say a supposition is real (ContextReader.supposition_is_real)
+    with_fillers: str = ""
 
 
 def _clean_controls(text: str) -> str:
@@ -61,12 +66,17 @@ def normalize_text(text: str, fillers: tuple[str, ...] = (), max_chars: int = 40
     text = _SENTENCE_PUNCT.sub(SENTENCE, text)
     text = _CLAUSE_PUNCT.sub(CLAUSE, text)
     text = re.sub(r"\s+", "", text)
-    text = _NOISE.sub("", text)
-    text = without_words(text, fillers)
-    # collapse runs of marks; a sentence mark wins over a clause mark
-    text = _MARKS.sub(lambda m: SENTENCE if SENTENCE in m.group(0) else CLAUSE, text)
-    text = text.strip("|#")
-    return Normalized(text=text, truncated=truncated, han_chars=han_chars(text))
+    # An ellipsis (dots after NFKC) is most often a hesitation inside what is said (工厂…爆…了, 被…关在…后备箱) and
+    # is dropped. In the text with its fillers kept, read for a supposition then said to be real, it is the pause
+    # where the caller turns from asking to telling (要是孩子被锁在车里打什么电话……我现在就是这个情况).
+    kept = _marks_collapsed(_NOISE.sub("", _ELLIPSIS.sub(CLAUSE, text)))
+    text = _marks_collapsed(without_words(_NOISE.sub("", text), fillers))
+    return Normalized(text=text, truncated=truncated, han_chars=han_chars(text), with_fillers=kept)
+
+
+def _marks_collapsed(text: str) -> str:
+    """Runs of marks made one (a sentence mark wins over a clause mark), none at either end."""
+    return _MARKS.sub(lambda m: SENTENCE if SENTENCE in m.group(0) else CLAUSE, text).strip("|#")
 
 
 def without_words(text: str, words: tuple[str, ...]) -> str:

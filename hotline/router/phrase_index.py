@@ -18,8 +18,10 @@ from importlib import resources
 
 from pypinyin import Style, lazy_pinyin, pinyin
 
-WILDCARD = "*"
-GAP = 4
+from hotline.profile import SENTENCE_WILDCARD, WILDCARD, is_gapped, split_gaps
+
+GAP = 4  # what a WILDCARD (被*打了) spans inside one clause: 被同学打了
+SENTENCE_GAP = 12  # what a SENTENCE_WILDCARD (包~滴滴响) spans inside one sentence: 门口有个包，滴滴响
 VIA_CHARS = "chars"
 VIA_PINYIN = "pinyin"
 VIA_SOUND = "sound"  # same syllables, no character in common (吵到半 -> 盗版 is the risk here)
@@ -42,6 +44,11 @@ def _fuzzy(syl: str) -> str:
     if syl.endswith("ng") and len(syl) > 2:
         syl = syl[:-1]
     return syl
+
+
+def _gapped_pattern(phrase: str) -> re.Pattern[str]:
+    gaps = {WILDCARD: f"[^|#]{{0,{GAP}}}", SENTENCE_WILDCARD: f"[^#]{{0,{SENTENCE_GAP}}}"}
+    return re.compile("".join(gaps.get(p) or re.escape(p) for p in split_gaps(phrase)))
 
 
 @lru_cache(maxsize=65536)
@@ -105,12 +112,11 @@ class PhraseIndex:
         self._by_text: dict[str, list[str]] = defaultdict(list)
         self._by_syl: dict[str, list[_Entry]] = defaultdict(list)
         self._by_fuzzy: dict[str, list[_Entry]] = defaultdict(list)
-        # "被*打了": a gap of up to GAP characters inside one clause (被同学打了, 被人用棍子打了)
+        # "被*打了", "包~滴滴响": found by characters only, each gap within its clause or sentence
         self._gapped: list[tuple[str, str, re.Pattern[str]]] = []
         for key, phrase in phrases:
-            if WILDCARD in phrase:
-                parts = [re.escape(p) for p in phrase.split(WILDCARD)]
-                self._gapped.append((key, phrase, re.compile(f"[^|#]{{0,{GAP}}}".join(parts))))
+            if is_gapped(phrase):
+                self._gapped.append((key, phrase, _gapped_pattern(phrase)))
                 continue
             if key in self._by_text[phrase]:
                 continue
