@@ -112,7 +112,8 @@ class ContextReader:
 
     def supposition_is_real(self, text: str) -> bool:
         """The caller supposes (如果, 万一 …) and then says it is happening: a word of the lexicon's
-        supposition_real in a clause after the one holding the last supposition word, not denied right after it."""
+        supposition_real in a clause after the one holding the last supposition word (or SUPPOSITION_CLAUSE_CHARS
+        on), not denied right after it. `text` is normalized with its fillers kept (Normalized.with_fillers)."""
         last = max((text.rfind(m) for m in self.lx.hypothetical), default=-1)
         if last < 0:
             return False

@@ -19,8 +19,6 @@ READ_NORMALIZED = (
     "negators", "negator_exceptions", "hypothetical", "potential", "habitual", "consult",
     "question", "dispatch", "past", "long_ago", "urgent", "urgent_now", "urgent_weak", "resolved", "ongoing",
 )  # fmt: skip
-
-
 # ... and those it looks for in the normalized text with its fillers kept (ContextReader.supposition_is_real)
 READ_WITH_FILLERS = ("supposition_real",)
 
