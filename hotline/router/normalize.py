@@ -49,8 +49,9 @@ class Normalized:
     truncated: bool
     han_chars: int  # how many CJK ideographs: no Chinese at all means nothing to route
     # the same text with its fillers kept: 就是 and 那个 are words of their own in 我现在就是这个情况 and
-    # 现在那个人又来了, which say a supposition is real (ContextReader.supposition_is_real)
-    with_fillers: str = ""
+    # 现在那个人又来了, which say a supposition is real (ContextReader.supposition_is_real). No default: an empty
+    # one would silently read every supposition as only asked
+    with_fillers: str
 
 
 def _clean_controls(text: str) -> str:
