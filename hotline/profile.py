@@ -135,6 +135,15 @@ class Number(_Strict):
 
 
 class Lexicon(_Strict):
+    @field_validator("dialect_words")
+    @classmethod
+    def _word_pairs(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        for pair in v:
+            word, _, mandarin = pair.partition("=")
+            if not word or not mandarin or "=" in mandarin:
+                raise ValueError(f"dialect word {pair!r} is not word=mandarin (咗=了)")
+        return v
+
     @field_validator("past_patterns", "long_ago_patterns", "resolved_patterns", "taken_by_stranger")
     @classmethod
     def _valid_regex(cls, v: tuple[str, ...]) -> tuple[str, ...]:
@@ -145,6 +154,9 @@ class Lexicon(_Strict):
                 raise ValueError(f"bad regular expression {pat!r}: {e}") from None
         return v
 
+    # a regional word and the Mandarin it is read as, ``word=mandarin`` (咗=了, 而家=现在, 阿拉=我们): every other
+    # list is written in Mandarin only. Only words no Mandarin sentence holds (not 系: 关系; not 伊: 伊利)
+    dialect_words: tuple[str, ...] = ()
     fillers: tuple[str, ...] = ()
     # words that, with the fillers, tell no matter on their own (我, 刚才, 你好, 想问一下): a call of nothing
     # else (我 那个 我刚 你) is a false start, in which the learned layer's probabilities are only its prior

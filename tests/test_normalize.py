@@ -36,3 +36,15 @@ def test_taiwan_forms_a_recognizer_writes_are_simplified_too():
     assert normalize_text("他睡著了，是個著名的作家").text == "他睡着了|是个著名的作家"
     # the northwest's 么 (么事了: 没事了) is no Taiwan 幺
     assert normalize_text("人么事了，阿么还么涨").text == "人么事了|阿么还么涨"
+
+
+def test_regional_words_are_read_as_their_mandarin_the_longest_first_in_one_pass():
+    dialect = ("咗=了", "喺=在", "而家=现在", "打交道=打交道", "打交=打架", "俾人=被人", "俾=给", "阿拉=我们")
+    assert normalize_text("佢而家喺楼下打交", dialect=dialect).text == "佢现在在楼下打架"
+    # a Mandarin word kept whole
+    assert normalize_text("我同佢打交道好多年", dialect=dialect).text == "我同佢打交道好多年"
+    assert normalize_text("部车俾人偷咗，仲俾钱", dialect=dialect).text == "部车被人偷了|仲给钱"
+    # a replacement is not read again (打交 -> 打架 is not then taken for anything else), and without a map nothing
+    # changes
+    assert normalize_text("阿拉楼下打交", dialect=dialect).with_fillers == "我们楼下打架"
+    assert normalize_text("佢而家喺楼下打交").text == "佢而家喺楼下打交"

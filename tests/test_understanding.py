@@ -660,7 +660,7 @@ def test_a_danger_word_heard_only_by_sound_is_a_hint(rules):
 
 
 def test_a_homophone_the_recognizer_wrote_shares_the_syllables_of_the_word_said():
-    from hotline.understanding.features import SYLLABLE_WEIGHT, Vectorizer, text_tokens
+    from hotline.understanding.features import SUBORDINATE_WEIGHT, Vectorizer, text_tokens
 
     said, heard = text_tokens("旁边就是加油站|冒烟了"), text_tokens("旁边就是加油战|冒烟了")
     assert "c:油站" in said and "c:油站" not in heard  # the characters alone do not bridge them
@@ -670,9 +670,24 @@ def test_a_homophone_the_recognizer_wrote_shares_the_syllables_of_the_word_said(
     vec = Vectorizer.fit([said, heard], min_df=1)
     idx, val = vec.row(["c:加油", "p:jia_you"])
     by_token = {vec.vocabulary[i]: v for i, v in zip(idx, val, strict=True)}
-    assert SYLLABLE_WEIGHT < 1.0
-    assert by_token["p:jia_you"] == pytest.approx(SYLLABLE_WEIGHT * by_token["c:加油"])
+    assert SUBORDINATE_WEIGHT < 1.0
+    assert by_token["p:jia_you"] == pytest.approx(SUBORDINATE_WEIGHT * by_token["c:加油"])
     assert np.linalg.norm(val) == pytest.approx(1.0)
+
+
+def test_what_was_said_last_is_read_apart_across_clause_marks():
+    from hotline.understanding.features import END_CHARS, SUBORDINATE_WEIGHT, Vectorizer, text_tokens
+
+    # a complaint first, the danger last: the last words hold the danger, whether a clause mark or none (a
+    # recognizer's transcript) parts them from the complaint
+    written = text_tokens("上次反映的路灯一直没人修|现在有个人倒在路边不动了")
+    heard = text_tokens("上次反映的路灯一直没人修现在有个人倒在路边不动了")
+    last = {t for t in written if t.startswith("e:")}
+    assert last == {t for t in heard if t.startswith("e:")}
+    assert {"e:不动了", "e:倒在"} <= last and not any("路灯" in t for t in last)
+    assert len("".join(t[2:] for t in last if len(t) == 4)) == 2 * (END_CHARS - 1)  # 2-grams over the last 16
+    vec = Vectorizer.fit([written], min_df=1)
+    assert vec.weight[vec.index["e:不动了"]] == SUBORDINATE_WEIGHT and vec.weight[vec.index["c:不动了"]] == 1.0
 
 
 def test_category_prototypes_score_as_a_plain_dot_product():

@@ -2,6 +2,8 @@
 
 - An item's ``exclude`` word drops a hit only where it covers all of it (天然气没气了 drops 没气了): a word that
   covers no hit of its item, said alone, drops nothing (天然气没气).
+- A phrase, context or exclude word holding a regional word (lexicon ``dialect_words``) is looked for in text where
+  that word has been read as its Mandarin (打佢 in text that reads 打他).
 - A ``lexicon`` word that the router looks for in the normalized text must survive normalization: one holding a
   filler is looked for in text that has lost it (来人啊 in text without 啊), unless it is looked for with the
   fillers kept (supposition_real: 我就是那个人, 就是这样).
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 from hotline.profile import Profile
 from hotline.router.decide import _CUE_PREFIX, Router
+from hotline.router.normalize import in_mandarin
 
 # the lexicon's word lists that the router looks for in the normalized text (ContextReader, Router.read_context)
 READ_NORMALIZED = (
@@ -28,7 +31,12 @@ def dead_words(profile: Profile) -> list[str]:
     router = Router(profile)
     problems = []
     items = [*((c.id, c) for c in profile.categories), *((_CUE_PREFIX + c.id, c) for c in profile.cues)]
+    dialect = profile.lexicon.dialect_words
     for key, item in items:
+        for field in ("phrases", "context", "exclude"):
+            for word in getattr(item, field, ()):
+                if (mandarin := in_mandarin(word, dialect)) != word:
+                    problems.append(f"{key}: {field[:-1]} {word!r} holds a regional word, the text reads {mandarin!r}")
         for word in item.exclude:
             text = router.normalize(word).text
             if not any(h.key == key for h in router.hits_in(text)):

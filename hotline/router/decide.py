@@ -2,7 +2,8 @@
 
 `Router.route` runs named steps, each a method below, in this order:
 
-  1. normalize   traditional -> simplified, fillers dropped, clause and sentence marks
+  1. normalize   traditional -> simplified, regional words read as Mandarin (咗 -> 了), fillers dropped, clause
+                 and sentence marks
   2. match       the profile's phrases by characters and by sound (pinyin)
   3. context     each phrase: negated? hypothetical? past, over, or happening now? (`context.py`)
   4. emergency   danger to life, property or public safety -> 110 / 119 / 120 now; a long story's last
@@ -326,7 +327,8 @@ class Router:
 
     # ---------------------------------------------------------------------- 1. normalize
     def normalize(self, text: str) -> Normalized:
-        return normalize_text(text, self.profile.lexicon.fillers, self.profile.settings.max_chars)
+        lx = self.profile.lexicon
+        return normalize_text(text, lx.fillers, self.profile.settings.max_chars, lx.dialect_words)
 
     def says_nothing(self, norm: Normalized) -> bool:
         """Only fillers and words that tell no matter on their own (lexicon ``empty_words``): a false start

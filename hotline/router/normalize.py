@@ -1,6 +1,7 @@
 """Turn what the recognizer (or a CLI user) produced into text the matcher can rely on.
 
-Traditional -> simplified (OpenCC), full-width -> half-width (NFKC), lower case, spoken fillers
+Traditional -> simplified (OpenCC), full-width -> half-width (NFKC), lower case, words of regional speech
+read as their Mandarin (咗 -> 了, 而家 -> 现在, 阿拉 -> 我们: lexicon ``dialect_words``), spoken fillers
 dropped, punctuation reduced to clause ("|") and sentence ("#") marks that the context rules use.
 """
 
@@ -58,12 +59,15 @@ def _clean_controls(text: str) -> str:
     return "".join(ch if unicodedata.category(ch)[0] != "C" or ch in "\n\r\t" else " " for ch in text)
 
 
-def normalize_text(text: str, fillers: tuple[str, ...] = (), max_chars: int = 4000) -> Normalized:
-    """Normalize caller text for matching. Never raises on odd input (binary, emoji, huge)."""
+def normalize_text(
+    text: str, fillers: tuple[str, ...] = (), max_chars: int = 4000, dialect: tuple[str, ...] = ()
+) -> Normalized:
+    """Normalize caller text for matching. Never raises on odd input (binary, emoji, huge). `dialect` holds
+    ``word=mandarin`` pairs (lexicon ``dialect_words``)."""
     truncated = len(text) > max_chars
     text = text[:max_chars]
     text = unicodedata.normalize("NFKC", _clean_controls(text))
-    text = to_simplified(text).lower()
+    text = in_mandarin(to_simplified(text).lower(), dialect)
     text = _SENTENCE_PUNCT.sub(SENTENCE, text)
     text = _CLAUSE_PUNCT.sub(CLAUSE, text)
     text = re.sub(r"\s+", "", text)
@@ -73,6 +77,22 @@ def normalize_text(text: str, fillers: tuple[str, ...] = (), max_chars: int = 40
     kept = _marks_collapsed(_NOISE.sub("", _ELLIPSIS.sub(CLAUSE, text)))
     text = _marks_collapsed(without_words(_NOISE.sub("", text), fillers))
     return Normalized(text=text, truncated=truncated, han_chars=han_chars(text), with_fillers=kept)
+
+
+def in_mandarin(text: str, dialect: tuple[str, ...]) -> str:
+    """`text` with each regional word read as its Mandarin, the longest first, in one pass (a replacement is
+    never read again). Every list of the profile is written in Mandarin: 揸车撞咗人 is 揸车撞了人 to 撞了人, and
+    而家仲喺度打 is 现在还在度打 to 现在, 还在 and 打; the learned layer reads Cantonese and Mandarin callers alike."""
+    if not dialect:
+        return text
+    pattern, mandarin = _dialect_map(dialect)
+    return pattern.sub(lambda m: mandarin[m.group(0)], text)
+
+
+@lru_cache(maxsize=8)
+def _dialect_map(dialect: tuple[str, ...]) -> tuple[re.Pattern[str], dict[str, str]]:
+    mandarin = dict(pair.split("=", 1) for pair in dialect)
+    return re.compile("|".join(map(re.escape, sorted(mandarin, key=len, reverse=True)))), mandarin
 
 
 def _marks_collapsed(text: str) -> str:

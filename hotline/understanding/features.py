@@ -3,8 +3,12 @@
 - ``c:`` character 1-3-grams of each clause of the normalized text (fillers gone, simplified);
 - ``p:`` toneless pinyin syllable 2-3-grams of each clause, its ends marked: the recognizer writes a homophone
   (加油战 for 加油站, 宝安 for 保安, 店棍 for 电棍), and the syllables read it as the word that was said. They
-  weigh half as much as characters (``SYLLABLE_WEIGHT``): at full weight they repeat every word of a complaint told
+  weigh half as much as characters (``SUBORDINATE_WEIGHT``): at full weight they repeat every word of a complaint told
   first (天天, 被人偷了) and outweighed the danger told after it (README, "the ninth round");
+- ``e:`` character 2-3-grams of what was said last (the normalized call's last ``END_CHARS`` characters, marks
+  removed), at the syllables' weight (``SUBORDINATE_WEIGHT``): a danger told after a complaint (上次反映的路灯没人修
+  ……现在有人倒在路边不动了) is what the caller ends on, where a recognizer's transcript has no punctuation to tell
+  its clauses apart. Measured against v3 (README, "the model reading what was said last");
 - ``r:`` the rules' findings: categories and cues matched, and in what context (negated, supposed,
   past, over, urgent), how they were heard, the rules' decision.
 
@@ -34,8 +38,11 @@ from hotline.router.phrase_index import char_readings
 if TYPE_CHECKING:
     from hotline.router.decide import Decision, Findings, Router
 
-FEATURES_VERSION = 3  # 3: toneless pinyin syllable 2-3-grams at half weight
-SYLLABLE_WEIGHT = 0.5
+FEATURES_VERSION = 4  # 3: toneless pinyin syllable 2-3-grams at half weight; 4: the call's last words (e:)
+# syllables and the last words weigh half as much as characters: they repeat what the characters say
+SUBORDINATE_WEIGHT = 0.5
+SUBORDINATE = ("p:", "e:")
+END_CHARS = 16
 _SPLIT = re.compile(r"[|#]+")
 
 
@@ -51,6 +58,10 @@ def text_tokens(text: str) -> list[str]:
         syl = ["<", *(_syllable(ch) for ch in clause), ">"]
         for k in (2, 3):
             out.extend("p:" + "_".join(syl[i : i + k]) for i in range(len(syl) - k + 1))
+    # what was said last, across clause marks (a transcript has none)
+    tail = _SPLIT.sub("", text)[-END_CHARS:]
+    for k in (2, 3):
+        out.extend("e:" + tail[i : i + k] for i in range(len(tail) - k + 1))
     return out
 
 
@@ -87,16 +98,16 @@ def category_owner(cat) -> str:
 
 
 class Vectorizer:
-    """Token lists -> sublinear tf-idf rows (syllables at ``SYLLABLE_WEIGHT``), L2-normalized (as scikit-learn's
-    TfidfVectorizer does), over a fixed vocabulary: small enough to carry in the artifact, exact at train and
-    serve time."""
+    """Token lists -> sublinear tf-idf rows (syllables and last words at ``SUBORDINATE_WEIGHT``), L2-normalized (as
+    scikit-learn's TfidfVectorizer does), over a fixed vocabulary: small enough to carry in the artifact, exact at
+    train and serve time."""
 
     def __init__(self, vocabulary: Sequence[str], idf: np.ndarray) -> None:
         self.vocabulary = list(vocabulary)
         self.index = {t: i for i, t in enumerate(self.vocabulary)}
         self.idf = np.asarray(idf, dtype=np.float64)
-        # syllables weigh less than characters: they repeat what the characters say, and only bridge homophones
-        self.weight = np.array([SYLLABLE_WEIGHT if t.startswith("p:") else 1.0 for t in self.vocabulary])
+        # syllables (which only bridge homophones) and the last words weigh less than the characters they repeat
+        self.weight = np.array([SUBORDINATE_WEIGHT if t[:2] in SUBORDINATE else 1.0 for t in self.vocabulary])
 
     @classmethod
     def fit(cls, docs: Sequence[Sequence[str]], min_df: int = 2) -> Vectorizer:
