@@ -649,6 +649,33 @@ def test_a_supposition_not_said_to_be_real_is_read_as_asked(supposition_asked, t
     assert not d.emergency and "supposition said to be real" not in d.explanation, why(text, d)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "要是孩子误吞了东西该怎么办？我儿子刚才把一颗纽扣电池吞下去了，一直在哭",
+        "万一有人拿刀上门该怎么办？门外有个男的拿着刀在砸我家的门，我和孩子在屋里",
+    ],
+)
+def test_a_case_told_in_its_own_sentences_after_a_supposition_is_read_apart(supposition_asked, text):
+    assert not supposition_asked.read_as_one(text, "12345", 1).emergency  # read as asked: no danger
+    d = supposition_asked.route(text, "12345")
+    assert d.emergency and "told after a supposition's sentence" in d.explanation, why(text, d)
+    assert d.told_last == text.split("？", 1)[1]  # the reviewer sees what was read apart
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "要是孩子误吞了东西该怎么办？我就是先问问，家里孩子还小",  # nothing happening: read apart, still nothing
+        "要是孩子误吞了东西该怎么办，我儿子刚才把一颗纽扣电池吞下去了",  # one sentence: the supposition covers it
+        "要是孩子误吞了东西该怎么办？好的",  # too little after it to read apart
+    ],
+)
+def test_a_supposition_followed_by_no_case_of_its_own_is_read_as_asked(supposition_asked, text):
+    d = supposition_asked.route(text, "12345")
+    assert "told after a supposition's sentence" not in d.explanation, why(text, d)
+
+
 def test_a_word_that_makes_a_supposition_real_is_denied_by_a_negator_right_after_it(rules):
     real = rules._context.supposition_is_real
     assert real("要是有人来闹|能不能报警|他现在来了")

@@ -8,8 +8,9 @@
   3. context     each phrase: negated? hypothetical? past, over, or happening now? (`context.py`)
   4. emergency   danger to life, property or public safety -> 110 / 119 / 120 now; a long story's last
                  clauses read as a spoken request of their own (`told_last`); what follows a break-off word
-                 (`broke_off`), and a supposition said to be real without its supposition words (`made_real`),
-                 read again as a call of their own
+                 (`broke_off`), a supposition said to be real without its supposition words (`made_real`), and
+                 the sentences told after a supposition's (`told_after_supposing`), read again as a call of their
+                 own
   5. destination the best-scoring owner (110, 12345, a guided number); overlap; too weak to act on
   6. action      accept / transfer / conference / guide / agent / clarify at this platform
   7. model       the learned layer's verdict combined with the rules' (`combine.py`: the one place)
@@ -57,6 +58,8 @@ MAX_HITS_PER_PHRASE = 4
 # a call broken off more often than this is read after its last few break-off words only
 MAX_BREAK_OFFS = 4
 _SPACES = re.compile(r"\s+")
+# where a sentence ends in what the caller said (a written or punctuated transcript)
+_SENTENCE_END = re.compile(r"[。！？!?；;\n]")
 # a spoken request's raw transcript, fillers and all, is at most this many times its normalized length bound: a
 # longer one (a hostile text of thousands of 嗯) is not searched by sound
 SOUND_MAX_CHARS_PER_SPOKEN = 4
@@ -222,7 +225,12 @@ class Router:
         whole = self.read_as_one(text, platform, attempt, use_model)
         if whole.emergency:
             return whole
-        return self.broke_off(text, whole, use_model) or self.made_real(text, whole, use_model) or whole
+        return (
+            self.broke_off(text, whole, use_model)
+            or self.made_real(text, whole, use_model)
+            or self.told_after_supposing(text, whole, use_model)
+            or whole
+        )
 
     def read_as_one(self, text: str, platform: str, attempt: int, use_model: bool = True) -> Decision:
         """The call read as one request: the rules, then combined with the model."""
@@ -295,6 +303,30 @@ class Router:
             return None
         plain = without_words(simplified(said), lx.hypothetical)
         return self.read_apart(plain, whole, f"a supposition said to be real; read as asked: {whole.rule}", use_model)
+
+    def told_after_supposing(self, text: str, whole: Decision, use_model: bool = True) -> Decision | None:
+        """A caller who asks about a supposition, then, in sentences of their own, tells their own case
+        (如果老人出门找不到了，多长时间才能报失踪？我妈出门一个多小时了，没带手机，她有点糊涂): read as one call, the
+        supposition makes the whole a question. What follows the end of the sentence that holds the last
+        supposition word, when it holds at least ``break_off_min_chars`` Chinese characters, is read as a call of
+        its own, rules and model; its emergency is the decision when the call read as one has none. Else None."""
+        lx = self.profile.lexicon
+        least = self.profile.settings.break_off_min_chars
+        if not least or not any(m in whole.normalized for m in lx.hypothetical):
+            return None
+        plain = simplified(text[: self.profile.settings.max_chars])
+        last = max(plain.rfind(m) for m in lx.hypothetical)
+        end = _SENTENCE_END.search(plain, last) if last >= 0 else None
+        if end is None:
+            return None
+        tail = plain[end.end() :].lstrip(_TAIL_LEAD)
+        if han_chars(tail) < least:
+            return None
+        note = f"told after a supposition's sentence; read as one call: {whole.rule}"
+        if d := self.read_apart(tail, whole, note, use_model):
+            d.told_last = tail
+            return d
+        return None
 
     def read_apart(self, part: str, whole: Decision, note: str, use_model: bool = True) -> Decision | None:
         """`part` of the call read as a call of its own, rules and model: its decision when it is an emergency

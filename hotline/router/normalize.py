@@ -81,8 +81,8 @@ def normalize_text(
 
 def in_mandarin(text: str, dialect: tuple[str, ...]) -> str:
     """`text` with each regional word read as its Mandarin, the longest first, in one pass (a replacement is
-    never read again). Every list of the profile is written in Mandarin: 揸车撞咗人 is 揸车撞了人 to 撞了人, and
-    而家仲喺度打 is 现在还在度打 to 现在, 还在 and 打; the learned layer reads Cantonese and Mandarin callers alike."""
+    never read again). Every list of the profile is written in Mandarin: 揸车撞咗人 reads 开车撞了人 (撞了人 is
+    matched), 佢而家仲喺门口 reads 他现在还在门口; the learned layer reads Cantonese and Mandarin callers alike."""
     if not dialect:
         return text
     pattern, mandarin = _dialect_map(dialect)
