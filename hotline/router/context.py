@@ -110,11 +110,15 @@ class ContextReader:
                 return True
         return False
 
+    def last_supposition(self, text: str) -> int:
+        """Where the last supposition word (lexicon ``hypothetical``: 如果, 万一 …) of `text` begins, or -1."""
+        return max((text.rfind(m) for m in self.lx.hypothetical), default=-1)
+
     def supposition_is_real(self, text: str) -> bool:
         """The caller supposes (如果, 万一 …) and then says it is happening: a word of the lexicon's
         supposition_real in a clause after the one holding the last supposition word (or SUPPOSITION_CLAUSE_CHARS
         on), not denied right after it. `text` is normalized with its fillers kept (Normalized.with_fillers)."""
-        last = max((text.rfind(m) for m in self.lx.hypothetical), default=-1)
+        last = self.last_supposition(text)
         if last < 0:
             return False
         ends = [i for i in (text.find(CLAUSE, last), text.find(SENTENCE, last)) if i != -1]

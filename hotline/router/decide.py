@@ -36,6 +36,7 @@ from hotline.router.context import ContextReader, HitContext
 from hotline.router.normalize import (
     CLAUSE,
     SENTENCE,
+    SENTENCE_PUNCT,
     Normalized,
     han_chars,
     normalize_text,
@@ -58,8 +59,6 @@ MAX_HITS_PER_PHRASE = 4
 # a call broken off more often than this is read after its last few break-off words only
 MAX_BREAK_OFFS = 4
 _SPACES = re.compile(r"\s+")
-# where a sentence ends in what the caller said (a written or punctuated transcript)
-_SENTENCE_END = re.compile(r"[。！？!?；;\n]")
 # a spoken request's raw transcript, fillers and all, is at most this many times its normalized length bound: a
 # longer one (a hostile text of thousands of 嗯) is not searched by sound
 SOUND_MAX_CHARS_PER_SPOKEN = 4
@@ -315,8 +314,8 @@ class Router:
         if not least or not any(m in whole.normalized for m in lx.hypothetical):
             return None
         plain = simplified(text[: self.profile.settings.max_chars])
-        last = max(plain.rfind(m) for m in lx.hypothetical)
-        end = _SENTENCE_END.search(plain, last) if last >= 0 else None
+        last = self._context.last_supposition(plain)
+        end = SENTENCE_PUNCT.search(plain, last) if last >= 0 else None
         if end is None:
             return None
         tail = plain[end.end() :].lstrip(_TAIL_LEAD)

@@ -18,7 +18,8 @@ CLAUSE = "|"
 SENTENCE = "#"
 
 # (an ellipsis is no mark here: NFKC has made it dots, see normalize_text)
-_SENTENCE_PUNCT = re.compile(r"[。！？!?；;\n\r]+")
+# where a sentence ends (also where the router reads what follows a supposition's sentence apart)
+SENTENCE_PUNCT = re.compile(r"[。！？!?；;\n\r]+")
 _ELLIPSIS = re.compile(r"\.{2,}")
 _CLAUSE_PUNCT = re.compile(r"[，,、:：/\\()（）\[\]【】「」『』《》<>\"'“”‘’~`—\-_=+*&^%$@]+")
 # Anything that is not a CJK ideograph, a Latin letter, a digit or one of our marks is noise.
@@ -68,7 +69,7 @@ def normalize_text(
     text = text[:max_chars]
     text = unicodedata.normalize("NFKC", _clean_controls(text))
     text = in_mandarin(to_simplified(text).lower(), dialect)
-    text = _SENTENCE_PUNCT.sub(SENTENCE, text)
+    text = SENTENCE_PUNCT.sub(SENTENCE, text)
     text = _CLAUSE_PUNCT.sub(CLAUSE, text)
     text = re.sub(r"\s+", "", text)
     # An ellipsis (dots after NFKC) is most often a hesitation inside what is said (工厂…爆…了, 被…关在…后备箱) and
