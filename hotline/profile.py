@@ -212,6 +212,10 @@ class Lexicon(_Strict):
     # comma goes on with the same matter (钱借出去了，今天又来吵)
     already_reported: tuple[str, ...] = ()
     break_off_after_reported: tuple[str, ...] = ()
+    # words with which a caller plays the matter down before telling it (也没什么大事，就是…; 没啥，…): said within
+    # the call's first few characters (``decide.PLAYED_DOWN_WITHIN``), what follows the next pause is read as a call
+    # of its own - read as one, the opening calms a danger told after it (…我弟喝完酒说要去江边，鞋子脱在大桥上了)
+    played_down: tuple[str, ...] = ()
     # break-off words found by their sound too in a spoken request, as the recognizer writes them (哀压, 爱压 for 哎呀;
     # 握槽 for 卧槽): exclamations only, whose sound few ordinary words share (not 对了: 堆了)
     break_off_by_sound: tuple[str, ...] = ()

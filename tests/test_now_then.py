@@ -396,7 +396,7 @@ class ComplaintOutweighs:
     def predict(self, found, decision, router):
         from hotline.understanding.model import Prediction
 
-        complaint = any(w in found.text for w in ("医保卡", "电费", "物业"))
+        complaint = any(w in found.text for w in ("医保卡", "电费", "物业", "没什么大事"))
         p = 0.02 if complaint else (0.9 if decision.emergency else 0.01)
         return Prediction(p, "12345", 0.6, {"12345": 0.6}, None, 0.0, "stand-in", self.thresholds)
 
@@ -470,6 +470,8 @@ REPORTED_THEN = [
     ("前几天跟你们反映过物业乱收费，工单号我记着呢，今天有个男的拿着刀在追一个女的", "有个男的拿着刀在追一个女的"),
     # 反应 for 反映, as callers write it and the recognizer hears it
     ("上回反应过电费多收的事，今天楼道里有个老人倒在地上叫不醒", "楼道里有个老人倒在地上叫不醒"),
+    # the word of now a few words into its clause: the whole clause is what has happened since
+    ("回访的时候我说物业的事满意了，可那个男的今天又拿着刀在楼道里追人", "可那个男的今天又拿着刀在楼道里追人"),
 ]
 
 
@@ -509,6 +511,57 @@ def test_the_words_of_now_after_a_matter_already_reported_are_found_after_any_pa
     assert reported_break_off_points("钱借出去了，今天又来吵，现在还在门口", reported, now, 10) == []
     # a word of now before the matter already reported opens nothing
     assert reported_break_off_points("现在楼下又吵，上次投诉过", reported, now, 10) == []
+    # a few words into a clause, it opens the clause; "until now" (到现在) is said of what has long been so
+    text = "回访的时候我说满意了，可那个讨债的今天又来了"
+    assert [text[s:] for _, s in reported_break_off_points(text, reported, now, 10)] == ["可那个讨债的今天又来了"]
+    assert reported_break_off_points("我上个月投诉过拖欠工资，到现在还没回复", reported, now, 10) == []
+
+
+# After the last place the caller trails off (……), a whole matter of its own, with no break-off word, is read apart
+# too: 我想举报……我们坐的那条海钓船进水了，船老大让大家穿救生衣
+def test_a_whole_matter_after_the_caller_trails_off_is_read_as_a_call_of_its_own(with_model):
+    text = "物业收的停车费太贵了，我想投诉……楼下有个男的拿着刀在追一个女的，一边追一边喊"
+    d = with_model.route(text, "12345")
+    assert d.emergency and d.told_last == "楼下有个男的拿着刀在追一个女的，一边追一边喊", why(text, d)
+    # a few words after it are no matter of their own (read alone, the model would guess)
+    d = with_model.route("物业天天不管……有人拿刀打架", "12345")
+    assert not d.emergency and d.told_last is None, why("", d)
+
+
+def test_broken_speech_trails_off_everywhere_and_is_read_apart_only_after_its_last_trailing_off():
+    from hotline.router.decide import TRAILED_OFF_MIN_CHARS, trailed_off_point
+
+    assert trailed_off_point("前天…我的…摩托车…在…停车场…丢了……") == []
+    text = "我想举报……我们坐的那条海钓船进水了，船老大让大家穿救生衣"
+    assert [text[s:] for _, s in trailed_off_point(text)] == ["我们坐的那条海钓船进水了，船老大让大家穿救生衣"]
+    assert trailed_off_point("电费的事——" + "楼" * TRAILED_OFF_MIN_CHARS) == [("……", 6)]
+    assert trailed_off_point("电费的事——" + "楼" * (TRAILED_OFF_MIN_CHARS - 1)) == []
+
+
+# A caller who plays the matter down as the call opens (lexicon played_down: 也没什么大事，就是…) tells it after the
+# next pause: read as one, the opening calms the danger told after it.
+def test_a_danger_told_after_playing_it_down_is_an_emergency(with_model):
+    text = "也没什么大事，就是楼道里有个老人倒在地上叫不醒，喊了半天也没反应"
+    assert not with_model.read_as_one(text, "12345", 1).emergency
+    d = with_model.route(text, "12345")
+    assert d.emergency and d.told_last == "就是楼道里有个老人倒在地上叫不醒，喊了半天也没反应", why(text, d)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "也没什么大事，就是楼道里的灯坏了好几天了，物业一直不来修",  # what follows is no danger
+        "也没什么大事，有人拿刀了",  # too few characters after it to tell a matter apart
+        "楼道里的灯坏了好几天，也没什么大事，就是楼道里有个老人倒在地上叫不醒",  # not how the call opens
+    ],
+)
+def test_what_follows_playing_a_matter_down_is_read_apart_only_when_it_opens_the_call_and_tells_one(with_model, text):
+    from hotline.router.decide import played_down_points
+
+    d = with_model.route(text, "12345")
+    assert not d.emergency and d.told_last is None, why(text, d)
+    if text.startswith("楼道"):
+        assert played_down_points(text, with_model._played_down) == []
 
 
 def test_a_call_of_a_thousand_break_off_words_is_read_after_its_last_few(with_model, monkeypatch):

@@ -46,6 +46,14 @@ def test_a_matter_told_as_over_in_regional_speech_is_no_emergency(rules, text):
     assert not d.emergency, why(text, d)
 
 
+def test_min_and_wu_passives_and_times_read_as_mandarin(rules):
+    # Min Dong 乞侬 (被人), 昨暝 (昨晚), 今旦暝 (今晚); the Wu passive 拨人家 (被人家), but not 两拨人 (two groups)
+    assert rules.normalize("我侬个船昨暝乞侬偷去了").text == "我个船昨晚被人偷去了"
+    assert rules.normalize("今旦暝伊又来了").text == "今晚伊又来了"
+    assert rules.normalize("脚踏车拨人家偷脱了").text == "脚踏车被人家偷脱了"
+    assert rules.normalize("两拨人在门口吵").text == "两拨人在门口吵"
+
+
 def test_a_mandarin_word_holding_a_regional_one_is_kept_whole(rules):
     # 打交道 is no fight (打交 -> 打架 is Cantonese); 仲裁 no 还裁 (only 仲有, 仲喺 … are read)
     assert rules.normalize("我跟物业打交道好多年了，想申请仲裁").text == "我跟物业打交道好多年了|想申请仲裁"

@@ -8,7 +8,8 @@
   3. context     each phrase: negated? hypothetical? past, over, or happening now? (`context.py`)
   4. emergency   danger to life, property or public safety -> 110 / 119 / 120 now; a long story's last
                  clauses read as a spoken request of their own (`told_last`); what follows a break-off word
-                 (`broke_off`), a supposition said to be real without its supposition words (`made_real`), and
+                 (`broke_off`; also after a matter already reported, an opening that plays the matter down, and the
+                 last trailing off), a supposition said to be real without its supposition words (`made_real`), and
                  the sentences told after a supposition's (`told_after_supposing`), read again as a call of their
                  own
   5. destination the best-scoring owner (110, 12345, a guided number); overlap; too weak to act on
@@ -58,6 +59,20 @@ _CUE_PREFIX = "cue:"
 MAX_HITS_PER_PHRASE = 4
 # a call broken off more often than this is read after its last few break-off words only
 MAX_BREAK_OFFS = 4
+# after a matter already reported, a word of now this many characters into a clause opens it (，可那个讨债的今天…)
+NOW_WORD_WITHIN = 8
+# but not 到现在, 至今天: until now, said of what has long been so (到现在还没回复)
+_UNTIL = "到至"
+# a word playing the matter down (lexicon ``played_down``) opens the call when it starts within this many characters,
+# and what follows is read apart when it holds at least this many Chinese characters: the model reads a few words
+# alone at random (没什么事，手机揣兜里碰着了 read as a fire)
+PLAYED_DOWN_WITHIN = 6
+PLAYED_DOWN_MIN_CHARS = 12
+# what follows the last place the caller trails off (……, ——) is read apart when it holds at least this many Chinese
+# characters: a whole second matter (我想举报……我们坐的那条海钓船进水了，船老大让大家穿救生衣), not the next fragment of
+# broken speech (前天…我的…摩托车…丢了), nor a few words that only end the first (……就是，跟一个人说话，不要机器)
+TRAILED_OFF_MIN_CHARS = 16
+_TRAILING_MARKS = ("…", "——")
 _SPACES = re.compile(r"\s+")
 # a spoken request's raw transcript, fillers and all, is at most this many times its normalized length bound: a
 # longer one (a hostile text of thousands of 嗯) is not searched by sound
@@ -202,10 +217,17 @@ class Router:
         self._break_off = re.compile("|".join(words)) if words and profile.settings.break_off_min_chars else None
         self._reported = None
         if lx.already_reported and lx.break_off_after_reported and self._break_off is not None:
+            # the word of now opens the clause, or is said a few words into it (，可那个讨债的今天又来了)
             self._reported = (
                 re.compile(_alternatives(lx.already_reported)),
-                re.compile(f"{_AFTER_PAUSE}(?:{_alternatives(lx.break_off_after_reported)})"),
+                re.compile(
+                    f"{_AFTER_PAUSE}(?P<lead>[^{_PAUSES}]{{0,{NOW_WORD_WITHIN}}}?)"
+                    f"(?<![{_UNTIL}])(?:{_alternatives(lx.break_off_after_reported)})"
+                ),
             )
+        self._played_down = None
+        if lx.played_down and self._break_off is not None:
+            self._played_down = re.compile(f"(?:{_alternatives(lx.played_down)})[^{_PAUSES}]*[{_PAUSES}]+")
         self._break_off_sounds = [tuple(syllables(w)) for w in lx.break_off_by_sound]
         self._break_off_exceptions = frozenset(lx.break_off_exceptions)
 
@@ -254,7 +276,9 @@ class Router:
         tells the second as a request of its own; read as one call, the complaint's words outweigh it. What
         follows each of the profile's break-off words (lexicon ``break_off``), when it holds at least
         ``break_off_min_chars`` Chinese characters, is read as a call of its own, rules and model; its emergency is
-        the decision when the call read as one has none. Else None."""
+        the decision when the call read as one has none. Else None. So is what follows a word of now after a matter
+        already reported (上次投诉过…，可那个讨债的今天又来了), the pause after an opening that plays the matter down
+        (也没什么大事，就是…) and the last place the caller trails off (我想举报……我们坐的那条海钓船进水了)."""
         if self._break_off is None:
             return None
         plain = simplified(text[: self.profile.settings.max_chars])
@@ -263,12 +287,23 @@ class Router:
         since_reported: set[int] = set()
         if self._reported is not None:
             more += reported_break_off_points(plain, *self._reported, MAX_BREAK_OFFS)
-            since_reported = {start for _, start in more}
+            # the word of now counts toward what is told where the tail is read without it
+            since_reported = {start for word, start in more if not plain.startswith(word, start)}
+        played_down: set[int] = set()
+        if self._played_down is not None:
+            opening = played_down_points(plain, self._played_down)
+            more += opening
+            played_down = {start for _, start in opening}
         # by sound in a spoken request only: a recognizer's transcript, a few seconds of speech
         spoken = self.profile.settings.spoken_max_chars
         said = len(whole.normalized) <= spoken and len(plain) <= SOUND_MAX_CHARS_PER_SPOKEN * spoken
         if self._break_off_sounds and said:
             more += sound_break_off_points(plain, self._break_off_sounds)
+        # the last place the caller trails off (……), when a whole matter follows it with no further trailing off
+        # and no other break-off word (……诶诶，对面楼着火了 is read after 诶诶)
+        trailed = trailed_off_point(plain)
+        if trailed and all(start < trailed[0][1] for _, start in [*more, *points]):
+            more += trailed
         if more:
             by_start = {start: (word, start) for word, start in [*more, *points]}  # one reading per place
             points = sorted(by_start.values(), key=lambda p: p[1])[-MAX_BREAK_OFFS:]
@@ -279,7 +314,7 @@ class Router:
             # when the tail is shorter than a break-off's (the model reads so few characters at random)
             least = self.profile.settings.break_off_min_chars
             told = han_chars(tail) + (han_chars(word) if start in since_reported else 0)
-            if told < least:
+            if told < (PLAYED_DOWN_MIN_CHARS if start in played_down else least):
                 continue
             note = f"told after 「{word}」, breaking off another matter; read as one call: {whole.rule}"
             if d := self.read_apart(tail, whole, note, use_model and han_chars(tail) >= least):
@@ -716,11 +751,32 @@ def reported_break_off_points(
     text: str, reported: re.Pattern[str], now: re.Pattern[str], most: int
 ) -> list[tuple[str, int]]:
     """After the first word of a matter already handed in (`reported`: 上次投诉过), each word of now said after a pause
-    (`now`: ，现在) with where what follows it starts; only the last `most`."""
+    or a few words into the clause after it (`now`: ，现在; ，可那个讨债的今天) with where what is told since starts
+    (after the word that opens its clause, else the clause); only the last `most`."""
     first = reported.search(text)
     if first is None:
         return []
-    return [(m.group(0), m.end()) for m in now.finditer(text, first.end())][-most:]
+    # a word of now opening the clause: what follows it; said a few words into the clause: the whole clause
+    points = [(m.group(0), m.start() if m.group("lead") else m.end()) for m in now.finditer(text, first.end())]
+    return points[-most:]
+
+
+def trailed_off_point(text: str) -> list[tuple[str, int]]:
+    """The last place `text` trails off (…… or ——) with where what follows starts, when that holds at least
+    TRAILED_OFF_MIN_CHARS Chinese characters (and so no further trailing off); else []."""
+    ends = [text.rfind(mark) + len(mark) for mark in _TRAILING_MARKS if mark in text]
+    if not ends or han_chars(text[max(ends) :]) < TRAILED_OFF_MIN_CHARS:
+        return []
+    return [("……", max(ends))]
+
+
+def played_down_points(text: str, played_down: re.Pattern[str]) -> list[tuple[str, int]]:
+    """Where the call opens by playing its matter down (也没什么大事，就是…): the words up to the pause after them, with
+    where what follows starts; [] when no such word starts within the call's first PLAYED_DOWN_WITHIN characters."""
+    m = played_down.search(text)
+    if m is None or m.start() > PLAYED_DOWN_WITHIN:
+        return []
+    return [(m.group(0), m.end())]
 
 
 def sound_break_off_points(text: str, sounds: list[tuple[str, ...]]) -> list[tuple[str, int]]:
