@@ -14,7 +14,7 @@
    --no-speech skips it.
 
 usage: HOTLINE_MODELS=/work/main/asr_models/store \
-       nice -n 10 .venv/bin/python scripts/build_training_data.py [--no-speech]
+       nice -n 10 .venv/bin/python scripts/build_training_data.py [--no-speech] [--cached-speech] [--redecode-looped]
 """
 
 from __future__ import annotations
@@ -119,9 +119,10 @@ def build_pinyin(rows: list[dict[str, str]]) -> int:
     return write_rows(TRAIN / "aug_pinyin.tsv", out)
 
 
-def build_speech(cached_only: bool) -> None:
+def build_speech(cached_only: bool, redecode_looped: bool = False) -> None:
     """Both hand-written files spoken and recognized (speak_corpus.py caches everything)."""
     speak = [sys.executable, str(REPO / "scripts" / "speak_corpus.py"), *(["--cached-only"] if cached_only else [])]
+    speak += ["--redecode-looped"] if redecode_looped else []
     cache = REPO / "corpus" / "speech_cache"
     parts = []
     for name in ("written", "teddycup_spoken"):
@@ -149,12 +150,15 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--no-speech", action="store_true", help="skip synthesis + recognition (step 3)")
     ap.add_argument("--cached-speech", action="store_true", help="step 3 on the rows already synthesized only")
+    ap.add_argument(
+        "--redecode-looped", action="store_true", help="step 3 decodes cached transcripts caught in a loop again"
+    )
     a = ap.parse_args()
     train, held = build_teddycup()
     print(f"teddycup.tsv: {train} rows; teddycup_eval_ids.txt: {held} ids")
     print(f"aug_pinyin.tsv: {build_pinyin(hand_written())} rows")
     if not a.no_speech:
-        build_speech(a.cached_speech)
+        build_speech(a.cached_speech, a.redecode_looped)
 
 
 if __name__ == "__main__":

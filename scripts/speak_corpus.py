@@ -13,7 +13,7 @@ the text and voice, so an interrupted run resumes where it stopped and a second 
 
 usage: HOTLINE_MODELS=/work/main/asr_models/store nice -n 10 .venv/bin/python scripts/speak_corpus.py \\
            IN.tsv OUT.tsv --cache DIR [--engine whisper] [--model whisper-base] [--id-suffix -asr]
-           [--source asr:whisper-base] [--only-source written] [--every N] [--reference]
+           [--source asr:whisper-base] [--only-source written] [--every N] [--reference] [--redecode-looped]
 """
 
 from __future__ import annotations
@@ -47,6 +47,12 @@ def main() -> None:
     ap.add_argument("--synth-only", action="store_true", help="synthesize and stop (fills the cache)")
     ap.add_argument("--cached-only", action="store_true", help="speak only rows whose speech is already cached")
     ap.add_argument("--heard-only", action="store_true", help="write only rows already recognized (no decoding)")
+    ap.add_argument(
+        "--redecode-looped",
+        action="store_true",
+        help="decode again the cached transcripts caught in a loop (hotline.asr.whisper.repeats_itself), as the "
+        "recognizer's loop guard now does; every other transcript stays as cached",
+    )
     a = ap.parse_args()
 
     with a.inp.open(encoding="utf-8", newline="") as f:
@@ -93,6 +99,10 @@ def main() -> None:
                 heard[d["key"]] = d["text"]
     if a.heard_only:
         rows = [r for r in rows if keys[r["id"]] in heard]
+    if a.redecode_looped:
+        from hotline.asr.whisper import repeats_itself
+
+        heard = {k: text for k, text in heard.items() if not repeats_itself(text)}  # the last line of a key wins
     profile_of = {keys[r["id"]]: r.get("profile") or None for r in rows}
     todo = sorted({k for k in profile_of if k not in heard}, key=lambda k: (profile_of[k] or "", k))
     print(f"  recognizing {len(todo)} utterances ({len(heard)} cached) with {rec.engine}/{rec.model}"

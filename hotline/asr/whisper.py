@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import threading
 import time
-from collections.abc import Iterable
+import zlib
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import opencc
@@ -31,6 +34,13 @@ WINDOW_STEP_S = 2.0  # window lengths come in a few sizes (steadier speed, fewer
 WINDOW_PAD_S = 1.0  # silence after the speech inside the window: Whisper ends its text cleanly
 MIN_WINDOW_S = 6.0  # shorter windows lose accuracy on 1-2 s answers
 TOKENS_PER_S = 12  # Mandarin speech is ~4-5 characters a second; more tokens is a repetition loop
+# Whisper's test for a decoding caught in a loop (its compression_ratio_threshold): a transcript that zlib
+# shrinks more than this repeats itself (垃圾 垃圾 垃圾…, 楼楼楼楼…). Such a decoding is tried once more without the
+# bias vocabulary (on unclear speech the decoder copies it: 井盖 垃圾 树倒了 井盖 垃圾 树倒了) and with repeated
+# phrases penalized, and the loop itself is cut to one turn when that still repeats
+MAX_COMPRESSION_RATIO = 2.4
+LOOP_RETRY_REPETITION_PENALTY = 1.3
+_LOOP = re.compile(r"(.{1,12}?)(?:\s*\1){4,}")  # a unit said five times or more in a row
 BIAS_MODES = ("none", "hotwords", "prompt")
 BIAS_TOKENS = 96  # the default budget: about 20 core words, emergencies first (bench_asr: lower CER than 220)
 BIAS_MAX_TOKENS = 220  # Whisper's previous-text context holds 223: room for one core word of every category
@@ -150,19 +160,27 @@ class WhisperRecognizer:
         encoded = self._model.model.encode(
             ctranslate2.StorageView.from_array(np.ascontiguousarray(feats[None], dtype=np.float32)), to_cpu=False
         )
+        speech_s = len(speech) / 16000
+        return decode_without_loops(
+            lambda bias, penalty: self._generate(encoded, speech_s, bias, penalty), self._bias_tokens
+        )
+
+    def _generate(self, encoded: Any, speech_s: float, bias: list[int], repetition_penalty: float = 1.0) -> str:
+        """One beam-search decoding of the encoded window ("" when Whisper hears no speech or is unsure)."""
         tok = self._tokenizer
         # as faster-whisper's get_prompt: the bias vocabulary in the previous-text context, then the task
-        context = [tok.sot_prev, *self._bias_tokens] if self._bias_tokens else []
+        context = [tok.sot_prev, *bias] if bias else []
         prompt = [*context, *tok.sot_sequence, tok.no_timestamps]
         result = self._model.model.generate(
             encoded,
             [prompt],
             beam_size=self.beam_size,
-            max_length=len(prompt) + int(len(speech) / 16000 * TOKENS_PER_S) + 12,  # CTranslate2 counts the prompt
+            max_length=len(prompt) + int(speech_s * TOKENS_PER_S) + 12,  # CTranslate2 counts the prompt
             return_scores=True,
             return_no_speech_prob=True,
             suppress_blank=True,
             suppress_tokens=self._suppress,
+            repetition_penalty=repetition_penalty,
         )[0]
         tokens = result.sequences_ids[0]
         avg_logprob = result.scores[0] * len(tokens) / (len(tokens) + 1)
@@ -184,6 +202,30 @@ class WhisperRecognizer:
         )
         kept = [s.text for s in segments if s.no_speech_prob < NO_SPEECH_PROB and s.avg_logprob > MIN_AVG_LOGPROB]
         return "".join(kept)
+
+
+def decode_without_loops(decode: Callable[[list[int], float], str], bias: list[int]) -> str:
+    """`decode(bias tokens, repetition penalty)` once; a transcript caught in a loop once more without the bias
+    vocabulary and with repetition penalized; when that loops too, the first with its loops cut."""
+    text = decode(bias, 1.0)
+    if not repeats_itself(text):
+        return text
+    again = decode([], LOOP_RETRY_REPETITION_PENALTY)
+    return cut_loops(again if not repeats_itself(again) else text)
+
+
+def repeats_itself(text: str) -> bool:
+    """A transcript caught in a decoding loop: zlib shrinks it more than MAX_COMPRESSION_RATIO (Whisper's test),
+    or a unit of it comes five times or more in a row after words that do not (…被关在洋台上楼楼楼楼楼楼)."""
+    data = text.encode("utf-8")
+    if data and len(data) / len(zlib.compress(data)) > MAX_COMPRESSION_RATIO:
+        return True
+    return _LOOP.search(text) is not None
+
+
+def cut_loops(text: str) -> str:
+    """Each unit said five times or more in a row, said once (垃圾 垃圾 垃圾 垃圾 垃圾 -> 垃圾)."""
+    return _LOOP.sub(r"\1", text)
 
 
 def round_robin(phrase_lists: Iterable[Iterable[str]]) -> list[str]:

@@ -1,0 +1,56 @@
+"""A recognizer's decoding caught in a loop (垃圾 垃圾 垃圾…, 楼楼楼楼…, or the bias vocabulary copied out on unclear
+speech) is decoded once more without the bias and with repetition penalized (hotline.asr.whisper). No model here:
+the decoding is a stand-in; the real recognizer is measured on the spoken splits (README)."""
+
+from __future__ import annotations
+
+import pytest
+
+from hotline.asr.whisper import LOOP_RETRY_REPETITION_PENALTY, cut_loops, decode_without_loops, repeats_itself
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "井盖 垃圾 垃圾 垃圾 垃圾 垃圾 垃圾 垃圾 垃圾 垃圾",
+        "井盖 垃圾 树倒了 井盖 垃圾 树倒了 井盖 垃圾 树倒了 井盖 垃圾 树倒了",  # the bias vocabulary, copied out
+        "我们宿舍楼里有个人被关在洋台上楼楼楼楼楼楼楼楼楼楼楼楼楼楼楼楼",  # a loop after words that are no loop
+        "我跟你说 我们家孩子 我们家孩子 我们家孩子 我们家孩子 我们家孩子 我们家孩子",
+    ],
+)
+def test_a_transcript_caught_in_a_loop_is_known(text):
+    assert repeats_itself(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["楼下有人打架，有个人头上流血了，快来", "救命救命救命", "哈哈哈哈", "一二三四五六七八九十", ""]
+)
+def test_what_callers_say_twice_or_thrice_is_no_loop(text):
+    assert not repeats_itself(text)
+
+
+def test_a_loop_is_cut_to_one_turn():
+    assert cut_loops("我们宿舍楼里有个人被关在洋台上楼楼楼楼楼楼楼楼") == "我们宿舍楼里有个人被关在洋台上楼"
+    assert cut_loops(" ".join(["井盖 垃圾 树倒了"] * 5)) == "井盖 垃圾 树倒了"
+
+
+def test_a_looped_decoding_is_decoded_again_without_the_bias_and_with_repetition_penalized():
+    calls = []
+
+    def decode(bias, penalty):
+        calls.append((bias, penalty))
+        return "井盖 垃圾 垃圾 垃圾 垃圾 垃圾 垃圾" if bias else "停电了，我妈在家用呼吸机，喘不上气了"
+
+    assert decode_without_loops(decode, [101, 102]) == "停电了，我妈在家用呼吸机，喘不上气了"
+    assert calls == [([101, 102], 1.0), ([], LOOP_RETRY_REPETITION_PENALTY)]
+
+
+def test_a_clean_decoding_is_decoded_once_and_a_second_loop_keeps_the_first_cut():
+    calls = []
+
+    def clean(bias, penalty):
+        calls.append(penalty)
+        return "楼道里有人在撬我家的锁"
+
+    assert decode_without_loops(clean, [101]) == "楼道里有人在撬我家的锁" and calls == [1.0]
+    assert decode_without_loops(lambda bias, penalty: "着火了着火了着火了着火了着火了着火了", [101]) == "着火了"
