@@ -212,7 +212,7 @@ class Lexicon(_Strict):
     # comma goes on with the same matter (钱借出去了，今天又来吵)
     already_reported: tuple[str, ...] = ()
     break_off_after_reported: tuple[str, ...] = ()
-    # words with which a caller plays the matter down before telling it (也没什么大事，就是…; 没啥，…): said within
+    # words with which a caller plays the matter down before telling it (也没什么大事，就是…; 也没啥，…): said within
     # the call's first few characters (``decide.PLAYED_DOWN_WITHIN``), what follows the next pause is read as a call
     # of its own - read as one, the opening calms a danger told after it (…我弟喝完酒说要去江边，鞋子脱在大桥上了)
     played_down: tuple[str, ...] = ()
