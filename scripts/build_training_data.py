@@ -38,6 +38,8 @@ SEED = "hotline-train-v1"
 # one misheard variant per line: two gave the same figures leaving authors out (97.6% recall at 4.5% false,
 # owner 90.8%) and on the nine frozen splits, for half again as many rows to train on (make model 271 s -> 440 s)
 VARIANTS = 1
+# a rebuilt file of recognizer transcripts keeps at least this share of the rows it had (see write_spoken)
+SPOKEN_KEPT = 0.99
 # the recognizer's errors on every author's callers, not the first author's alone: one row in 10 of each other
 # author's file spoken too (4,526 rows). On the spoken frozen splits AA, AB, AC: +17 emergencies flagged, -5 false,
 # +0.5 to +1.0 points of destinations; written, +12 emergencies, +14 false of 25,034 and -0.1 points of destinations
@@ -119,6 +121,19 @@ def build_pinyin(rows: list[dict[str, str]]) -> int:
     return write_rows(TRAIN / "aug_pinyin.tsv", out)
 
 
+def write_spoken(path: Path, rows: list[dict[str, str]]) -> int:
+    """Write a file of recognizer transcripts -- unless it would lose rows: a machine whose speech cache lacks what
+    the committed file was made from (``--cached-speech`` speaks only the rows synthesized here) must not shrink it.
+    A few rows may go (a transcript decoded again can come out empty)."""
+    have = len(read_rows(path)) if path.exists() else 0
+    if len(rows) < have * SPOKEN_KEPT:
+        sys.exit(
+            f"{path.name}: {len(rows)} transcripts from this machine's speech cache against {have} in the file: the "
+            "cache is incomplete (run without --cached-speech to synthesize the rest); the file is left as it is"
+        )
+    return write_rows(path, rows)
+
+
 def build_speech(cached_only: bool, redecode_looped: bool = False) -> None:
     """Both hand-written files spoken and recognized (speak_corpus.py caches everything)."""
     speak = [sys.executable, str(REPO / "scripts" / "speak_corpus.py"), *(["--cached-only"] if cached_only else [])]
@@ -132,7 +147,7 @@ def build_speech(cached_only: bool, redecode_looped: bool = False) -> None:
             subprocess.run([*speak, str(src), str(part), "--cache", str(cache), "--id-suffix=-asr"], check=True)
             parts.append(part)
     rows = [r for p in parts for r in read_rows(p)]
-    n = write_rows(TRAIN / "asr_whisper.tsv", rows)
+    n = write_spoken(TRAIN / "asr_whisper.tsv", rows)
     print(f"asr_whisper.tsv: {n} rows")
     others = []
     for author in OTHER_AUTHORS:
@@ -142,7 +157,7 @@ def build_speech(cached_only: bool, redecode_looped: bool = False) -> None:
             cmd = [*speak, str(src), str(part), "--cache", str(cache), "--id-suffix=-asr", f"--every={SPOKEN_EVERY}"]
             subprocess.run(cmd, check=True)
             others.append(part)
-    n = write_rows(TRAIN / "asr_whisper_others.tsv", [r for p in others for r in read_rows(p)])
+    n = write_spoken(TRAIN / "asr_whisper_others.tsv", [r for p in others for r in read_rows(p)])
     print(f"asr_whisper_others.tsv: {n} rows")
 
 
