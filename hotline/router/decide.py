@@ -289,11 +289,8 @@ class Router:
             more += reported_break_off_points(plain, *self._reported, MAX_BREAK_OFFS)
             # the word of now counts toward what is told where the tail is read without it
             since_reported = {start for word, start in more if not plain.startswith(word, start)}
-        played_down: set[int] = set()
         if self._played_down is not None:
-            opening = played_down_points(plain, self._played_down)
-            more += opening
-            played_down = {start for _, start in opening}
+            more += played_down_points(plain, self._played_down)
         # by sound in a spoken request only: a recognizer's transcript, a few seconds of speech
         spoken = self.profile.settings.spoken_max_chars
         said = len(whole.normalized) <= spoken and len(plain) <= SOUND_MAX_CHARS_PER_SPOKEN * spoken
@@ -314,7 +311,7 @@ class Router:
             # when the tail is shorter than a break-off's (the model reads so few characters at random)
             least = self.profile.settings.break_off_min_chars
             told = han_chars(tail) + (han_chars(word) if start in since_reported else 0)
-            if told < (PLAYED_DOWN_MIN_CHARS if start in played_down else least):
+            if told < least:
                 continue
             note = f"told after 「{word}」, breaking off another matter; read as one call: {whole.rule}"
             if d := self.read_apart(tail, whole, note, use_model and han_chars(tail) >= least):
@@ -772,9 +769,10 @@ def trailed_off_point(text: str) -> list[tuple[str, int]]:
 
 def played_down_points(text: str, played_down: re.Pattern[str]) -> list[tuple[str, int]]:
     """Where the call opens by playing its matter down (也没什么大事，就是…): the words up to the pause after them, with
-    where what follows starts; [] when no such word starts within the call's first PLAYED_DOWN_WITHIN characters."""
+    where what follows starts; [] when no such word starts within the call's first PLAYED_DOWN_WITHIN characters, or
+    fewer than PLAYED_DOWN_MIN_CHARS Chinese characters follow."""
     m = played_down.search(text)
-    if m is None or m.start() > PLAYED_DOWN_WITHIN:
+    if m is None or m.start() > PLAYED_DOWN_WITHIN or han_chars(text[m.end() :]) < PLAYED_DOWN_MIN_CHARS:
         return []
     return [(m.group(0), m.end())]
 
