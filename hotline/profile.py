@@ -211,6 +211,10 @@ class Lexicon(_Strict):
     # its own (上次投诉的违规搭建，现在它塌下来了，压到了人) - where, with no matter before it, the same word after a
     # comma goes on with the same matter (钱借出去了，今天又来吵)
     already_reported: tuple[str, ...] = ()
+    # so is a word of the past followed within a clause by one of these (上周投诉楼上漏水, 昨天报警说他跟踪我)
+    report_verbs: tuple[str, ...] = ()
+    # and, in a spoken request only, a word that sounds as one of these (toneless): the recognizer's 回房 for 回访
+    already_reported_by_sound: tuple[str, ...] = ()
     break_off_after_reported: tuple[str, ...] = ()
     # words with which a caller plays the matter down before telling it (也没什么大事，就是…; 也没啥，…): said within
     # the call's first few characters (``decide.PLAYED_DOWN_WITHIN``), what follows the next pause is read as a call

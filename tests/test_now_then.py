@@ -515,6 +515,28 @@ def test_the_words_of_now_after_a_matter_already_reported_are_found_after_any_pa
     text = "回访的时候我说满意了，可那个讨债的今天又来了"
     assert [text[s:] for _, s in reported_break_off_points(text, reported, now, 10)] == ["可那个讨债的今天又来了"]
     assert reported_break_off_points("我上个月投诉过拖欠工资，到现在还没回复", reported, now, 10) == []
+    # a matter reported to the police earlier (上次报警, 报了警) is a matter already reported too
+    text = "我上次报警那个老跟着我的人，你们说没证据，今天他又跟到我家门口了"
+    assert [text[s:] for _, s in reported_break_off_points(text, reported, now, 10)] == ["他又跟到我家门口了"]
+    # so is a word of the past and, within its clause, a report verb (lexicon report_verbs)
+    text = "上礼拜在网上投诉楼上漏水，物业来看过，今天他拿着锤子在砸我家门"
+    assert [text[s:] for _, s in reported_break_off_points(text, reported, now, 10)] == ["他拿着锤子在砸我家门"]
+    assert reported_break_off_points("我想投诉楼上漏水，今天又漏了", reported, now, 10) == []  # no word of the past
+    # a report heard by sound (the recognizer's 回房 for 回访) counts from where it ends
+    text = "你们给我回房 我说不满意 现在他们工地的吊车歪了"
+    assert reported_break_off_points(text, reported, now, 10) == []
+    assert [text[s:] for _, s in reported_break_off_points(text, reported, now, 10, 6)] == ["他们工地的吊车歪了"]
+
+
+def test_a_matter_already_reported_is_heard_by_sound_only_in_a_spoken_request(with_model):
+    # the recognizer's 回房 for 回访: what has happened since is read as a call of its own
+    text = "物业的事你们前天给我回房 我说不满意 现在楼道里有个老人倒在地上叫不醒"
+    assert not with_model.read_as_one(text, "12345", 1).emergency  # read as one, the follow-up outweighs it
+    d = with_model.route(text, "12345")
+    assert d.emergency and d.told_last == "楼道里有个老人倒在地上叫不醒", why(text, d)
+    # a written message, typed: 回房 is 回房 (回房间)
+    story = "物业的事想反映一下，" * 8 + "客人说晚上回房的时候门锁坏了 现在楼道里有个老人倒在地上叫不醒"
+    assert with_model.route(story, "12345").told_last != "楼道里有个老人倒在地上叫不醒"  # read from its last clauses
 
 
 # After the last place the caller trails off (……), a whole matter of its own, with no break-off word, is read apart
@@ -608,12 +630,12 @@ def test_a_time_word_breaks_off_only_where_a_sentence_starts():
 
 
 def test_an_exclamation_is_found_by_its_sound_only_in_a_spoken_request():
-    from hotline.router.decide import sound_break_off_points
+    from hotline.router.decide import sound_points
     from hotline.router.phrase_index import syllables
 
     sounds = [tuple(syllables(w)) for w in load_profile("national").lexicon.break_off_by_sound]
-    assert sound_break_off_points("补贴还没发 哀压 屋后头", sounds) == [("哀压", 8)]
-    assert sound_break_off_points("电瓶车堆了一屋子", sounds) == []  # 对了 is not found by sound
+    assert sound_points("补贴还没发 哀压 屋后头", sounds) == [("哀压", 8)]
+    assert sound_points("电瓶车堆了一屋子", sounds) == []  # 对了 is not found by sound
     story = "物业费的发票一直不给开，" * 8 + "爱压对面楼着火了，窗户里有人喊救命"  # a written message, typed
     assert not Router(load_profile("national"), model=ComplaintOutweighs()).route(story, "12345").told_last
 
@@ -622,12 +644,13 @@ def test_a_hostile_text_is_not_searched_by_sound(with_model, monkeypatch):
     from hotline.router import decide
 
     searched = []
-    find = decide.sound_break_off_points
-    monkeypatch.setattr(decide, "sound_break_off_points", lambda text, s: searched.append(text) or find(text, s))
+    find = decide.sound_points
+    monkeypatch.setattr(decide, "sound_points", lambda text, s: searched.append(text) or find(text, s))
     with_model.route("物业费的发票一直不给开 爱压 隔壁在唱歌呢", "12345")
-    assert len(searched) == 1  # a spoken request is
+    spoken = len(searched)
+    assert spoken  # a spoken request is (for the break-off words, and the words of a matter already reported)
     with_model.route("嗯" * 3000 + "物业费的发票一直不给开 爱压 隔壁在唱歌呢", "12345")
-    assert len(searched) == 1  # thousands of fillers are not: a few seconds of speech hold no such transcript
+    assert len(searched) == spoken  # thousands of fillers are not: a few seconds of speech hold no such transcript
 
 
 def test_a_word_of_a_second_matter_breaks_one_off_only_before_a_pause():

@@ -131,6 +131,15 @@ def test_dangers_told_without_a_crime_word_are_emergencies_by_the_rules_alone(te
 def test_a_confused_elder_not_back_is_a_missing_person_by_the_rules_alone():
     d = get_router("national").route("我外公说去菜场买菜，到现在还没回，他脑子糊涂认不得路", "12345", use_model=False)
     assert d.emergency and d.target == "110" and d.category == "missing_person", (d.rule, d.matched)
+    # gone out and not heard of since (出门就没信了, 出去就联系不上)
+    d = get_router("national").route("我舅舅精神不好，下午出门就没信了，电话也打不通", "12345", use_model=False)
+    assert d.emergency and d.target == "110" and d.category == "missing_person", (d.rule, d.matched)
+
+
+def test_a_case_gone_quiet_is_no_missing_person():
+    # 就没信儿了 said of a police case or an application, not of a person gone out
+    d = get_router("national").route("我报过的案，派出所说有指纹，后来就没信了", "110", use_model=False)
+    assert not d.emergency and d.category != "missing_person", (d.rule, d.matched)
 
 
 @pytest.mark.parametrize(

@@ -77,6 +77,8 @@ _SPACES = re.compile(r"\s+")
 # a spoken request's raw transcript, fillers and all, is at most this many times its normalized length bound: a
 # longer one (a hostile text of thousands of 嗯) is not searched by sound
 SOUND_MAX_CHARS_PER_SPOKEN = 4
+# how far into its clause a word of the past may precede a report verb (上周在网上投诉; 昨天给派出所打了电话)
+REPORTED_VERB_WITHIN = 6
 _TAIL_LEAD = "，。,.…、！!？?；;：: \t\n—-"
 # after a word of lexicon ``break_off_before_pause``: a particle perhaps, then a pause (a mark, or the space with
 # which the recognizer separates what was said between pauses)
@@ -218,8 +220,12 @@ class Router:
         self._reported = None
         if lx.already_reported and lx.break_off_after_reported and self._break_off is not None:
             # the word of now opens the clause, or is said a few words into it (，可那个讨债的今天又来了)
+            reported = [_alternatives(lx.already_reported)]
+            if lx.report_verbs and lx.past:
+                said_before = f"(?:{_alternatives(lx.past)})[^{_PAUSES}]{{0,{REPORTED_VERB_WITHIN}}}?"
+                reported.append(f"{said_before}(?:{_alternatives(lx.report_verbs)})")
             self._reported = (
-                re.compile(_alternatives(lx.already_reported)),
+                re.compile("|".join(reported)),
                 re.compile(
                     f"{_AFTER_PAUSE}(?P<lead>[^{_PAUSES}]{{0,{NOW_WORD_WITHIN}}}?)"
                     f"(?<![{_UNTIL}])(?:{_alternatives(lx.break_off_after_reported)})"
@@ -229,6 +235,7 @@ class Router:
         if lx.played_down and self._break_off is not None:
             self._played_down = re.compile(f"(?:{_alternatives(lx.played_down)})[^{_PAUSES}]*[{_PAUSES}]+")
         self._break_off_sounds = [tuple(syllables(w)) for w in lx.break_off_by_sound]
+        self._reported_sounds = [tuple(syllables(w)) for w in lx.already_reported_by_sound]
         self._break_off_exceptions = frozenset(lx.break_off_exceptions)
 
     def category(self, cid: str) -> Category | None:
@@ -285,17 +292,20 @@ class Router:
         points = break_off_points(plain, self._break_off, MAX_BREAK_OFFS, self._break_off_exceptions)
         more: list[tuple[str, int]] = []
         since_reported: set[int] = set()
+        # by sound in a spoken request only: a recognizer's transcript, a few seconds of speech
+        spoken = self.profile.settings.spoken_max_chars
+        said = len(whole.normalized) <= spoken and len(plain) <= SOUND_MAX_CHARS_PER_SPOKEN * spoken
         if self._reported is not None:
-            more += reported_break_off_points(plain, *self._reported, MAX_BREAK_OFFS)
+            heard = sound_points(plain, self._reported_sounds) if said else []
+            more += reported_break_off_points(
+                plain, *self._reported, MAX_BREAK_OFFS, min((e for _, e in heard), default=None)
+            )
             # the word of now counts toward what is told where the tail is read without it
             since_reported = {start for word, start in more if not plain.startswith(word, start)}
         if self._played_down is not None:
             more += played_down_points(plain, self._played_down)
-        # by sound in a spoken request only: a recognizer's transcript, a few seconds of speech
-        spoken = self.profile.settings.spoken_max_chars
-        said = len(whole.normalized) <= spoken and len(plain) <= SOUND_MAX_CHARS_PER_SPOKEN * spoken
         if self._break_off_sounds and said:
-            more += sound_break_off_points(plain, self._break_off_sounds)
+            more += sound_points(plain, self._break_off_sounds)
         # the last place the caller trails off (……), when a whole matter follows it with no further trailing off
         # and no other break-off word (……诶诶，对面楼着火了 is read after 诶诶)
         trailed = trailed_off_point(plain)
@@ -745,16 +755,18 @@ def break_off_points(
 
 
 def reported_break_off_points(
-    text: str, reported: re.Pattern[str], now: re.Pattern[str], most: int
+    text: str, reported: re.Pattern[str], now: re.Pattern[str], most: int, heard_end: int | None = None
 ) -> list[tuple[str, int]]:
-    """After the first word of a matter already handed in (`reported`: 上次投诉过), each word of now said after a pause
-    or a few words into the clause after it (`now`: ，现在; ，可那个讨债的今天) with where what is told since starts
-    (after the word that opens its clause, else the clause); only the last `most`."""
+    """After the first word of a matter already handed in (`reported`: 上次投诉过; or one heard by sound that ends at
+    `heard_end`), each word of now said after a pause or a few words into the clause after it (`now`: ，现在;
+    ，可那个讨债的今天) with where what is told since starts (after the word that opens its clause, else the clause);
+    only the last `most`."""
     first = reported.search(text)
-    if first is None:
+    ends = [e for e in (first.end() if first else None, heard_end) if e is not None]
+    if not ends:
         return []
     # a word of now opening the clause: what follows it; said a few words into the clause: the whole clause
-    points = [(m.group(0), m.start() if m.group("lead") else m.end()) for m in now.finditer(text, first.end())]
+    points = [(m.group(0), m.start() if m.group("lead") else m.end()) for m in now.finditer(text, min(ends))]
     return points[-most:]
 
 
@@ -777,9 +789,10 @@ def played_down_points(text: str, played_down: re.Pattern[str]) -> list[tuple[st
     return [(m.group(0), m.end())]
 
 
-def sound_break_off_points(text: str, sounds: list[tuple[str, ...]]) -> list[tuple[str, int]]:
-    """Each place in `text` that sounds as one of the break-off words `sounds` (toneless pinyin syllables) with where
-    what follows it starts: the recognizer's 哀压 for 哎呀. A spoken request's length: one syllable per character."""
+def sound_points(text: str, sounds: list[tuple[str, ...]]) -> list[tuple[str, int]]:
+    """Each place in `text` that sounds as one of the words `sounds` (toneless pinyin syllables) with where what
+    follows it starts: the recognizer's 哀压 for 哎呀, 回房 for 回访. A spoken request's length: one syllable per
+    character."""
     heard = syllables(text)
     points = []
     for sound in sounds:
