@@ -99,11 +99,22 @@ def main() -> None:
                 heard[d["key"]] = d["text"]
     if a.heard_only:
         rows = [r for r in rows if keys[r["id"]] in heard]
-    if a.redecode_looped:
-        from hotline.asr.whisper import repeats_itself
-
-        heard = {k: text for k, text in heard.items() if not repeats_itself(text)}  # the last line of a key wins
     profile_of = {keys[r["id"]]: r.get("profile") or None for r in rows}
+    if a.redecode_looped:
+        from hotline.asr.whisper import copies_bias, repeats_itself
+
+        def bias_words(profile: str | None) -> list[str]:  # the vocabulary that profile's service decodes with
+            if not profile or getattr(rec, "bias", "none") == "none":
+                return []
+            rec.bias_toward(c.phrases for c in load_profile(profile).categories)
+            return rec.bias_phrases
+
+        vocab = {p: bias_words(p) for p in set(profile_of.values())}
+        heard = {  # the last line of a key wins
+            k: text
+            for k, text in heard.items()
+            if not (repeats_itself(text) or copies_bias(text, vocab.get(profile_of.get(k), [])))
+        }
     todo = sorted({k for k in profile_of if k not in heard}, key=lambda k: (profile_of[k] or "", k))
     print(f"  recognizing {len(todo)} utterances ({len(heard)} cached) with {rec.engine}/{rec.model}"
           f"{getattr(rec, 'config', '')}", file=sys.stderr)  # fmt: skip

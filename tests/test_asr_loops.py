@@ -6,7 +6,13 @@ from __future__ import annotations
 
 import pytest
 
-from hotline.asr.whisper import LOOP_RETRY_REPETITION_PENALTY, cut_loops, decode_without_loops, repeats_itself
+from hotline.asr.whisper import (
+    LOOP_RETRY_REPETITION_PENALTY,
+    copies_bias,
+    cut_loops,
+    decode_without_loops,
+    repeats_itself,
+)
 
 
 @pytest.mark.parametrize(
@@ -54,3 +60,60 @@ def test_a_clean_decoding_is_decoded_once_and_a_second_loop_keeps_the_first_cut(
 
     assert decode_without_loops(clean, [101]) == "楼道里有人在撬我家的锁" and calls == [1.0]
     assert decode_without_loops(lambda bias, penalty: "着火了着火了着火了着火了着火了着火了", [101]) == "着火了"
+
+
+# the service's vocabulary for the national profile, in its order (WhisperRecognizer.bias_phrases)
+VOCABULARY = [
+    "打架",
+    "抢劫",
+    "被偷",
+    "诈骗",
+    "赌博",
+    "闹事",
+    "聚众闹事",
+    "车祸",
+    "溺水",
+    "走失",
+    "燃气泄漏",
+    "地震",
+    "警察打人",
+    "扬言",
+    "报警",
+    "着火",
+    "晕倒",
+    "井盖",
+    "垃圾",
+    "树倒了",
+]
+
+
+def test_a_transcript_that_copies_out_the_bias_vocabulary_is_known():
+    # three times over is too short for the loop test (zlib 1.9): three phrases in the vocabulary's order are a copy
+    assert not repeats_itself("井盖 垃圾 树倒了 井盖 垃圾 树倒了 井盖 垃圾 树倒了")
+    assert copies_bias("井盖 垃圾 树倒了 井盖 垃圾 树倒了 井盖 垃圾 树倒了", VOCABULARY)
+    assert copies_bias("嗯 着火 晕倒 井盖", VOCABULARY)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "楼下井盖没了，垃圾也没人收",  # two phrases of it, said by a caller
+        "垃圾 井盖 着火",  # three, not in the vocabulary's order
+        "树倒了 井盖 垃圾",
+        "打架 打架 打架",  # a loop is the loop test's
+    ],
+)
+def test_what_a_caller_says_with_the_vocabularys_words_is_no_copy(text):
+    assert not copies_bias(text, VOCABULARY)
+    assert not copies_bias("井盖 垃圾 树倒了", [])  # no vocabulary, nothing copied
+
+
+def test_a_decoding_that_copies_the_bias_is_decoded_again_without_it():
+    calls = []
+
+    def decode(bias, penalty):
+        calls.append((bias, penalty))
+        return "井盖 垃圾 树倒了 井盖 垃圾 树倒了" if bias else "停电了，我妈在家用呼吸机，喘不上气了"
+
+    assert decode_without_loops(decode, [101], VOCABULARY) == "停电了，我妈在家用呼吸机，喘不上气了"
+    assert calls == [([101], 1.0), ([], LOOP_RETRY_REPETITION_PENALTY)]

@@ -15,7 +15,8 @@ import re
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,10 @@ TOKENS_PER_S = 12  # Mandarin speech is ~4-5 characters a second; more tokens is
 MAX_COMPRESSION_RATIO = 2.4
 LOOP_RETRY_REPETITION_PENALTY = 1.3
 _LOOP = re.compile(r"(.{1,12}?)(?:\s*\1){4,}")  # a unit said five times or more in a row
+# the bias vocabulary's phrases, this many in a row in the vocabulary's own order: Whisper copied its previous-text
+# context out on unclear speech (井盖 垃圾 树倒了); a caller may say two of them together, not three in that order
+BIAS_COPY_RUN = 3
+_BIAS_SEPARATORS = re.compile(r"[\s，。,]+")
 BIAS_MODES = ("none", "hotwords", "prompt")
 BIAS_TOKENS = 96  # the default budget: about 20 core words, emergencies first (bench_asr: lower CER than 220)
 BIAS_MAX_TOKENS = 220  # Whisper's previous-text context holds 223: room for one core word of every category
@@ -99,6 +104,11 @@ class WhisperRecognizer:
         parts.append(f"bias-{self.bias}" if self.bias_text else "")
         parts.append(f"{self.bias_tokens}t" if self.bias_text and self.bias_tokens != BIAS_TOKENS else "")
         return "".join(f"-{p}" for p in parts if p)
+
+    @property
+    def bias_phrases(self) -> list[str]:
+        """The phrases of the bias vocabulary, in its order (none without one)."""
+        return [w for w in _BIAS_SEPARATORS.split(self.bias_text) if w]
 
     def bias_toward(self, phrases: Iterable[Iterable[str]]) -> None:
         """Condition decoding on a profile's vocabulary, where the engine supports it (faster-whisper's
@@ -162,7 +172,9 @@ class WhisperRecognizer:
         )
         speech_s = len(speech) / 16000
         return decode_without_loops(
-            lambda bias, penalty: self._generate(encoded, speech_s, bias, penalty), self._bias_tokens
+            lambda bias, penalty: self._generate(encoded, speech_s, bias, penalty),
+            self._bias_tokens,
+            self.bias_phrases,
         )
 
     def _generate(self, encoded: Any, speech_s: float, bias: list[int], repetition_penalty: float = 1.0) -> str:
@@ -204,14 +216,31 @@ class WhisperRecognizer:
         return "".join(kept)
 
 
-def decode_without_loops(decode: Callable[[list[int], float], str], bias: list[int]) -> str:
-    """`decode(bias tokens, repetition penalty)` once; a transcript caught in a loop once more without the bias
-    vocabulary and with repetition penalized; when that loops too, the first with its loops cut."""
+def decode_without_loops(
+    decode: Callable[[list[int], float], str], bias: list[int], bias_words: Sequence[str] = ()
+) -> str:
+    """`decode(bias tokens, repetition penalty)` once; a transcript caught in a loop, or one that copies out the bias
+    vocabulary (`bias_words`), once more without the bias and with repetition penalized; when that fails too, the
+    first with its loops cut."""
     text = decode(bias, 1.0)
-    if not repeats_itself(text):
+    if not (repeats_itself(text) or copies_bias(text, bias_words)):
         return text
     again = decode([], LOOP_RETRY_REPETITION_PENALTY)
     return cut_loops(again if not repeats_itself(again) else text)
+
+
+def copies_bias(text: str, bias_words: Sequence[str]) -> bool:
+    """A transcript holding BIAS_COPY_RUN of the bias vocabulary's phrases one after another, each the one that
+    follows the last in the vocabulary (井盖 垃圾 树倒了): the decoder copied its context, no caller said so."""
+    place = {w: i for i, w in enumerate(w for w in bias_words if w)}
+    run = 1
+    said = _BIAS_SEPARATORS.split(text)
+    for before, word in pairwise(said):
+        follows = before in place and word in place and place[word] == place[before] + 1
+        run = run + 1 if follows else 1
+        if run >= BIAS_COPY_RUN:
+            return True
+    return False
 
 
 def repeats_itself(text: str) -> bool:
