@@ -101,13 +101,12 @@ def main() -> None:
         rows = [r for r in rows if keys[r["id"]] in heard]
     profile_of = {keys[r["id"]]: r.get("profile") or None for r in rows}
     if a.redecode_looped:
-        from hotline.asr.whisper import copies_bias, repeats_itself
+        from hotline.asr.whisper import copies_bias, phrases_of, repeats_itself
 
         def bias_words(profile: str | None) -> list[str]:  # the vocabulary that profile's service decodes with
             if not profile or getattr(rec, "bias", "none") == "none":
                 return []
-            rec.bias_toward(c.phrases for c in load_profile(profile).categories)
-            return rec.bias_phrases
+            return phrases_of(rec.bias_text_for(c.phrases for c in load_profile(profile).categories))
 
         vocab = {p: bias_words(p) for p in set(profile_of.values())}
         heard = {  # the last line of a key wins

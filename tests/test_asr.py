@@ -119,6 +119,16 @@ def test_whisper_is_biased_toward_the_profile_vocabulary_by_default(whisper):
         whisper.bias_toward(c.phrases for c in load_profile("national").categories)
 
 
+def test_a_profiles_vocabulary_can_be_read_without_biasing_toward_it(whisper):
+    from hotline.asr.whisper import phrases_of
+    from hotline.profile import load_profile
+
+    before = whisper.bias_text
+    guilin = whisper.bias_text_for(c.phrases for c in load_profile("guilin").categories)
+    assert "路灯故障" in phrases_of(guilin) and guilin != before
+    assert whisper.bias_text == before  # decoding still conditioned on the national vocabulary
+
+
 @pytest.mark.parametrize("bias", ["hotwords", "prompt"])
 def test_biased_whisper_does_not_echo_its_vocabulary_on_noise(bias):
     from hotline.asr.whisper import WhisperRecognizer

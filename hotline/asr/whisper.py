@@ -108,26 +108,33 @@ class WhisperRecognizer:
     @property
     def bias_phrases(self) -> list[str]:
         """The phrases of the bias vocabulary, in its order (none without one)."""
-        return [w for w in _BIAS_SEPARATORS.split(self.bias_text) if w]
+        return phrases_of(self.bias_text)
 
     def bias_toward(self, phrases: Iterable[Iterable[str]]) -> None:
         """Condition decoding on a profile's vocabulary, where the engine supports it (faster-whisper's
-        `hotwords` and `initial_prompt`: text placed in Whisper's previous-text context). Mode `hotwords`
-        lists the phrases; `prompt` puts them in a sentence about hotline calls. Phrases are taken in
-        order (a profile lists each category's core words first) until BIAS_MAX_TOKENS; gapped phrases
-        (被*打了) are skipped. Mode `none` ignores the call. `phrases`: one list per category."""
+        `hotwords` and `initial_prompt`: text placed in Whisper's previous-text context). Mode `none`
+        ignores the call. `phrases`: one list per category (see bias_text_for)."""
         if self.bias == "none":
             return
+        self.bias_text = self.bias_text_for(phrases)
+        self._bias_tokens = self._tokenizer.encode(" " + self.bias_text) if self.bias_text else []
+
+    def bias_text_for(self, phrases: Iterable[Iterable[str]]) -> str:
+        """The text bias_toward would condition decoding on, without setting it ('' in mode `none`).
+        Mode `hotwords` lists the phrases; `prompt` puts them in a sentence about hotline calls. Phrases
+        are taken in order (a profile lists each category's core words first) until the token budget;
+        gapped phrases (被*打了) are skipped."""
+        if self.bias == "none":
+            return ""
         lead = PROMPT_LEAD if self.bias == "prompt" else ""
         sep = "，" if self.bias == "prompt" else " "
+        end = "。" if self.bias == "prompt" else ""
         chosen: list[str] = []
         for p in round_robin(phrases):
-            text = lead + sep.join([*chosen, p]) + ("。" if self.bias == "prompt" else "")
-            if len(self._tokenizer.encode(" " + text)) > self.bias_tokens:
+            if len(self._tokenizer.encode(" " + lead + sep.join([*chosen, p]) + end)) > self.bias_tokens:
                 break
             chosen.append(p)
-        self.bias_text = (lead + sep.join(chosen) + ("。" if self.bias == "prompt" else "")) if chosen else ""
-        self._bias_tokens = self._tokenizer.encode(" " + self.bias_text) if self.bias_text else []
+        return (lead + sep.join(chosen) + end) if chosen else ""
 
     # ------------------------------------------------------------------------------ public
     def transcribe_pcm(self, pcm16k: np.ndarray) -> Transcript:
@@ -227,6 +234,11 @@ def decode_without_loops(
         return text
     again = decode([], LOOP_RETRY_REPETITION_PENALTY)
     return cut_loops(again if not repeats_itself(again) else text)
+
+
+def phrases_of(bias_text: str) -> list[str]:
+    """The phrases of a bias text, in its order."""
+    return [w for w in _BIAS_SEPARATORS.split(bias_text) if w]
 
 
 def copies_bias(text: str, bias_words: Sequence[str]) -> bool:
