@@ -104,6 +104,15 @@ def test_taken_away_by_a_stranger_is_no_resolution_but_by_a_helper_is():
 
 
 # --------------------------------------------------------------------------- then: past
+def test_days_ago_in_words_or_figures_is_the_past():
+    from hotline.router.context import ContextReader
+
+    reader = ContextReader(load_profile("national").lexicon, 4)
+    for said in ("前两天", "前段时间", "上回", "五天前", "3天以前", "十天之前"):
+        assert reader.is_past(f"{said}有人在楼下打架"), said
+    assert not reader.is_past("天天有人在楼下打架") and not reader.is_past("今天前面有人在打架")
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -115,6 +124,9 @@ def test_taken_away_by_a_stranger_is_no_resolution_but_by_a_helper_is():
         "上个月有人在菜市场抢了我的金项链",
         "2019年我被人打伤过，那个人现在又搬到我们小区来了",
         "上个月我爸在楼梯上喘不上气，住了院，今天出院了",  # the danger before the word of now
+        "五天前我在地铁口被人抢了手机，派出所登记了，想问问进展",  # N 天前, as N 个月前
+        "前段时间我弟被人打了，一直不敢说，现在伤好了，想问问还能不能报警",
+        "上星期楼下有人持刀抢劫，现在抓到了没有",
     ],
 )
 def test_a_matter_of_the_past_is_no_emergency(rules, text):
@@ -522,10 +534,23 @@ def test_the_words_of_now_after_a_matter_already_reported_are_found_after_any_pa
     text = "上礼拜在网上投诉楼上漏水，物业来看过，今天他拿着锤子在砸我家门"
     assert [text[s:] for _, s in reported_break_off_points(text, reported, now, 10)] == ["他拿着锤子在砸我家门"]
     assert reported_break_off_points("我想投诉楼上漏水，今天又漏了", reported, now, 10) == []  # no word of the past
+    # 反映, the word 12345's callers use most for handing a matter in, and the recognizer's 反应 for it
+    for verb in ("反映", "反应"):
+        text = f"上个礼拜{verb}的那段护栏松了，刚刚有个骑车的撞上去掉到沟里了"
+        assert [text[s:] for _, s in reported_break_off_points(text, reported, now, 10)] == [
+            "有个骑车的撞上去掉到沟里了"
+        ]
     # a report heard by sound (the recognizer's 回房 for 回访) counts from where it ends
     text = "你们给我回房 我说不满意 现在他们工地的吊车歪了"
     assert reported_break_off_points(text, reported, now, 10) == []
     assert [text[s:] for _, s in reported_break_off_points(text, reported, now, 10, 6)] == ["他们工地的吊车歪了"]
+
+
+def test_a_danger_after_a_matter_reported_days_ago_is_heard(with_model):
+    text = "前两天跟物业反映的那个井盖一直没人管，刚才一个骑电动车的大爷掉进去了，在底下喊救命"
+    assert not with_model.read_as_one(text, "12345", 1).emergency  # read as one, the complaint outweighs it
+    d = with_model.route(text, "12345")
+    assert d.emergency and d.told_last == "一个骑电动车的大爷掉进去了，在底下喊救命", why(text, d)
 
 
 def test_a_matter_already_reported_is_heard_by_sound_only_in_a_spoken_request(with_model):
