@@ -217,6 +217,20 @@ def test_the_same_words_of_a_burden_or_a_shop_are_no_emergency(text):
     assert not d.emergency and d.target == "12345", (text, d.rule, d.matched)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "你们回访电话打我的时候我在上班没接着，麻烦再打一次",  # ringing me, not hitting me
+        "那个催收公司天天打我电话，一天几十个",
+        "钥匙锁车里了，车还打着火呢，人在车外头",  # an engine left running, no fire
+    ],
+)
+def test_ringing_me_and_an_engine_left_running_are_no_emergency_by_the_rules(text):
+    d = get_router("national").route(text, "12345", use_model=False)
+    assert not d.emergency, (text, d.rule, d.matched)
+    assert get_router("national").route("他在楼道里打我，还拿着刀", "12345", use_model=False).emergency
+
+
 def test_someone_who_does_not_come_to_is_a_medical_emergency_by_the_rules_alone():
     d = get_router("national").route("我同学跑完一千米倒在跑道上，一直没醒", "12345", use_model=False)
     assert d.emergency and d.target == "120", (d.rule, d.matched)

@@ -36,7 +36,8 @@ def dead_words(profile: Profile) -> list[str]:
         for field in ("phrases", "context", "exclude"):
             for word in getattr(item, field, ()):
                 if (mandarin := in_mandarin(word, dialect)) != word:
-                    problems.append(f"{key}: {field[:-1]} {word!r} holds a regional word, the text reads {mandarin!r}")
+                    what = {"phrases": "phrase", "context": "context word", "exclude": "exclude word"}[field]
+                    problems.append(f"{key}: {what} {word!r} holds a regional word, the text reads {mandarin!r}")
         for word in item.exclude:
             text = router.normalize(word).text
             if not any(h.key == key for h in router.hits_in(text)):
