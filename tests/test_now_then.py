@@ -670,7 +670,7 @@ def test_a_hostile_text_is_not_searched_by_sound(with_model, monkeypatch):
 
     searched = []
     find = decide.sound_points
-    monkeypatch.setattr(decide, "sound_points", lambda text, s: searched.append(text) or find(text, s))
+    monkeypatch.setattr(decide, "sound_points", lambda text, s, *heard: searched.append(text) or find(text, s, *heard))
     with_model.route("物业费的发票一直不给开 爱压 隔壁在唱歌呢", "12345")
     spoken = len(searched)
     assert spoken  # a spoken request is (for the break-off words, and the words of a matter already reported)

@@ -295,8 +295,9 @@ class Router:
         # by sound in a spoken request only: a recognizer's transcript, a few seconds of speech
         spoken = self.profile.settings.spoken_max_chars
         said = len(whole.normalized) <= spoken and len(plain) <= SOUND_MAX_CHARS_PER_SPOKEN * spoken
+        sounds = syllables(plain) if said and (self._reported_sounds or self._break_off_sounds) else None
         if self._reported is not None:
-            heard = sound_points(plain, self._reported_sounds) if said else []
+            heard = sound_points(plain, self._reported_sounds, sounds) if sounds is not None else []
             more += reported_break_off_points(
                 plain, *self._reported, MAX_BREAK_OFFS, min((e for _, e in heard), default=None)
             )
@@ -304,8 +305,8 @@ class Router:
             since_reported = {start for word, start in more if not plain.startswith(word, start)}
         if self._played_down is not None:
             more += played_down_points(plain, self._played_down)
-        if self._break_off_sounds and said:
-            more += sound_points(plain, self._break_off_sounds)
+        if self._break_off_sounds and sounds is not None:
+            more += sound_points(plain, self._break_off_sounds, sounds)
         # the last place the caller trails off (……), when a whole matter follows it with no further trailing off
         # and no other break-off word (……诶诶，对面楼着火了 is read after 诶诶)
         trailed = trailed_off_point(plain)
@@ -789,11 +790,11 @@ def played_down_points(text: str, played_down: re.Pattern[str]) -> list[tuple[st
     return [(m.group(0), m.end())]
 
 
-def sound_points(text: str, sounds: list[tuple[str, ...]]) -> list[tuple[str, int]]:
+def sound_points(text: str, sounds: list[tuple[str, ...]], heard: list[str] | None = None) -> list[tuple[str, int]]:
     """Each place in `text` that sounds as one of the words `sounds` (toneless pinyin syllables) with where what
     follows it starts: the recognizer's 哀压 for 哎呀, 回房 for 回访. A spoken request's length: one syllable per
-    character."""
-    heard = syllables(text)
+    character. `heard`: the text's syllables, when the caller has them already."""
+    heard = syllables(text) if heard is None else heard
     points = []
     for sound in sounds:
         n = len(sound)
