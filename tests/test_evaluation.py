@@ -33,8 +33,8 @@ def test_the_frozen_test_split_never_lists_its_rows(capsys):
     from hotline.understanding.data import split_files
 
     files = split_files("test")
-    # one file per independent author: after z came aa … ax (sorted, they come before b)
-    authors = [*("a" + c for c in "abcdefghijklmnopqrstuvwx"), *"bcdefghijklmnopqrstuvwxyz"]
+    # one file per independent author: after z came aa … az (sorted, they come before b)
+    authors = [*("a" + c for c in "abcdefghijklmnopqrstuvwxyz"), *"bcdefghijklmnopqrstuvwxyz"]
     assert [f.name for f in files] == ["test.tsv", *(f"test_{a}.tsv" for a in sorted(authors))]
     for argv in (
         ["--split", "test"],

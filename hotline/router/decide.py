@@ -211,7 +211,10 @@ class Router:
         if lx.break_off_before_pause:
             words.append(f"(?:{_alternatives(lx.break_off_before_pause)}){_PAUSE}")
         if lx.break_off_exclamations:
-            words.append(f"{_AFTER_PAUSE}(?:{_alternatives(lx.break_off_exclamations)})+{_BEFORE_PAUSE}")
+            exclamation = _alternatives(lx.break_off_exclamations)
+            words.append(f"{_AFTER_PAUSE}(?:{exclamation})+{_BEFORE_PAUSE}")
+            # said twice or more, it needs no pause after it (……哎哎哎他回屋拿了把刀出来了)
+            words.append(f"{_AFTER_PAUSE}(?:{exclamation}){{2,}}")
         if lx.break_off_after_trailing:
             words.append(f"{_AFTER_TRAILING}(?:{_alternatives(lx.break_off_after_trailing)})")
         if lx.break_off_after_sentence:
