@@ -289,6 +289,7 @@ def test_a_question_or_a_past_matter_stays_no_emergency_with_a_request_in_it(rul
         "我想咨询一下，假如老人家几天没开门，你们能帮忙开门吗？我姑妈就是这样，已经三天了，电话不接",
         "我就想问问，要是孩子被锁在车里要打什么电话……我现在就是这个情况，孩子睡着了",
         "想问问，要是发现有人一直在我家附近转悠怎么办？现在那个人又来了，在翻我家院墙",
+        "我想问一下，要是家里男人喝了酒就动手打人该怎么处理……他这会儿就在外面砸门",
         # a recognizer's transcript, the turn run into the question's clause
         "我想咨询一下 假如老人家几天没开门 你们能帮忙开门吗我姑妈就是这样 已经三天了 电话不接",
     ],
@@ -428,6 +429,7 @@ BROKEN_OFF = [
     # an exclamation alone between pauses (break_off_exclamations); a word after trailing off (break_off_after_trailing)
     # or opening a sentence (break_off_after_sentence)
     ("物业的垃圾桶满了没人倒……诶诶，对面楼着火了，窗户里有人喊救命", "对面楼着火了，窗户里有人喊救命"),
+    ("他们在楼道里为了停车位吵了半天，我就想问问能不能……哎哎哎他回屋拿了把刀出来了", "他回屋拿了把刀出来了"),
     ("物业天天不开路灯……现在有两个人拿着刀在追一个女的", "有两个人拿着刀在追一个女的"),
     ("电费单子又算错了，多收了两百块。今天楼道里有个老人倒在地上叫不醒", "楼道里有个老人倒在地上叫不醒"),
     ("物业费又涨了，我想投诉。哦对，楼下有个男的拿着刀在追一个女的", "楼下有个男的拿着刀在追一个女的"),
@@ -691,6 +693,8 @@ def test_a_word_of_a_second_matter_breaks_one_off_only_before_a_pause():
     assert words("然后……就是我女儿") == ["然后"]
     assert words("还有人在打，然后他就跑了，还有一个在追") == []
     assert words("路灯坏了……啊，有人") == ["啊"] and words("物业的事 诶诶诶 楼下") == ["诶诶诶"]
+    # said twice or more, an exclamation needs no pause after it; said once, it does (哎他说明天来修)
+    assert words("能不能……哎哎哎他回屋拿了把刀") == ["哎哎哎"] and words("路灯坏了，哎他说明天来修") == []
     assert words("物业的事啊，好啊，我问问哦") == []  # a particle that ends a clause breaks nothing off
     assert words("天天吵……现在他们") == ["现在"] and words("天天吵，现在他们") == []
 
