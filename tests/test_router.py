@@ -191,6 +191,16 @@ def test_the_rules_tell_an_offender_still_there_from_a_matter_that_is_over(text,
         ("菜市场那边两个人扭到一起了，一个摸出刀来了", "110"),
         ("那边冰车翻冰窟窿里去了，人掉进去了", "110"),
         ("他现在不让我下车，说要我加钱，车门都锁死了", "110"),
+        # dangers the lists lacked until session 46, and a child locked in a car
+        ("工地上有个工人中暑了，倒在脚手架底下", "120"),  # heatstroke
+        ("一家人晚上吃了自己采的蘑菇，现在都在吐，怕是中毒了", "110"),  # poisoning: the police too
+        ("我爸左边手脚不听使唤，说话也大舌头", "120"),  # a stroke, told plainly
+        ("我把孩子锁在车里了，钥匙也在里面，太阳底下", "110"),
+        ("车里小孩睡着了，车门一下锁上了", "110"),
+        ("车间里一个工人的袖子卷进机器里了，拉不出来", "110"),
+        ("冷库的氨气管子破了，白烟往外冒，工人都往外跑", "110"),
+        ("我爷爷在山上被马蜂蜇了，脸肿起来了", "120"),
+        ("我老公修锅炉的时候手和脸都烧伤了，起了好多大泡", "120"),
     ],
 )
 def test_dangers_told_in_everyday_words_are_emergencies_by_the_rules_alone(text, target):
@@ -223,9 +233,12 @@ def test_the_same_words_of_a_burden_or_a_shop_are_no_emergency(text):
         "你们回访电话打我的时候我在上班没接着，麻烦再打一次",  # ringing me, not hitting me
         "那个催收公司天天打我电话，一天几十个",
         "钥匙锁车里了，车还打着火呢，人在车外头",  # an engine left running, no fire
+        "车钥匙锁在车里了，车停在商场门口，想找个开锁的",  # the locksmith, not a child in a car
+        "我是重度残疾，想问问护理补贴怎么申请",  # 重度 reads as 中毒
+        "我们小区能不能多种树",  # 种树 reads as 中暑
     ],
 )
-def test_ringing_me_and_an_engine_left_running_are_no_emergency_by_the_rules(text):
+def test_ringing_me_keys_in_a_car_and_sound_alikes_of_a_danger_are_no_emergency_by_the_rules(text):
     d = get_router("national").route(text, "12345", use_model=False)
     assert not d.emergency, (text, d.rule, d.matched)
     assert get_router("national").route("他在楼道里打我，还拿着刀", "12345", use_model=False).emergency
@@ -234,38 +247,6 @@ def test_ringing_me_and_an_engine_left_running_are_no_emergency_by_the_rules(tex
 def test_someone_who_does_not_come_to_is_a_medical_emergency_by_the_rules_alone():
     d = get_router("national").route("我同学跑完一千米倒在跑道上，一直没醒", "12345", use_model=False)
     assert d.emergency and d.target == "120", (d.rule, d.matched)
-
-
-@pytest.mark.parametrize(
-    ("text", "target"),
-    [
-        ("工地上有个工人中暑了，倒在脚手架底下", "120"),  # heatstroke
-        ("一家人晚上吃了自己采的蘑菇，现在都在吐，怕是中毒了", "110"),  # poisoning: the police too
-        ("我爸左边手脚不听使唤，说话也大舌头", "120"),  # a stroke, told plainly
-        ("我把孩子锁在车里了，钥匙也在里面，太阳底下", "110"),
-        ("车里小孩睡着了，车门一下锁上了", "110"),
-        ("车间里一个工人的袖子卷进机器里了，拉不出来", "110"),
-        ("冷库的氨气管子破了，白烟往外冒，工人都往外跑", "110"),
-        ("我爷爷在山上被马蜂蜇了，脸肿起来了", "120"),
-        ("我老公修锅炉的时候手和脸都烧伤了，起了好多大泡", "120"),
-    ],
-)
-def test_dangers_named_by_everyday_words_are_emergencies_by_the_rules(text, target):
-    d = get_router("national").route(text, "12345", use_model=False)
-    assert d.emergency and d.target == target, (text, d.rule, d.matched)
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "车钥匙锁在车里了，车停在商场门口，想找个开锁的",  # the locksmith, not a child in a car
-        "我是重度残疾，想问问护理补贴怎么申请",  # 重度 reads as 中毒
-        "我们小区能不能多种树",  # 种树 reads as 中暑
-    ],
-)
-def test_keys_in_a_car_and_sound_alikes_of_poisoning_are_no_emergency_by_the_rules(text):
-    d = get_router("national").route(text, "12345", use_model=False)
-    assert not d.emergency, (text, d.rule, d.matched)
 
 
 def test_emergency_numbers():
