@@ -201,6 +201,22 @@ def test_the_rules_tell_an_offender_still_there_from_a_matter_that_is_over(text,
         ("冷库的氨气管子破了，白烟往外冒，工人都往外跑", "110"),
         ("我爷爷在山上被马蜂蜇了，脸肿起来了", "120"),
         ("我老公修锅炉的时候手和脸都烧伤了，起了好多大泡", "120"),
+        # what is seen, not what it is called (session 47): a body on the ground or blood that will not stop is 110's
+        # (it brings 120 in), as often a hit-and-run or a fight as an illness, unless a medical word names the matter
+        ("广场边上一个大爷倒在地上，一动不动", "110"),
+        ("我奶奶在厨房趴在地上，拍不醒", "120"),
+        ("我男人切菜切到手了，血止不住，流了好多血", "110"),
+        ("我撞到人了，一个骑电动车的，他躺在地上", "110"),
+        ("我爸说不出话，站不起来", "120"),
+        ("一辆大货车侧翻了，压住了一辆小轿车", "110"),  # 侧翻 said, though 侧翻了 sounds like 车翻了
+        ("路口一辆小车把骑电动车的撞飞了", "110"),
+        ("有个女的站在大桥栏杆外面，一直在哭", "110"),
+        ("水库边上有个人在水里扑腾，喊不出声了", "110"),
+        ("我们工地一个工友爬到塔吊上了，说不给工钱就跳", "110"),
+        ("他提着一桶汽油站在村委会门口", "110"),
+        ("那个醉汉抡着斧头在院子里转", "110"),
+        ("我现在躲在卫生间里，外面那个人还在翻东西", "110"),
+        ("路边的电箱在冒火花，噼里啪啦响", "110"),
     ],
 )
 def test_dangers_told_in_everyday_words_are_emergencies_by_the_rules_alone(text, target):
@@ -236,12 +252,32 @@ def test_the_same_words_of_a_burden_or_a_shop_are_no_emergency(text):
         "车钥匙锁在车里了，车停在商场门口，想找个开锁的",  # the locksmith, not a child in a car
         "我是重度残疾，想问问护理补贴怎么申请",  # 重度 reads as 中毒
         "我们小区能不能多种树",  # 种树 reads as 中暑
+        "早高峰那个路口堵得一动不动，红绿灯能不能改一下",  # a queue of cars, not a body
+        "办个证跑了五趟，我都气得说不出话了",  # anger, not a stroke
+        "学校门口好多学生过马路，能不能装个红绿灯",  # 好多学 sounds like 好多血
+        "买的鸡蛋打开全是血丝，能退吗",
+        "小区门口那辆车停了半年了，上面全是雪",  # 全是雪 sounds like 全是血
+        "我们那条街的井盖被水冲走了一个，现在放了个桶在上面",  # a cover washed away, not a person
+        "业主群里大家一直吐槽物业，我也想反映一下",  # 吐槽, not vomiting
     ],
 )
 def test_ringing_me_keys_in_a_car_and_sound_alikes_of_a_danger_are_no_emergency_by_the_rules(text):
     d = get_router("national").route(text, "12345", use_model=False)
     assert not d.emergency, (text, d.rule, d.matched)
     assert get_router("national").route("他在楼道里打我，还拿着刀", "12345", use_model=False).emergency
+
+
+def test_a_body_on_the_ground_makes_an_emergency_and_the_matter_said_beside_it_names_the_call():
+    """倒在地上, 一动不动, 血止不住 are what a caller sees (cue ``person_down``): an emergency for 110, named by the
+    matter said with them (a traffic accident) rather than taking the call's name from it."""
+    rules = get_router("national")
+    crash = rules.route("刚刚在路口撞车了，有个人倒在地上起不来", "110", use_model=False)
+    assert crash.emergency and crash.target == "110" and crash.category == "traffic_accident", crash.category
+    alone = rules.route("广场边上一个大爷倒在地上，一动不动", "12345", use_model=False)
+    assert alone.emergency and alone.target == "110" and alone.category == "person_down", alone.category
+    # over, or a queue of cars: nothing happening to a person now
+    assert not rules.route("上个月他倒在地上，后来好了", "12345", use_model=False).emergency
+    assert not rules.route("早高峰那个路口堵得一动不动", "12345", use_model=False).emergency
 
 
 def test_someone_who_does_not_come_to_is_a_medical_emergency_by_the_rules_alone():
@@ -332,20 +368,29 @@ def test_bad_input_gives_a_valid_decision(text):
 
 
 def test_longest_only_keeps_exactly_the_hits_no_longer_hit_contains():
+    """A hit inside a longer one is dropped, but a phrase found by its characters only inside a longer one found by
+    its characters: a longer phrase guessed by sound (侧翻了 heard as 车翻了) does not hide what was said."""
     import random
 
     from hotline.router.decide import _longest_only
-    from hotline.router.phrase_index import Hit
+    from hotline.router.phrase_index import VIA_CHARS, VIA_FUZZY, VIA_PINYIN, Hit
 
     rnd = random.Random(3)
-    for _ in range(200):
+    for _ in range(300):
         hits = []
         for _ in range(rnd.randrange(0, 30)):
             start = rnd.randrange(0, 40)
-            hits.append(Hit(rnd.choice("abc"), "p", start, start + rnd.randrange(1, 6), "chars", ""))
+            via = rnd.choice((VIA_CHARS, VIA_CHARS, VIA_PINYIN, VIA_FUZZY))
+            hits.append(Hit(rnd.choice("abc"), "p", start, start + rnd.randrange(1, 6), via, ""))
         want, seen = [], set()
         for h in hits:  # the definition, pair by pair
-            longer = any(o.start <= h.start and h.end <= o.end and o.end - o.start > h.end - h.start for o in hits)
+            longer = any(
+                o.start <= h.start
+                and h.end <= o.end
+                and o.end - o.start > h.end - h.start
+                and (h.via != VIA_CHARS or o.via == VIA_CHARS)
+                for o in hits
+            )
             if not longer and (h.key, h.start, h.end) not in seen:
                 seen.add((h.key, h.start, h.end))
                 want.append(h)

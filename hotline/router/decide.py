@@ -817,13 +817,11 @@ def narrative_tail(text: str, max_chars: int) -> int:
     return start
 
 
-def _longest_only(hits: list[Hit]) -> list[Hit]:
-    """Drop a hit lying strictly inside a longer one: the longer phrase is the more specific.
+def _inside_longer(hits: list[Hit]) -> set[int]:
+    """The indices of the hits lying strictly inside a longer one.
 
     One pass over the hits by start (longest first at each start), keeping the furthest end reached by
     a hit that starts earlier: n log n, so a hostile text of thousands of hits costs milliseconds."""
-    if len(hits) < 2:
-        return hits
     order = sorted(range(len(hits)), key=lambda i: (hits[i].start, -hits[i].end))
     inside: set[int] = set()
     reach_before = -1  # the furthest end of the hits starting before the current start
@@ -835,6 +833,18 @@ def _longest_only(hits: list[Hit]) -> list[Hit]:
             group_start, group_end = h.start, h.end  # the longest hit starting here comes first
         if reach_before >= h.end or group_end > h.end:
             inside.add(i)
+    return inside
+
+
+def _longest_only(hits: list[Hit]) -> list[Hit]:
+    """Drop a hit lying strictly inside a longer one: the longer phrase is the more specific. A phrase found by its
+    characters gives way only to a longer one found by characters: a longer phrase guessed by sound is no more
+    specific than the words said (侧翻了 sounds like 车翻了, but 侧翻 was said)."""
+    if len(hits) < 2:
+        return hits
+    by_chars = [i for i, h in enumerate(hits) if h.via == VIA_CHARS]
+    inside = {i for i in _inside_longer(hits) if hits[i].via != VIA_CHARS}
+    inside |= {by_chars[j] for j in _inside_longer([hits[i] for i in by_chars])}
     keep = []
     seen: set[tuple[str, int, int]] = set()
     for i, h in enumerate(hits):
