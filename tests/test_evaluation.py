@@ -34,7 +34,7 @@ def test_the_frozen_test_split_never_lists_its_rows(capsys):
 
     files = split_files("test")
     # one file per independent author: after z came aa … az, then ba, bb (sorted, aa … az come before b, ba after it)
-    authors = [*("a" + c for c in "abcdefghijklmnopqrstuvwxyz"), *"bcdefghijklmnopqrstuvwxyz", "ba", "bb"]
+    authors = [*("a" + c for c in "abcdefghijklmnopqrstuvwxyz"), *"bcdefghijklmnopqrstuvwxyz", "ba", "bb", "bc", "bd"]
     assert [f.name for f in files] == ["test.tsv", *(f"test_{a}.tsv" for a in sorted(authors))]
     for argv in (
         ["--split", "test"],

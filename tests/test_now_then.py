@@ -290,6 +290,8 @@ def test_a_question_or_a_past_matter_stays_no_emergency_with_a_request_in_it(rul
         "我就想问问，要是孩子被锁在车里要打什么电话……我现在就是这个情况，孩子睡着了",
         "想问问，要是发现有人一直在我家附近转悠怎么办？现在那个人又来了，在翻我家院墙",
         "我想问一下，要是家里男人喝了酒就动手打人该怎么处理……他这会儿就在外面砸门",
+        # what one of the family has just done (session 48)
+        "要是小孩误吞了纽扣电池会怎么样，我女儿刚刚好像吞了一颗，一直流口水",
         # a recognizer's transcript, the turn run into the question's clause
         "我想咨询一下 假如老人家几天没开门 你们能帮忙开门吗我姑妈就是这样 已经三天了 电话不接",
     ],
@@ -304,6 +306,7 @@ def test_a_supposition_then_said_to_be_happening_is_a_report(rules, text):
     [
         "要是有人在楼道里拿刀追人，物业能不能管",  # only supposed
         "万一有人撬我家门锁该咋办，我现在出差不在家",  # 现在 of the caller, not of the supposed thing
+        "如果孩子发烧到三十九度要不要去急诊，我就是先问问",  # a family member named, nothing done
     ],
 )
 def test_a_supposition_not_said_to_be_real_stays_a_question(rules, text):
@@ -757,7 +760,7 @@ def test_a_supposition_not_said_to_be_real_is_read_as_asked(supposition_asked, t
 @pytest.mark.parametrize(
     "text",
     [
-        "要是孩子误吞了东西该怎么办？我儿子刚才把一颗纽扣电池吞下去了，一直在哭",
+        "要是孩子误吞了东西该怎么办？我儿子把一颗纽扣电池吞下去了，一直在哭",
         "万一有人拿刀上门该怎么办？门外有个男的拿着刀在砸我家的门，我和孩子在屋里",
     ],
 )

@@ -217,6 +217,21 @@ def test_the_rules_tell_an_offender_still_there_from_a_matter_that_is_over(text,
         ("那个醉汉抡着斧头在院子里转", "110"),
         ("我现在躲在卫生间里，外面那个人还在翻东西", "110"),
         ("路边的电箱在冒火花，噼里啪啦响", "110"),
+        # session 48: a flame seen, someone gone under, a child not home by dark, a weapon carried in the hand
+        ("烧烤摊后面那个煤气罐冒火了", "119"),
+        ("我弟跟几个人去江边游泳，下去半天没上来", "110"),
+        ("他一下子沉下去了，就冒了两个泡", "110"),
+        ("我女儿下午四点放学，到现在天黑了还没回来，电话也不通", "110"),
+        ("超市门口一个小孩被个男的往外拉，孩子一直哭喊不认识他", "110"),
+        ("楼下那个人拎着把菜刀在单元门口转", "110"),
+        ("他拎着根铁棍在我家门口骂", "110"),
+        ("他拎着个汽油桶进了派出所大厅", "110"),
+        ("屋里一股煤气味，喊了半天没人应", "110"),
+        ("渔船在港外进水了，船进水越来越多", "110"),
+        ("我们坐的那条小船在往下沉，船上有六个人", "110"),
+        ("超市里一个老人倒下了，有个医生在给他做心肺复苏", "120"),
+        ("我家孩子把一颗纽扣电池吞下去了", "120"),
+        ("我爸说胸口好痛，出了一身冷汗", "120"),
     ],
 )
 def test_dangers_told_in_everyday_words_are_emergencies_by_the_rules_alone(text, target):
@@ -259,6 +274,12 @@ def test_the_same_words_of_a_burden_or_a_shop_are_no_emergency(text):
         "小区门口那辆车停了半年了，上面全是雪",  # 全是雪 sounds like 全是血
         "我们那条街的井盖被水冲走了一个，现在放了个桶在上面",  # a cover washed away, not a person
         "业主群里大家一直吐槽物业，我也想反映一下",  # 吐槽, not vomiting
+        "物业办事拖拖拉拉，我一听就冒火，你们管不管",  # 冒火 of a temper
+        "电线杆歪了，线垂得很低，不过没断也没冒火",  # denied
+        "人行道上那个井盖碎了，一块掉下去了",  # a piece of a cover, no person
+        "下楼的时候手机掉下去了，屏幕摔碎了，能修吗",
+        "借出去的钱还没还回来，能不能起诉",  # 还回来: money, not a person
+        "去年孩子有一次放学还没回来，后来在同学家找到了",  # past and found
     ],
 )
 def test_ringing_me_keys_in_a_car_and_sound_alikes_of_a_danger_are_no_emergency_by_the_rules(text):
