@@ -275,8 +275,8 @@ def test_the_same_words_of_a_burden_or_a_shop_are_no_emergency(text):
         "我们那条街的井盖被水冲走了一个，现在放了个桶在上面",  # a cover washed away, not a person
         "业主群里大家一直吐槽物业，我也想反映一下",  # 吐槽, not vomiting
         "物业办事拖拖拉拉，我一听就冒火，你们管不管",  # 冒火 of a temper
-        "电线杆歪了，线垂得很低，不过没断也没冒火",  # denied
-        "人行道上那个井盖碎了，一块掉下去了",  # a piece of a cover, no person
+        "小区门口那根电线杆被风吹斜了，电线还连着，没冒火也没断",  # denied
+        "马路边的井盖裂成两半，一块掉下去了，能不能换个新的",  # a piece of a cover, no person
         "下楼的时候手机掉下去了，屏幕摔碎了，能修吗",
         "借出去的钱还没还回来，能不能起诉",  # 还回来: money, not a person
         "去年孩子有一次放学还没回来，后来在同学家找到了",  # past and found
