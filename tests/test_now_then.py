@@ -235,6 +235,50 @@ def test_a_habit_and_danger_now_in_another_clause_is_an_emergency(rules):
     assert d.emergency and d.target == "110"
 
 
+# a recognizer's transcript has no marks to end the habit's clause: a word of now after the habit word opens what is
+# happening (Context.now_since_habit); without one, the habit still covers what follows it
+@pytest.mark.parametrize(
+    "text",
+    [
+        "楼上那户天天半夜剁排骨 讲了也没用 现在他拎着那把剁骨刀在我家门口转",
+        "对面工地每天晚上都打桩 吵得睡不着 刚才有个工人从架子上掉下来了",
+        "我们这条街三天两头停电 今天变压器那边冒火花了 电线掉在地上",
+    ],
+)
+def test_a_danger_now_after_a_habit_in_an_unmarked_transcript_is_an_emergency(rules, text):
+    d = rules.route(text, "12345")
+    assert d.emergency, why(text, d)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "楼上那户天天半夜剁排骨 拎着剁骨刀敲得咚咚响",
+        "那个男的经常喝醉了在楼道里耍酒疯 我们都不敢出门",
+    ],
+)
+def test_a_habit_with_no_word_of_now_after_it_stays_a_habit_in_a_transcript(rules, text):
+    assert not rules.route(text, "12345").emergency, why(text, rules.route(text, "12345"))
+
+
+# the same for a question asked first: a word of now after it tells what is happening (Context.now_since)
+@pytest.mark.parametrize(
+    "text",
+    [
+        "请问身份证补办要多久 我现在在车站门口 有个男的拿着刀在追人",
+        "麻烦问下垃圾要多久才收 现在我们楼道里有个老头倒在地上不动",
+    ],
+)
+def test_a_danger_now_after_a_question_in_an_unmarked_transcript_is_an_emergency(rules, text):
+    d = rules.route(text, "12345")
+    assert d.emergency, why(text, d)
+
+
+def test_a_danger_asked_about_with_no_word_of_now_after_the_question_stays_a_question(rules):
+    text = "要是有人在地上躺着不动 该打哪个电话"
+    assert not rules.route(text, "12345").emergency, why(text, rules.route(text, "12345"))
+
+
 @pytest.mark.parametrize("text", ["工地的脚手架存在隐患要倒", "工地的脚手架松动了要倒"])
 def test_a_word_of_risk_tells_a_risk_not_an_event(rules, text):
     # lexicon potential: a loose cover or scaffold is a risk to report (井盖松动了, 车压上去哐哐响: a 12345 matter)

@@ -232,6 +232,21 @@ def test_the_rules_tell_an_offender_still_there_from_a_matter_that_is_over(text,
         ("超市里一个老人倒下了，有个医生在给他做心肺复苏", "120"),
         ("我家孩子把一颗纽扣电池吞下去了", "120"),
         ("我爸说胸口好痛，出了一身冷汗", "120"),
+        # session 49: someone slumped or pinned, fallen in a ditch, on cracking ice, held in a room, on a ledge
+        ("停车场里那辆车的司机趴在方向盘上，敲窗户也没反应", "110"),
+        ("货架倒了，压住了一个理货的阿姨", "110"),
+        ("我骑车滑到沟里了，腿压在车底下", "110"),
+        ("河面上的冰裂了，两个钓鱼的还在上面", "110"),
+        ("我闺女说那个男的把门反锁了，不让她回家", "110"),
+        ("隔壁楼有个小伙子坐在窗台上，腿伸在外面", "110"),
+        ("我家老头摔了一跤起不来，八十多了", "110"),  # seen, as 倒在地上 is: 110 brings 120 in
+        ("我婆婆把一瓶安眠药全吃了", "120"),
+        ("一辆面包车翻到田里去了，车翻过来了", "110"),
+        ("仓库着火了，里面还有两个工人没出来", "119"),
+        ("雨下了一夜，河水涨上来了，已经进了院子", "110"),
+        ("电梯门口有个小孩的手被夹住了，拔不出来", "110"),
+        ("水果摊老板跟顾客吵翻了，拿着西瓜刀追出来了", "110"),
+        ("河堤那边漫过来了，村里水到膝盖，还在往上涨", "110"),
     ],
 )
 def test_dangers_told_in_everyday_words_are_emergencies_by_the_rules_alone(text, target):
@@ -280,6 +295,12 @@ def test_the_same_words_of_a_burden_or_a_shop_are_no_emergency(text):
         "下楼的时候手机掉下去了，屏幕摔碎了，能修吗",
         "借出去的钱还没还回来，能不能起诉",  # 还回来: money, not a person
         "去年孩子有一次放学还没回来，后来在同学家找到了",  # past and found
+        # session 49: a Wu intensifier (吵煞人: 杀人 by sound), a thing knocked over, a pocket felt and nothing lost
+        "阿拉楼上装修从早敲到夜，吵煞人了",
+        "小区门口的消防栓被车撞坏了，在往外冒水",
+        "刚才公交上有人摸我口袋，被我发现了，他下车了，钱包没丢",
+        "手机买回来是翻新机，卖家不给退，退我钱都不肯",  # 退我 is no 推我
+        "钥匙还在屋里，门被风带上了，想找个开锁的",  # keys inside, no one
     ],
 )
 def test_ringing_me_keys_in_a_car_and_sound_alikes_of_a_danger_are_no_emergency_by_the_rules(text):

@@ -10,15 +10,19 @@ Read from the words around the phrase, within its clause (between , ; marks) and
   after that), urgent (正在, 刚才, 救命 ... said of it, or a word of now said after the clause's last past
   marker and before it: 上个礼拜反映过…现在他拿着刀), past (昨天, 上周, dates ...) or unknown;
 - long_ago: past, and long ago (上个月, 两年前): even a drowning or a disappearance is not urgent now;
-- habitual: told as a habit (经常被打, 每天晚上飙车) with no urgency said in its clause;
+- habitual: told as a habit (经常被打, 每天晚上飙车) with no urgency said in its clause, and no word of now said
+  between the habit word and the phrase (狗天天半夜叫 说了也不听 现在他喝醉了说要弄死我们: a transcript has no
+  marks to end the habit's clause);
 - question: said in a sentence that asks (现在报警还有用吗, 要不要打120) with no strong urgency in it and no
-  request that someone come (能不能派个人过来: asked politely, but asked because it is happening), and not
-  a supposition then said to be real.
+  request that someone come (能不能派个人过来: asked politely, but asked because it is happening), not
+  a supposition then said to be real, and no word of now said between the question and the phrase (请问补办要多久
+  我现在在车站 有个男的拿着刀在追人).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from hotline.profile import Lexicon
@@ -83,6 +87,19 @@ class ContextReader:
         to what is happening. A recognizer's transcript has no marks to end the past's clause."""
         last = self.past_ends(before)
         return last != -1 and any(m in before[last:] for m in now_words) and not self.is_past(after)
+
+    def now_since_habit(self, before: str, now_words: tuple[str, ...]) -> bool:
+        """A word of now said after the last habit word before the phrase (邻居的狗天天半夜叫 说了也不听 现在他喝醉了
+        说要进来弄死我们): the caller has come from the habit to what is happening. A recognizer's transcript has no
+        marks to end the habit's clause."""
+        return self.now_since(before, self.lx.habitual, now_words)
+
+    @staticmethod
+    def now_since(before: str, markers: Sequence[str], now_words: tuple[str, ...]) -> bool:
+        """A word of now after the last of `markers` in `before` (a habit told, a question asked, then what is
+        happening now)."""
+        last = max((i + len(m) for m in markers if (i := before.rfind(m)) != -1), default=-1)
+        return last != -1 and any(m in before[last:] for m in now_words)
 
     def is_long_ago(self, span: str) -> bool:
         return any(m in span for m in self.lx.long_ago) or bool(self._long_ago_re and self._long_ago_re.search(span))
@@ -179,11 +196,16 @@ class ContextReader:
         else:
             tense = "unknown"
         long_ago = tense == "past" and self.is_long_ago(sentence)
-        habitual = any(m in clause for m in lx.habitual) and not any(m in clause for m in strong)
+        habitual = (
+            any(m in clause for m in lx.habitual)
+            and not any(m in clause for m in strong)
+            and not self.now_since_habit(text[clause_start:start], self._now_words[narrative])
+        )
         question = (
             not real
             and any(m in sentence for m in lx.question)
             and not any(m in sentence for m in strong)
             and not any(m in sentence for m in lx.dispatch)
+            and not self.now_since(text[sent_start:start], lx.question, self._now_words[narrative])
         )
         return HitContext(negated, hypothetical, tense, long_ago, habitual, question)
