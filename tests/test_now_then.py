@@ -236,7 +236,7 @@ def test_a_habit_and_danger_now_in_another_clause_is_an_emergency(rules):
 
 
 # a recognizer's transcript has no marks to end the habit's clause: a word of now after the habit word opens what is
-# happening (Context.now_since_habit); without one, the habit still covers what follows it
+# happening (ContextReader.now_since); without one, the habit still covers what follows it
 @pytest.mark.parametrize(
     "text",
     [
@@ -261,7 +261,7 @@ def test_a_habit_with_no_word_of_now_after_it_stays_a_habit_in_a_transcript(rule
     assert not rules.route(text, "12345").emergency, why(text, rules.route(text, "12345"))
 
 
-# the same for a question asked first: a word of now after it tells what is happening (Context.now_since)
+# the same for a question asked first: a word of now after it tells what is happening (ContextReader.now_since)
 @pytest.mark.parametrize(
     "text",
     [

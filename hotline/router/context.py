@@ -88,16 +88,11 @@ class ContextReader:
         last = self.past_ends(before)
         return last != -1 and any(m in before[last:] for m in now_words) and not self.is_past(after)
 
-    def now_since_habit(self, before: str, now_words: tuple[str, ...]) -> bool:
-        """A word of now said after the last habit word before the phrase (邻居的狗天天半夜叫 说了也不听 现在他喝醉了
-        说要进来弄死我们): the caller has come from the habit to what is happening. A recognizer's transcript has no
-        marks to end the habit's clause."""
-        return self.now_since(before, self.lx.habitual, now_words)
-
     @staticmethod
     def now_since(before: str, markers: Sequence[str], now_words: tuple[str, ...]) -> bool:
-        """A word of now after the last of `markers` in `before` (a habit told, a question asked, then what is
-        happening now)."""
+        """A word of now said after the last of `markers` (a habit word, a question word) before the phrase
+        (狗天天半夜叫 说了也不听 现在他喝醉了说要弄死我们): the caller has come from the habit or the question to what
+        is happening. A recognizer's transcript has no marks to end the habit's or the question's clause."""
         last = max((i + len(m) for m in markers if (i := before.rfind(m)) != -1), default=-1)
         return last != -1 and any(m in before[last:] for m in now_words)
 
@@ -199,7 +194,7 @@ class ContextReader:
         habitual = (
             any(m in clause for m in lx.habitual)
             and not any(m in clause for m in strong)
-            and not self.now_since_habit(text[clause_start:start], self._now_words[narrative])
+            and not self.now_since(text[clause_start:start], lx.habitual, self._now_words[narrative])
         )
         question = (
             not real
