@@ -458,3 +458,43 @@ def test_a_gap_spans_a_few_characters_of_a_clause_or_more_of_a_sentence():
     assert [h.heard for h in index.find("被同学打了", by_sound=False)] == ["被同学打了"]
     assert index.find("被|打了", by_sound=False) == []  # * stays in its clause
     assert literal_parts("包~滴滴响") == ["包", "滴滴响"] and literal_parts("被*打了") == ["被", "打了"]
+
+
+def test_the_phrase_index_finds_every_written_phrase_as_one_search_per_phrase_would():
+    """PhraseIndex scans a text once by each phrase's first characters; it must find what searching the text for
+    every phrase in turn finds, in the same order (the profile's, then the place)."""
+    from hotline.profile import load_profile
+    from hotline.router.phrase_index import VIA_CHARS, PhraseIndex
+
+    profile = load_profile("national")
+    phrases = [
+        (c.id, p) for c in (*profile.categories, *profile.cues) for p in c.phrases if "*" not in p and "~" not in p
+    ]
+    index = PhraseIndex(phrases)
+    keys: dict[str, list[str]] = {}
+    for k, p in phrases:
+        if k not in keys.setdefault(p, []):
+            keys[p].append(k)
+    texts = [
+        "有人拿着刀在追一个女的快来人啊",
+        "着火了着火了楼下着火了",  # overlapping and repeated phrases
+        "枪",  # a phrase of one character
+        "我想问一下医保卡怎么补办，哎你等一下，物业收了钱不干活",
+    ]
+    for text in texts:
+        expected = []
+        for p in keys:
+            start = text.find(p)
+            while start != -1:
+                expected += [(k, p, start) for k in keys[p]]
+                start = text.find(p, start + 1)
+        found = [(h.key, h.phrase, h.start) for h in index.find(text, by_sound=False) if h.via == VIA_CHARS]
+        assert found == expected and found, text
+
+
+def test_a_phrase_is_heard_by_its_sound_at_the_very_end_of_a_text():
+    from hotline.router.phrase_index import VIA_CHARS, PhraseIndex
+
+    index = PhraseIndex([("violence", "打架"), ("fire", "着火了")])
+    assert [(h.phrase, h.heard) for h in index.find("他们在打家") if h.via != VIA_CHARS] == [("打架", "打家")]
+    assert [(h.phrase, h.start) for h in index.find("着火了着火了")] == [("着火了", 0), ("着火了", 3)]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -105,6 +105,17 @@ class _Entry:
     fuzzy: tuple[str, ...]
 
 
+def _by_first_two(
+    by_first: dict[str, list[_Entry]], syllables_of: Callable[[_Entry], tuple[str, ...]]
+) -> dict[tuple[str, str], list[tuple[int, _Entry]]]:
+    index: dict[tuple[str, str], list[tuple[int, _Entry]]] = defaultdict(list)
+    for entries in by_first.values():
+        for order, e in enumerate(entries):
+            syl = syllables_of(e)
+            index[(syl[0], syl[1])].append((order, e))
+    return index
+
+
 class PhraseIndex:
     """Compiled phrases of one profile. Build once, match many times."""
 
@@ -130,18 +141,50 @@ class PhraseIndex:
             self._by_syl[syl[0]].append(entry)
             if len(phrase) >= 3:
                 self._by_fuzzy[entry.fuzzy[0]].append(entry)
-        self._phrases = list(self._by_text)
+        # each phrase under its first two characters (a single character under itself), with its place in the
+        # profile's order: a text is scanned once, position by position, not once per phrase (thousands)
+        self._by_head: dict[str, list[tuple[int, str]]] = defaultdict(list)
+        for order, phrase in enumerate(self._by_text):
+            self._by_head[phrase[:2]].append((order, phrase))
+        # and by its first two syllables (plain, fuzzy), keeping each phrase's order under its first one
+        self._by_syl2 = _by_first_two(self._by_syl, lambda e: e.syllables)
+        self._by_fuzzy2 = _by_first_two(self._by_fuzzy, lambda e: e.fuzzy)
+
+    def _said(self, text: str) -> list[tuple[int, int, str]]:
+        """Every phrase written in `text` as (its place in the profile's order, start, phrase), in that order."""
+        found = []
+        head = self._by_head
+        for i in range(len(text)):
+            heads = (text[i], text[i : i + 2]) if i + 1 < len(text) else (text[i],)
+            for key in heads:
+                for order, phrase in head.get(key, ()):
+                    if text.startswith(phrase, i):
+                        found.append((order, i, phrase))
+        found.sort()
+        return found
+
+    @staticmethod
+    def _candidates(
+        index: dict[tuple[str, str], list[tuple[int, _Entry]]], readings: list[frozenset[str]], i: int
+    ) -> list[_Entry]:
+        """The phrases whose first two syllables can be read at `i`, each once, in the order of the readings of `i`
+        and of the profile."""
+        found = []
+        for ri, first in enumerate(readings[i]):
+            for second in readings[i + 1]:
+                found.extend((ri, order, e) for order, e in index.get((first, second), ()))
+        if len(found) > 1:
+            found.sort(key=lambda f: f[:2])
+        seen: set[int] = set()
+        return [e for _, _, e in found if not (id(e) in seen or seen.add(id(e)))]
 
     def find(self, text: str, by_sound: bool = True) -> list[Hit]:
         hits: list[Hit] = []
         covered: set[tuple[str, str, int]] = set()
-        for phrase in self._phrases:
-            start = text.find(phrase)
-            while start != -1:
-                for key in self._by_text[phrase]:
-                    hits.append(Hit(key, phrase, start, start + len(phrase), VIA_CHARS, phrase))
-                    covered.add((key, phrase, start))
-                start = text.find(phrase, start + 1)
+        for _, start, phrase in self._said(text):
+            for key in self._by_text[phrase]:
+                hits.append(Hit(key, phrase, start, start + len(phrase), VIA_CHARS, phrase))
+                covered.add((key, phrase, start))
         for key, phrase, rx in self._gapped:
             for m in rx.finditer(text):
                 hits.append(Hit(key, phrase, m.start(), m.end(), VIA_CHARS, m.group(0)))
@@ -151,40 +194,34 @@ class PhraseIndex:
         readings = [char_readings(ch) for ch in text]
         fuzzy = [_fuzzy_readings(ch) for ch in text] if self._by_fuzzy else []
         n = len(text)
-        for i in range(n):
-            seen: set[int] = set()
-            for r in readings[i]:
-                for e in self._by_syl.get(r, ()):
-                    if id(e) in seen:
-                        continue
-                    seen.add(id(e))
-                    m = len(e.syllables)
-                    if i + m > n or (e.key, e.phrase, i) in covered:
-                        continue
-                    if all(e.syllables[k] in readings[i + k] for k in range(1, m)):
-                        heard = text[i : i + m]
-                        if _splits_word(text, i, i + m, common):
-                            continue  # 市火 in 市火车站 is no 失火
-                        if heard in common:
-                            via = VIA_WEAK  # 大家 is rarely a misheard 打架: kept only as a last resort
-                        elif any(a == b and a not in PARTICLES for a, b in zip(heard, e.phrase, strict=True)):
-                            via = VIA_PINYIN  # a word of the phrase itself was heard, not just 了 or 着
-                        else:
-                            via = VIA_SOUND
-                        hits.append(Hit(e.key, e.phrase, i, i + m, via, heard))
-                        covered.add((e.key, e.phrase, i))
+        for i in range(n - 1):
+            for e in self._candidates(self._by_syl2, readings, i):
+                m = len(e.syllables)
+                if i + m > n or (e.key, e.phrase, i) in covered:
+                    continue
+                if all(e.syllables[k] in readings[i + k] for k in range(2, m)):
+                    heard = text[i : i + m]
+                    if _splits_word(text, i, i + m, common):
+                        continue  # 市火 in 市火车站 is no 失火
+                    if heard in common:
+                        via = VIA_WEAK  # 大家 is rarely a misheard 打架: kept only as a last resort
+                    elif any(a == b and a not in PARTICLES for a, b in zip(heard, e.phrase, strict=True)):
+                        via = VIA_PINYIN  # a word of the phrase itself was heard, not just 了 or 着
+                    else:
+                        via = VIA_SOUND
+                    hits.append(Hit(e.key, e.phrase, i, i + m, via, heard))
+                    covered.add((e.key, e.phrase, i))
             if not fuzzy:
                 continue
-            for r in fuzzy[i]:
-                for e in self._by_fuzzy.get(r, ()):
-                    m = len(e.fuzzy)
-                    if i + m > n or (e.key, e.phrase, i) in covered:
-                        continue
-                    if (
-                        all(e.fuzzy[k] in fuzzy[i + k] for k in range(1, m))
-                        and text[i : i + m] not in common
-                        and not _splits_word(text, i, i + m, common)
-                    ):
-                        hits.append(Hit(e.key, e.phrase, i, i + m, VIA_FUZZY, text[i : i + m]))
-                        covered.add((e.key, e.phrase, i))
+            for e in self._candidates(self._by_fuzzy2, fuzzy, i):
+                m = len(e.fuzzy)
+                if i + m > n or (e.key, e.phrase, i) in covered:
+                    continue
+                if (
+                    all(e.fuzzy[k] in fuzzy[i + k] for k in range(2, m))
+                    and text[i : i + m] not in common
+                    and not _splits_word(text, i, i + m, common)
+                ):
+                    hits.append(Hit(e.key, e.phrase, i, i + m, VIA_FUZZY, text[i : i + m]))
+                    covered.add((e.key, e.phrase, i))
         return hits
