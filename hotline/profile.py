@@ -111,6 +111,8 @@ class Cue(_Strict):
     alone: bool = True  # False: counts only with an incident (a 110/119/120 matter) or urgency cues
     phrases: tuple[str, ...] = Field(min_length=1)
     exclude: tuple[str, ...] = ()  # longer words that contain a phrase but mean something else (救命钱)
+    # words said just after a phrase, in its sentence, that put the thing to everyday work: 拿着铁锹 | 在铲雪
+    everyday_after: tuple[str, ...] = ()
 
 
 class Number(_Strict):

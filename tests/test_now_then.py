@@ -348,6 +348,20 @@ def test_a_supposition_then_said_to_be_happening_is_a_report(rules, text):
 @pytest.mark.parametrize(
     "text",
     [
+        # session 50: the supposed one is here now, or seems to be (his 现在 before 他, a car at the door)
+        "如果有人一直在我家楼下守着该怎么办，你们说可以报警，现在他就在楼下，守了一个多小时了",
+        "要是卖保健品的人非要把我妈带去外地，我能不能拦，他们的车已经到楼下了",
+        "要是有人在车里烧炭该打哪个电话，我们楼下那辆车里好像就是，车窗上全是雾",
+    ],
+)
+def test_a_supposition_then_said_to_be_here_is_no_longer_only_supposed(rules, text):
+    assert not rules.supposes(rules.find(text).norm), text
+    assert rules.supposes(rules.find(text.split("，")[0]).norm), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
         "要是有人在楼道里拿刀追人，物业能不能管",  # only supposed
         "万一有人撬我家门锁该咋办，我现在出差不在家",  # 现在 of the caller, not of the supposed thing
         "如果孩子发烧到三十九度要不要去急诊，我就是先问问",  # a family member named, nothing done

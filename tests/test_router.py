@@ -247,6 +247,12 @@ def test_the_rules_tell_an_offender_still_there_from_a_matter_that_is_over(text,
         ("电梯门口有个小孩的手被夹住了，拔不出来", "110"),
         ("水果摊老板跟顾客吵翻了，拿着西瓜刀追出来了", "110"),
         ("河堤那边漫过来了，村里水到膝盖，还在往上涨", "110"),
+        # session 50: whatever comes to hand, with a word between (拿根钢管, 拿到棍子 as Gan and South-western
+        # speakers say 拿着)
+        ("那几个讨债的拿了根钢管在楼道里等我", "110"),
+        ("包工头喊来一车人，拿到棍子把我们堵在工棚里", "110"),
+        ("对门那个醉汉举着根木棍在院子里转圈骂人", "110"),
+        ("停车的事吵起来了，他回车里拿了个扳手冲过来", "110"),
     ],
 )
 def test_dangers_told_in_everyday_words_are_emergencies_by_the_rules_alone(text, target):
@@ -301,6 +307,11 @@ def test_the_same_words_of_a_burden_or_a_shop_are_no_emergency(text):
         "刚才公交上有人摸我口袋，被我发现了，他下车了，钱包没丢",
         "手机买回来是翻新机，卖家不给退，退我钱都不肯",  # 退我 is no 推我
         "钥匙还在屋里，门被风带上了，想找个开锁的",  # keys inside, no one
+        # session 50: a tool at its work (everyday_after of the weapon cue)
+        "物业一直不扫雪，我们几个老头自己拿着铁锹在门口铲了一上午",
+        "下水道堵了，工人拿了根棍子捅了半天也没捅开",
+        "我拿根棍子够树上的猫，够不着，消防能来吗",
+        "楼上漏水，师傅拿着扳手拧了半天阀门还在滴",
     ],
 )
 def test_ringing_me_keys_in_a_car_and_sound_alikes_of_a_danger_are_no_emergency_by_the_rules(text):

@@ -57,6 +57,8 @@ EMERGENCY_PRIORITY = {"110": 0, "119": 1, "120": 2, "122": 3, "12395": 4}
 _CUE_PREFIX = "cue:"
 # the same phrase heard more often than this adds nothing (its score counts once; 没打架…又打架了 is two)
 MAX_HITS_PER_PHRASE = 4
+# how far after a cue's phrase its everyday_after words are read: 拿着铁锹在院子里铲雪 is work, not a threat
+EVERYDAY_AFTER_CHARS = 8
 # a call broken off more often than this is read after its last few break-off words only
 MAX_BREAK_OFFS = 4
 # after a matter already reported, a word of now this many characters into a clause opens it (，可那个讨债的今天…)
@@ -204,6 +206,7 @@ class Router:
         self._index = PhraseIndex(pairs)
         self._exclude: dict[str, tuple[str, ...]] = {c.id: c.exclude for c in profile.categories}
         self._exclude.update({k: c.exclude for k, c in self._cues.items()})
+        self._everyday_after = {k: c.everyday_after for k, c in self._cues.items() if c.everyday_after}
         self._context = ContextReader(profile.lexicon, profile.settings.negation_window)
         # the exceptions first: where one is found (对不对), the break-off word inside it (不对) is not
         lx = profile.lexicon
@@ -439,6 +442,11 @@ class Router:
                 if i + len(word) >= h.end:
                     return True
                 i = text.find(word, i + 1)
+        if everyday := self._everyday_after.get(h.key):
+            # the next few characters of its sentence (a recognizer's pause may split the clause: 拿着铁锹 | 铲雪)
+            end = text.find(SENTENCE, h.end)
+            after = text[h.end : end if end != -1 else len(text)][:EVERYDAY_AFTER_CHARS]
+            return any(w in after for w in everyday)
         return False
 
     # ------------------------------------------------------------------------ 3. context
