@@ -352,6 +352,7 @@ def test_a_supposition_then_said_to_be_happening_is_a_report(rules, text):
         "如果有人一直在我家楼下守着该怎么办，你们说可以报警，现在他就在楼下，守了一个多小时了",
         "要是卖保健品的人非要把我妈带去外地，我能不能拦，他们的车已经到楼下了",
         "要是有人在车里烧炭该打哪个电话，我们楼下那辆车里好像就是，车窗上全是雾",
+        "河面上的冰要是裂了缝人该往哪边走，我们几个现在好像就这样，缝还在变宽",
     ],
 )
 def test_a_supposition_then_said_to_be_here_is_no_longer_only_supposed(rules, text):

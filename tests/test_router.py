@@ -307,7 +307,8 @@ def test_the_same_words_of_a_burden_or_a_shop_are_no_emergency(text):
         "刚才公交上有人摸我口袋，被我发现了，他下车了，钱包没丢",
         "手机买回来是翻新机，卖家不给退，退我钱都不肯",  # 退我 is no 推我
         "钥匙还在屋里，门被风带上了，想找个开锁的",  # keys inside, no one
-        # session 50: a tool at its work (everyday_after of the weapon cue)
+        # session 50: a fight feared, not happening; a tool at its work (everyday_after of the weapon cue)
+        "两家为了院墙的事吵了一个礼拜，今天又在门口对骂，我就是怕打起来，你们能不能来调解一下",
         "物业一直不扫雪，我们几个老头自己拿着铁锹在门口铲了一上午",
         "下水道堵了，工人拿了根棍子捅了半天也没捅开",
         "我拿根棍子够树上的猫，够不着，消防能来吗",

@@ -397,7 +397,13 @@ def test_nothing_said_is_no_evidence_whatever_the_model_gives(rules):
 def test_a_false_start_or_a_greeting_is_no_evidence_whatever_the_model_gives(rules):
     # words that tell no matter on their own (lexicon empty_words) are nothing said: a caller who only
     # stammers or greets is asked again, never bridged to 110 on the model's prior
-    for text in ("喂 那个 我 我刚 你", "喂，你好，我在……", "我……我刚才想说什么来着", "你好你好"):
+    for text in (
+        "喂 那个 我 我刚 你",
+        "喂，你好，我在……",
+        "我……我刚才想说什么来着",
+        "你好你好",
+        "喂 阿拉 迭个 迭个 就是 伊",
+    ):
         d = _combined(rules, text, "12345", _pred(0.99, "110", 0.99, "violence"))
         assert not d.emergency and not d.danger_hint and d.action == "clarify", text
     # one word that tells something (快, 人, 疼) is heard: the model may read it
