@@ -4,6 +4,8 @@
   covers no hit of its item, said alone, drops nothing (天然气没气).
 - A phrase, context or exclude word holding a regional word (lexicon ``dialect_words``) is looked for in text where
   that word has been read as its Mandarin (打佢 in text that reads 打他).
+- A cue's ``everyday_after`` word is looked for in the normalized text after a hit, so it too must survive
+  normalization (铲雪, not 那个铲雪).
 - A ``lexicon`` word that the router looks for in the normalized text must survive normalization: one holding a
   filler is looked for in text that has lost it (来人啊 in text without 啊), unless it is looked for with the
   fillers kept (supposition_real: 我就是那个人, 就是这样).
@@ -42,6 +44,9 @@ def dead_words(profile: Profile) -> list[str]:
             text = router.normalize(word).text
             if not any(h.key == key for h in router.hits_in(text)):
                 problems.append(f"{key}: exclude word {word!r} covers no hit of it, so it drops nothing")
+        for word in getattr(item, "everyday_after", ()):
+            if (heard := router.normalize(word).text) != word:
+                problems.append(f"{key}: everyday_after word {word!r} is looked for in normalized text: {heard!r}")
     for field in (*READ_NORMALIZED, *READ_WITH_FILLERS):
         for word in getattr(profile.lexicon, field):
             norm = router.normalize(word)
