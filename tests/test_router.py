@@ -253,6 +253,15 @@ def test_the_rules_tell_an_offender_still_there_from_a_matter_that_is_over(text,
         ("包工头喊来一车人，拿到棍子把我们堵在工棚里", "110"),
         ("对门那个醉汉举着根木棍在院子里转圈骂人", "110"),
         ("停车的事吵起来了，他回车里拿了个扳手冲过来", "110"),
+        # ... a hand at the throat or in the hair, someone pinned, pushed into the water, not back (Min and Hakka
+        # 无转来, 没转来), lost at a turn, unable to get up, bleeding that does not stop
+        ("楼下有个男的掐着一个女孩的脖子往墙上推", "110"),
+        ("两个人在菜场门口打，一个把另一个摁在地上揪着头发打", "110"),
+        ("有人把一个小孩推到河里去了", "110"),
+        ("阿公一早出去讨海，到现在天暗了还无转来", "110"),
+        ("在商场里一转身就找不到我女儿了", "110"),
+        ("我婆婆在厕所摔了一跤，爬不起来了", "110"),
+        ("工地上一个师傅被钢筋划到腿，血流不止", "110"),
     ],
 )
 def test_dangers_told_in_everyday_words_are_emergencies_by_the_rules_alone(text, target):
@@ -313,6 +322,9 @@ def test_the_same_words_of_a_burden_or_a_shop_are_no_emergency(text):
         "下水道堵了，工人拿了根棍子捅了半天也没捅开",
         "我拿根棍子够树上的猫，够不着，消防能来吗",
         "楼上漏水，师傅拿着扳手拧了半天阀门还在滴",
+        "新买的毛衣领子太紧，勒得脖子疼，能退吗",  # a collar
+        "理发店把我头发剪坏了，剪的时候扯着头发，疼死了，要他们赔",  # the barber, not a fight
+        "楼下那棵挡光的树都砍了，我不是说砍得对，就是说现在不挡光了",
     ],
 )
 def test_ringing_me_keys_in_a_car_and_sound_alikes_of_a_danger_are_no_emergency_by_the_rules(text):
