@@ -262,6 +262,8 @@ def test_the_rules_tell_an_offender_still_there_from_a_matter_that_is_over(text,
         ("在商场里一转身就找不到我女儿了", "110"),
         ("我婆婆在厕所摔了一跤，爬不起来了", "110"),
         ("工地上一个师傅被钢筋划到腿，血流不止", "110"),
+        ("邻居家门缝里一股烧炭的味道，敲门没人开", "110"),
+        ("路口一辆货车右转把骑电动车的大姐卷到车底了", "110"),
     ],
 )
 def test_dangers_told_in_everyday_words_are_emergencies_by_the_rules_alone(text, target):
@@ -323,6 +325,7 @@ def test_the_same_words_of_a_burden_or_a_shop_are_no_emergency(text):
         "我拿根棍子够树上的猫，够不着，消防能来吗",
         "楼上漏水，师傅拿着扳手拧了半天阀门还在滴",
         "新买的毛衣领子太紧，勒得脖子疼，能退吗",  # a collar
+        "我发现车底下被人装了个定位器，想问问这个违法吗",  # a tracker under the car, no one
         "理发店把我头发剪坏了，剪的时候扯着头发，疼死了，要他们赔",  # the barber, not a fight
         "楼下那棵挡光的树都砍了，我不是说砍得对，就是说现在不挡光了",
     ],
