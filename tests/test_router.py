@@ -264,6 +264,12 @@ def test_the_rules_tell_an_offender_still_there_from_a_matter_that_is_over(text,
         ("工地上一个师傅被钢筋划到腿，血流不止", "110"),
         ("邻居家门缝里一股烧炭的味道，敲门没人开", "110"),
         ("路口一辆货车右转把骑电动车的大姐卷到车底了", "110"),
+        # ... someone on the caller's heels, a car taken where no one is, a person dragged into a car, cornered, inside
+        ("我下了地铁有个男的一直跟着我，我走快他也走快", "110"),
+        ("我坐的网约车司机不走导航，一直往山里开", "110"),
+        ("路边有两个人把一个女孩往车上拽，女孩在喊", "110"),
+        ("放学路上几个社会青年把我儿子堵在巷子里要钱", "110"),
+        ("厂房塌了一半，人还在里面", "110"),
     ],
 )
 def test_dangers_told_in_everyday_words_are_emergencies_by_the_rules_alone(text, target):
@@ -326,6 +332,9 @@ def test_the_same_words_of_a_burden_or_a_shop_are_no_emergency(text):
         "楼上漏水，师傅拿着扳手拧了半天阀门还在滴",
         "新买的毛衣领子太紧，勒得脖子疼，能退吗",  # a collar
         "我发现车底下被人装了个定位器，想问问这个违法吗",  # a tracker under the car, no one
+        "你们说会一直跟着我那个工单，现在到底办到哪一步了",  # following up a matter
+        "刚才有个人一直跟着我，现在我已经到家了，就是想说一下",  # over
+        "房东把锁换了，我的东西还在里面，能叫个开锁的吗",  # things inside, no one
         "理发店把我头发剪坏了，剪的时候扯着头发，疼死了，要他们赔",  # the barber, not a fight
         "楼下那棵挡光的树都砍了，我不是说砍得对，就是说现在不挡光了",
     ],

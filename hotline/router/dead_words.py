@@ -1,7 +1,8 @@
 """Words of a profile that the router can never use, though the profile's schema accepts them.
 
 - An item's ``exclude`` word drops a hit only where it covers all of it (天然气没气了 drops 没气了): a word that
-  covers no hit of its item, said alone, drops nothing (天然气没气).
+  covers no hit of its item, said alone, drops nothing (天然气没气); and it is looked for in the normalized text, so
+  one holding a filler or a regional word is never found (一直跟着我那个工单 reads 一直跟着我工单 there).
 - A phrase, context or exclude word holding a regional word (lexicon ``dialect_words``) is looked for in text where
   that word has been read as its Mandarin (打佢 in text that reads 打他).
 - A cue's ``everyday_after`` word is looked for in the normalized text after a hit, so it too must survive
@@ -42,7 +43,9 @@ def dead_words(profile: Profile) -> list[str]:
                     problems.append(f"{key}: {what} {word!r} holds a regional word, the text reads {mandarin!r}")
         for word in item.exclude:
             text = router.normalize(word).text
-            if not any(h.key == key for h in router.hits_in(text)):
+            if text != word:  # looked for in normalized text (一直跟着我那个工单 reads 一直跟着我工单 there)
+                problems.append(f"{key}: exclude word {word!r} is looked for in normalized text: {text!r}")
+            elif not any(h.key == key for h in router.hits_in(text)):
                 problems.append(f"{key}: exclude word {word!r} covers no hit of it, so it drops nothing")
         for word in getattr(item, "everyday_after", ()):
             if (heard := router.normalize(word).text) != word:
