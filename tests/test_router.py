@@ -270,6 +270,8 @@ def test_the_rules_tell_an_offender_still_there_from_a_matter_that_is_over(text,
         ("路边有两个人把一个女孩往车上拽，女孩在喊", "110"),
         ("放学路上几个社会青年把我儿子堵在巷子里要钱", "110"),
         ("厂房塌了一半，人还在里面", "110"),
+        ("装空调的师傅从梯子上摔下来了，躺着不动", "110"),
+        ("公交站有个大伯突然倒下了，嘴里冒白沫", "110"),
     ],
 )
 def test_dangers_told_in_everyday_words_are_emergencies_by_the_rules_alone(text, target):
@@ -335,6 +337,8 @@ def test_the_same_words_of_a_burden_or_a_shop_are_no_emergency(text):
         "你们说会一直跟着我那个工单，现在到底办到哪一步了",  # following up a matter
         "刚才有个人一直跟着我，现在我已经到家了，就是想说一下",  # over
         "房东把锁换了，我的东西还在里面，能叫个开锁的吗",  # things inside, no one
+        "我手机从口袋里掉下来摔坏了，屏幕能修吗",  # a phone that fell
+        "我婆婆刚才中暑晕过去了一下，喝了点盐水现在醒了，说话也清楚",  # over
         "理发店把我头发剪坏了，剪的时候扯着头发，疼死了，要他们赔",  # the barber, not a fight
         "楼下那棵挡光的树都砍了，我不是说砍得对，就是说现在不挡光了",
     ],
