@@ -284,7 +284,7 @@ def _combined(rules: Router, text: str, platform: str, pred: Prediction):
 
 
 def test_model_above_the_emergency_threshold_makes_an_emergency(rules):
-    text = "有个男的从地铁站一直跟着我到现在"
+    text = "有个男的从地铁站出来就在我后头，我停他也停"
     assert not rules.route(text, "12345").emergency
     d = _combined(rules, text, "12345", _pred(0.8, "110", 0.9, "violence"))
     assert d.emergency and d.rule == "model-emergency" and d.target == "110"
