@@ -154,8 +154,9 @@ class PhraseIndex:
         """Every phrase written in `text` as (its place in the profile's order, start, phrase), in that order."""
         found = []
         head = self._by_head
-        for i in range(len(text)):
-            heads = (text[i], text[i : i + 2]) if i + 1 < len(text) else (text[i],)
+        n = len(text)
+        for i in range(n):
+            heads = (text[i], text[i : i + 2]) if i + 1 < n else (text[i],)
             for key in heads:
                 for order, phrase in head.get(key, ()):
                     if text.startswith(phrase, i):
@@ -175,8 +176,13 @@ class PhraseIndex:
                 found.extend((ri, order, e) for order, e in index.get((first, second), ()))
         if len(found) > 1:
             found.sort(key=lambda f: f[:2])
+        entries: list[_Entry] = []
         seen: set[int] = set()
-        return [e for _, _, e in found if not (id(e) in seen or seen.add(id(e)))]
+        for _, _, e in found:
+            if id(e) not in seen:  # reached by two readings of a character
+                seen.add(id(e))
+                entries.append(e)
+        return entries
 
     def find(self, text: str, by_sound: bool = True) -> list[Hit]:
         hits: list[Hit] = []
