@@ -253,6 +253,7 @@ def test_the_rules_tell_an_offender_still_there_from_a_matter_that_is_over(text,
         ("包工头喊来一车人，拿到棍子把我们堵在工棚里", "110"),
         ("对门那个醉汉举着根木棍在院子里转圈骂人", "110"),
         ("停车的事吵起来了，他回车里拿了个扳手冲过来", "110"),
+        ("他拿着刀说受够了，要跟我们拼命", "110"),  # 够 said after a weapon is not a tool reaching for something
         # ... a hand at the throat or in the hair, someone pinned, pushed into the water, not back (Min and Hakka
         # 无转来, 没转来), lost at a turn, unable to get up, bleeding that does not stop
         ("楼下有个男的掐着一个女孩的脖子往墙上推", "110"),
