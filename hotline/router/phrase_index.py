@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -105,26 +105,18 @@ class _Entry:
     fuzzy: tuple[str, ...]
 
 
-def _by_first_two(
-    by_first: dict[str, list[_Entry]], syllables_of: Callable[[_Entry], tuple[str, ...]]
-) -> dict[tuple[str, str], list[tuple[int, _Entry]]]:
-    index: dict[tuple[str, str], list[tuple[int, _Entry]]] = defaultdict(list)
-    for entries in by_first.values():
-        for order, e in enumerate(entries):
-            syl = syllables_of(e)
-            index[(syl[0], syl[1])].append((order, e))
-    return index
-
-
 class PhraseIndex:
     """Compiled phrases of one profile. Build once, match many times."""
 
     def __init__(self, phrases: Iterable[tuple[str, str]]) -> None:
         self._by_text: dict[str, list[str]] = defaultdict(list)
-        self._by_syl: dict[str, list[_Entry]] = defaultdict(list)
-        self._by_fuzzy: dict[str, list[_Entry]] = defaultdict(list)
+        # each phrase heard by sound under its first two syllables (plain; fuzzy for three or more), with its place
+        # among them: a text is read once, position by position, not once per phrase (thousands)
+        self._by_syl2: dict[tuple[str, ...], list[tuple[int, _Entry]]] = defaultdict(list)
+        self._by_fuzzy2: dict[tuple[str, ...], list[tuple[int, _Entry]]] = defaultdict(list)
         # "被*打了", "包~滴滴响": found by characters only, each gap within its clause or sentence
         self._gapped: list[tuple[str, str, re.Pattern[str]]] = []
+        heard = 0
         for key, phrase in phrases:
             if is_gapped(phrase):
                 self._gapped.append((key, phrase, _gapped_pattern(phrase)))
@@ -138,17 +130,15 @@ class PhraseIndex:
             if len(syl) != len(phrase):
                 continue  # mixed scripts: characters only
             entry = _Entry(key, phrase, syl, tuple(_fuzzy(s) for s in syl))
-            self._by_syl[syl[0]].append(entry)
+            heard += 1  # the profile's order among the phrases heard by sound
+            self._by_syl2[syl[:2]].append((heard, entry))
             if len(phrase) >= 3:
-                self._by_fuzzy[entry.fuzzy[0]].append(entry)
+                self._by_fuzzy2[entry.fuzzy[:2]].append((heard, entry))
         # each phrase under its first two characters (a single character under itself), with its place in the
-        # profile's order: a text is scanned once, position by position, not once per phrase (thousands)
+        # profile's order
         self._by_head: dict[str, list[tuple[int, str]]] = defaultdict(list)
         for order, phrase in enumerate(self._by_text):
             self._by_head[phrase[:2]].append((order, phrase))
-        # and by its first two syllables (plain, fuzzy), keeping each phrase's order under its first one
-        self._by_syl2 = _by_first_two(self._by_syl, lambda e: e.syllables)
-        self._by_fuzzy2 = _by_first_two(self._by_fuzzy, lambda e: e.fuzzy)
 
     def _said(self, text: str) -> list[tuple[int, int, str]]:
         """Every phrase written in `text` as (its place in the profile's order, start, phrase), in that order."""
@@ -166,7 +156,7 @@ class PhraseIndex:
 
     @staticmethod
     def _candidates(
-        index: dict[tuple[str, str], list[tuple[int, _Entry]]], readings: list[frozenset[str]], i: int
+        index: dict[tuple[str, ...], list[tuple[int, _Entry]]], readings: list[frozenset[str]], i: int
     ) -> list[_Entry]:
         """The phrases whose first two syllables can be read at `i`, each once, in the order of the readings of `i`
         and of the profile."""
@@ -198,7 +188,7 @@ class PhraseIndex:
             return hits
         common = common_words()
         readings = [char_readings(ch) for ch in text]
-        fuzzy = [_fuzzy_readings(ch) for ch in text] if self._by_fuzzy else []
+        fuzzy = [_fuzzy_readings(ch) for ch in text] if self._by_fuzzy2 else []
         n = len(text)
         for i in range(n - 1):
             for e in self._candidates(self._by_syl2, readings, i):
