@@ -169,8 +169,13 @@ class Lexicon(_Strict):
     # a supposition the caller then says is real, in a clause after it (要是有人拿刀闹事怎么办……就现在): what
     # was supposed is reported, not asked about
     supposition_real: tuple[str, ...] = ()
+    # said before a phrase's own negation to stress it (说话都不利索, 喊他也不应): every phrase is also heard with one
+    # of them there (phrase_index.intensified)
+    intensifiers: tuple[str, ...] = ()
     potential: tuple[str, ...] = ()  # 隐患, 频发: a risk or a habit, not an event happening now
     habitual: tuple[str, ...] = ()  # 经常, 天天: a habit; no emergency unless urgency is said in the clause
+    # said after a danger in its sentence, a habit too (这话说了好几回了, 不是第一次了): unless urgency is said in it
+    habitual_after: tuple[str, ...] = ()
     consult: tuple[str, ...] = ()
     # a sentence asking something (能报警吗, 要不要打120, 去哪里开单子): a danger word in it is asked about,
     # not happening, unless strong urgency is said in the same sentence

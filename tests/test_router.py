@@ -368,6 +368,56 @@ def test_someone_who_does_not_come_to_is_a_medical_emergency_by_the_rules_alone(
     assert d.emergency and d.target == "120", (d.rule, d.matched)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我爸吃着饭突然歪过去了，喊他也不应",  # 喊他不应, stressed with 也
+        "我婆婆冷得发抖，说话都不利索了，身上冰冷",  # 说话不利索, stressed with 都
+        "切菜切到手，切得很深，骨头都看到了，一直在流",  # a wound told by what is seen
+        "我儿子骑摩托摔了，腿上的骨头都露出来了",
+        "被狗咬了一大口，血一直在流，止不住",
+    ],
+)
+def test_a_phrase_stressed_before_its_negation_and_a_wound_seen_are_emergencies_by_the_rules(text):
+    d = get_router("national").route(text, "12345", use_model=False)
+    assert d.emergency, (text, d.rule, d.matched)
+
+
+def test_an_intensifier_is_heard_only_where_the_profile_lists_it():
+    from hotline.router.phrase_index import intensified
+
+    assert intensified("说话不利索", ("都", "也")) == ["说话都不利索", "说话也不利索"]
+    assert intensified("叫他不应", ("都",)) == ["叫他都不应"]
+    assert intensified("不行了", ("都",)) == []  # its own negation first: nothing to stress before it
+    assert intensified("被*打了", ("都",)) == []  # a gapped phrase already spans it
+    assert intensified("倒在地上", ("都",)) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "之前报警说我邻居家小孩不见了，现在已经在他外婆家寻到了，通知你们一下",  # 寻到了: Wu and Hakka 找到了
+        "他扬言要去她单位泼汽油，这种话说了好几回了",  # a threat told as a habit
+    ],
+)
+def test_found_in_dialect_and_a_threat_told_as_a_habit_are_no_emergency_by_the_rules(text):
+    d = get_router("national").route(text, "110", use_model=False)
+    assert not d.emergency, (text, d.rule, d.matched)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "有个人在我们单元门口，他拿打火机点那个电动车，点了好几回了",  # done again and again, now
+        "他又拿刀在砸我家门，都好几回了",  # 又: it is happening again
+        "他拿着刀在楼道里转，不是第一次了，你们快来",  # urgency said in the sentence
+    ],
+)
+def test_a_danger_repeated_now_stays_an_emergency(text):
+    d = get_router("national").route(text, "110", use_model=False)
+    assert d.emergency, (text, d.rule, d.matched)
+
+
 def test_emergency_numbers():
     assert route_call("我家着火了，火很大").target == "119"
     assert route_call("我爸爸晕倒了，叫不醒").target == "120"

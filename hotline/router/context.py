@@ -195,6 +195,10 @@ class ContextReader:
             any(m in clause for m in lx.habitual)
             and not any(m in clause for m in strong)
             and not self.now_since(text[clause_start:start], lx.habitual, self._now_words[narrative])
+        ) or (
+            # told as a habit after it (扬言要泼汽油，这话说了好几回了): with no urgency anywhere in the sentence
+            any(m in text[end:sent_end] for m in lx.habitual_after)
+            and not any(m in sentence for m in (*strong, *lx.ongoing))
         )
         question = (
             not real

@@ -44,7 +44,16 @@ from hotline.router.normalize import (
     simplified,
     without_words,
 )
-from hotline.router.phrase_index import QUALITY, VIA_CHARS, VIA_PINYIN, VIA_WEAK, Hit, PhraseIndex, syllables
+from hotline.router.phrase_index import (
+    QUALITY,
+    VIA_CHARS,
+    VIA_PINYIN,
+    VIA_WEAK,
+    Hit,
+    PhraseIndex,
+    intensified,
+    syllables,
+)
 
 if TYPE_CHECKING:
     from hotline.understanding.model import UnderstandingModel
@@ -200,9 +209,14 @@ class Router:
         self.model = model
         self._cats: dict[str, Category] = {c.id: c for c in profile.categories}
         self._cues: dict[str, Cue] = {_CUE_PREFIX + c.id: c for c in profile.cues}
-        pairs = [(c.id, p) for c in profile.categories for p in (*c.phrases, *c.context)]
+        stressed = profile.lexicon.intensifiers
+
+        def said(phrases: tuple[str, ...]) -> list[str]:
+            return [v for p in phrases for v in (p, *intensified(p, stressed))]
+
+        pairs = [(c.id, p) for c in profile.categories for p in (*said(c.phrases), *c.context)]
         self._context_words = {(c.id, p) for c in profile.categories for p in c.context}
-        pairs += [(_CUE_PREFIX + c.id, p) for c in profile.cues for p in c.phrases]
+        pairs += [(_CUE_PREFIX + c.id, p) for c in profile.cues for p in said(c.phrases)]
         self._index = PhraseIndex(pairs)
         self._exclude: dict[str, tuple[str, ...]] = {c.id: c.exclude for c in profile.categories}
         self._exclude.update({k: c.exclude for k, c in self._cues.items()})

@@ -51,6 +51,18 @@ def _gapped_pattern(phrase: str) -> re.Pattern[str]:
     return re.compile("".join(gaps.get(p) or re.escape(p) for p in split_gaps(phrase)))
 
 
+def intensified(phrase: str, intensifiers: Iterable[str], negations: str = "不没") -> list[str]:
+    """The phrase with an intensifier said before its negation (说话不利索 -> 说话都不利索, 叫不醒 -> 叫都不醒):
+    callers stress what cannot be done with 都 or 也, and the phrase must still be heard."""
+    if is_gapped(phrase):
+        return []
+    out = []
+    for i in range(1, len(phrase)):
+        if phrase[i] in negations and phrase[i - 1] not in negations:
+            out.extend(phrase[:i] + w + phrase[i:] for w in intensifiers if not phrase[:i].endswith(w))
+    return out
+
+
 @lru_cache(maxsize=65536)
 def char_readings(ch: str) -> frozenset[str]:
     """The common toneless reading of a character of the text; a non-Chinese one reads as itself.
