@@ -273,6 +273,9 @@ def test_the_rules_tell_an_offender_still_there_from_a_matter_that_is_over(text,
         ("厂房塌了一半，人还在里面", "110"),
         ("装空调的师傅从梯子上摔下来了，躺着不动", "120"),  # medical_emergency names it
         ("公交站有个大伯突然倒下了，嘴里冒白沫", "110"),
+        ("社区卫生站来了个孩子误服了降压药，需要送大医院", "120"),
+        ("我儿子把硬币吞下去了，卡在嗓子里", "120"),
+        ("小区里响了一声，好像是燃气爆了，窗户都震碎了", "110"),
     ],
 )
 def test_dangers_told_in_everyday_words_are_emergencies_by_the_rules_alone(text, target):
@@ -398,6 +401,8 @@ def test_an_intensifier_is_heard_only_where_the_profile_lists_it():
     [
         "之前报警说我邻居家小孩不见了，现在已经在他外婆家寻到了，通知你们一下",  # 寻到了: Wu and Hakka 找到了
         "他扬言要去她单位泼汽油，这种话说了好几回了",  # a threat told as a habit
+        "我家狗把邻居小孩吓哭了，没咬到，他们说要报警，我先打过来说明一下",  # someone else's intention
+        "刚才在地铁口被个碰瓷的讹了两百，他已经溜了，越想越憋屈",  # the offender gone
     ],
 )
 def test_found_in_dialect_and_a_threat_told_as_a_habit_are_no_emergency_by_the_rules(text):
@@ -416,6 +421,13 @@ def test_found_in_dialect_and_a_threat_told_as_a_habit_are_no_emergency_by_the_r
 def test_a_danger_repeated_now_stays_an_emergency(text):
     d = get_router("national").route(text, "110", use_model=False)
     assert d.emergency, (text, d.rule, d.matched)
+
+
+def test_an_exception_to_a_negator_is_masked_before_the_window_is_cut():
+    # four characters before 开锁 are 没有正规: only the whole 有没有 says nothing is denied
+    d = get_router("national").route("钥匙锁家里了，有没有正规开锁的电话", "12345", use_model=False)
+    assert d.target == "locksmith" and not any(e.negated for e in d.evidence), d.evidence
+    assert get_router("national").route("我家没有人开锁", "12345", use_model=False).evidence[0].negated
 
 
 def test_emergency_numbers():

@@ -156,9 +156,12 @@ class ContextReader:
         sent_end = text.find(SENTENCE, end)
         sent_end = len(text) if sent_end == -1 else sent_end
 
-        window = text[max(clause_start, start - self.window) : start]
+        # an exception is masked before the window is cut: 有没有正规开锁的 cut to 没有正规 would read as denied
+        reach = max((len(e) for e in lx.negator_exceptions), default=0)
+        wide = text[max(clause_start, start - self.window - reach) : start]
         for exc in lx.negator_exceptions:
-            window = window.replace(exc, "·")
+            wide = wide.replace(exc, "·" * len(exc))
+        window = wide[-self.window :] if self.window else ""
         negated = any(n in window for n in self._negators)
 
         clause = text[clause_start:clause_end]
