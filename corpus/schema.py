@@ -38,7 +38,11 @@ TARGETS = {
 # The authors after the first, each a file train/written_<name>.tsv of source written-<name>
 # (corpus/README.md): a new author is one more name here — after z come aa, ab, … (ids daa…, dab…) — and
 # train.AUTHORS takes it, by its id_prefix.
-OTHER_AUTHORS = (*"bcdefghijklmnopqrstuvwxyz", *(f"a{c}" for c in "abcdefghijklmnopqrstuvwxyz"), "ba", "bb", "bl", "bo", "bp")
+OTHER_AUTHORS = (
+    *"bcdefghijklmnopqrstuvwxyz",
+    *(f"a{c}" for c in "abcdefghijklmnopqrstuvwxyz"),
+    *("ba", "bb", "bl", "bo", "bp"),
+)
 
 
 def id_prefix(author: str) -> str:
