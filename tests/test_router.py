@@ -276,6 +276,9 @@ def test_the_rules_tell_an_offender_still_there_from_a_matter_that_is_over(text,
         ("社区卫生站来了个孩子误服了降压药，需要送大医院", "120"),
         ("我儿子把硬币吞下去了，卡在嗓子里", "120"),
         ("小区里响了一声，好像是燃气爆了，窗户都震碎了", "110"),
+        ("上个礼拜报警说前夫骚扰我，可是他现在又来了，在我单元门口蹲着", "110"),  # waiting for the caller
+        ("他一直站在我家门口，手里有东西，我不敢开门", "110"),
+        ("那几个人在工地门口堵着我们，我们出不去", "110"),
     ],
 )
 def test_dangers_told_in_everyday_words_are_emergencies_by_the_rules_alone(text, target):
