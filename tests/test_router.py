@@ -406,6 +406,8 @@ def test_an_intensifier_is_heard_only_where_the_profile_lists_it():
         "他扬言要去她单位泼汽油，这种话说了好几回了",  # a threat told as a habit
         "我家狗把邻居小孩吓哭了，没咬到，他们说要报警，我先打过来说明一下",  # someone else's intention
         "刚才在地铁口被个碰瓷的讹了两百，他已经溜了，越想越憋屈",  # the offender gone
+        "刚才那个到处拽车门的小偷已经被保安抓着了，现在在保安室，你们来人接一下",  # held by the guards
+        "我刚才报的我女儿没回家的那个，她打电话来了，在同学家",  # the missing one rang
     ],
 )
 def test_found_in_dialect_and_a_threat_told_as_a_habit_are_no_emergency_by_the_rules(text):
