@@ -60,6 +60,8 @@ class ContextReader:
         self.lx = lexicon
         self.window = negation_window
         self._negators = tuple(sorted(lexicon.negators, key=len, reverse=True))
+        # how far before the window an exception to a negator may begin (有没有 cut to 没有 would read as denied)
+        self._exception_reach = max((len(e) for e in lexicon.negator_exceptions), default=0)
         self._past_re = _alternation(lexicon.past_patterns)
         self._long_ago_re = _alternation(lexicon.long_ago_patterns)
         self._resolved_re = _alternation(lexicon.resolved_patterns)
@@ -157,8 +159,7 @@ class ContextReader:
         sent_end = len(text) if sent_end == -1 else sent_end
 
         # an exception is masked before the window is cut: 有没有正规开锁的 cut to 没有正规 would read as denied
-        reach = max((len(e) for e in lx.negator_exceptions), default=0)
-        wide = text[max(clause_start, start - self.window - reach) : start]
+        wide = text[max(clause_start, start - self.window - self._exception_reach) : start]
         for exc in lx.negator_exceptions:
             wide = wide.replace(exc, "·" * len(exc))
         window = wide[-self.window :] if self.window else ""
