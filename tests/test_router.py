@@ -428,6 +428,69 @@ def test_a_danger_repeated_now_stays_an_emergency(text):
     assert d.emergency, (text, d.rule, d.matched)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "前几天来要过账的那个人，在砸门",  # the past is the man's, the smashing is now
+        "我婆婆前天做了手术，刚才摔了一下，头在流血",
+        "以前欺负过我妹的那个男的，正撬我们家窗户",
+    ],
+)
+def test_an_action_said_going_on_is_happening_now_whatever_came_before(text):
+    d = get_router("national").route(text, "110", use_model=False)
+    assert d.emergency, (text, d.rule, [(e.phrase, e.tense) for e in d.evidence])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "他昨天在砸门",  # its own clause tells the past
+        "我怀疑楼上那家以前就有人，在吸毒",  # only suspected
+        "前几天物业来过，好在砸门的那个人没再来",  # 好在 is no aspect word
+    ],
+)
+def test_going_on_is_not_read_into_a_past_a_suspicion_or_a_longer_word(text):
+    d = get_router("national").route(text, "110", use_model=False)
+    assert not d.emergency, (text, d.rule, [(e.phrase, e.tense) for e in d.evidence])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "楼道里堆了好多旧家具，就怕着火",  # feared
+        "我爸记性越来越差，社区能给办个防走失的卡吗",  # guarded against
+        "那段河堤年年说要修，一下大雨就担心会决口",
+    ],
+)
+def test_a_danger_feared_or_guarded_against_is_not_happening(text):
+    d = get_router("national").route(text, "12345", use_model=False)
+    assert not d.emergency, (text, d.rule, [(e.phrase, e.hypothetical) for e in d.evidence])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "隔壁两口子打得叮当响，我好害怕出人命",  # afraid of what is going on
+        "厨房煤气管子在嘶嘶漏气，我怕炸了",  # an explosion feared beside a leak is the danger itself
+    ],
+)
+def test_fear_of_what_is_going_on_is_still_a_danger(text):
+    d = get_router("national").route(text, "12345", use_model=False)
+    assert d.emergency, (text, d.rule, [(e.phrase, e.hypothetical) for e in d.evidence])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "上礼拜在菜市场被人推搡了，当时没报，现在想报个案",
+        "我爸的养老钱被骗了好几万，那个公司人去楼空，我们怎么报案",
+    ],
+)
+def test_filing_a_report_of_what_happened_is_the_polices_and_no_emergency(text):
+    d = get_router("national").route(text, "12345", use_model=False)
+    assert d.target == "110" and not d.emergency, (text, d.rule, d.target, d.matched)
+
+
 def test_an_exception_to_a_negator_is_masked_before_the_window_is_cut():
     # four characters before 开锁 are 没有正规: only the whole 有没有 says nothing is denied
     d = get_router("national").route("钥匙锁家里了，有没有正规开锁的电话", "12345", use_model=False)

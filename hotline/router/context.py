@@ -98,6 +98,24 @@ class ContextReader:
         last = max((i + len(m) for m in markers if (i := before.rfind(m)) != -1), default=-1)
         return last != -1 and any(m in before[last:] for m in now_words)
 
+    def is_feared(self, before: str, phrase: str) -> bool:
+        """`before` (the phrase's clause up to it) ends with a word that fears or guards against the phrase (怕着火,
+        防走失) and not with one that merely ends in one (害怕出人命: the caller is afraid of what is going on); a
+        phrase of ``feared_anyway`` stays a danger (怕爆炸 beside a gas leak, 怕人还在里头)."""
+        lx = self.lx
+        return (
+            any(before.endswith(m) for m in lx.feared)
+            and not any(before.endswith(x) for x in lx.feared_exceptions)
+            and not any(phrase.startswith(w) for w in lx.feared_anyway)
+        )
+
+    def is_progressive(self, before: str, words: tuple[str, ...]) -> bool:
+        """`before` (the phrase's clause up to it) ends with one of `words`, aspect words of an action going on (在,
+        正: 就是前几天来要钱的那个，在踹门), not with a word that merely ends in one (好在, 实在)."""
+        return any(before.endswith(m) for m in words) and not any(
+            before.endswith(x) for x in self.lx.progressive_exceptions
+        )
+
     def is_long_ago(self, span: str) -> bool:
         return any(m in span for m in self.lx.long_ago) or bool(self._long_ago_re and self._long_ago_re.search(span))
 
@@ -147,9 +165,18 @@ class ContextReader:
         )
 
     def read(
-        self, text: str, start: int, end: int, urgent_anywhere: bool, narrative: bool, real: bool = False
+        self,
+        text: str,
+        start: int,
+        end: int,
+        urgent_anywhere: bool,
+        narrative: bool,
+        real: bool = False,
+        going_on: tuple[str, ...] = (),
     ) -> HitContext:
-        """real: supposition_is_real(text), read once per text by the caller, as urgent_anywhere is."""
+        """real: supposition_is_real(text), read once per text by the caller, as urgent_anywhere is. going_on: the
+        aspect words that, right before this phrase, say it is going on (the router's choice by what the phrase
+        names: 在流血 is bleeding now, 在学校 is where)."""
         lx = self.lx
         clause_start = max(text.rfind(CLAUSE, 0, start), text.rfind(SENTENCE, 0, start)) + 1
         ends = [i for i in (text.find(CLAUSE, end), text.find(SENTENCE, end)) if i != -1]
@@ -167,8 +194,11 @@ class ContextReader:
 
         clause = text[clause_start:clause_end]
         sentence = text[sent_start:sent_end]
-        hypothetical = (not real and any(m in text[sent_start:start] for m in lx.hypothetical)) or any(
-            m in clause for m in lx.potential
+        hypothetical = (
+            (not real and any(m in text[sent_start:start] for m in lx.hypothetical))
+            or any(m in clause for m in lx.potential)
+            # feared or guarded against, said right before it (怕着火, 防走失): not happening
+            or self.is_feared(text[clause_start:start], text[start:end])
         )
         # in a narrative, only the strongest urgency, said in the same clause, makes it "now"
         urgent_words = lx.urgent_now if narrative else lx.urgent
@@ -177,8 +207,14 @@ class ContextReader:
         strong = [m for m in urgent_words if m not in lx.urgent_weak]
         if self.is_over(text, end):
             tense = "over"
-        elif any(m in clause for m in strong) or self.now_since_past(
-            text[clause_start:start], text[end:clause_end], self._now_words[narrative]
+        elif (
+            any(m in clause for m in strong)
+            or self.now_since_past(text[clause_start:start], text[end:clause_end], self._now_words[narrative])
+            or (
+                self.is_progressive(text[clause_start:start], going_on)
+                and not self.is_past(clause)
+                and not any(m in sentence for m in lx.progressive_unsure)
+            )
         ):
             tense = "urgent"
         elif self.is_past(clause):

@@ -476,7 +476,10 @@ class Router:
         urgent_anywhere = not narrative and any(m in t for m in lx.urgent)
         consult = any(m in t for m in lx.consult)
         real = self._context.supposition_is_real(norm.with_fillers)  # a supposition then said to be happening
-        contexts = [self._context.read(t, h.start, h.end, urgent_anywhere, narrative, real) for h in hits]
+        contexts = [
+            self._context.read(t, h.start, h.end, urgent_anywhere, narrative, real, self._going_on_words(h.key))
+            for h in hits
+        ]
         # "没有人受伤": the caller rules out injury, so a scrape or a past scuffle is no emergency
         # unless something else (a weapon, urgency of a matter that is always urgent) says so
         no_injury = any(h.key.startswith(_CUE_PREFIX) and c.negated for h, c in zip(hits, contexts, strict=True))
@@ -519,6 +522,17 @@ class Router:
                 emergency_keys.append(key)
         matched = list(dict.fromkeys(e.phrase for e in evidence if not e.negated))
         return Findings(norm, narrative, evidence, scores, emergency_keys, matched)
+
+    def _going_on_words(self, key: str) -> tuple[str, ...]:
+        """The aspect words that say this phrase is going on: all of them (lexicon ``progressive``: 在, 正) before a
+        cue (受伤, 刀) or an item that is an emergency unless over (a fight, a fire); only ``progressive_strong`` (正)
+        before a matter urgent only when said so (正撬, but 里面还有人在赌博 is no emergency); none before a place
+        or a service (在学校)."""
+        if key.startswith(_CUE_PREFIX) or self._cats[key].emergency in ("always", "unless_past"):
+            return self.profile.lexicon.progressive
+        if self._cats[key].emergency == "if_urgent":
+            return self.profile.lexicon.progressive_strong
+        return ()
 
     def _is_emergency(self, key: str, c: HitContext, narrative: bool, consult: bool, no_injury: bool) -> bool:
         """Does this phrase, in its context, make the call an emergency?"""
