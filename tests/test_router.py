@@ -491,6 +491,23 @@ def test_filing_a_report_of_what_happened_is_the_polices_and_no_emergency(text):
     assert d.target == "110" and not d.emergency, (text, d.rule, d.target, d.matched)
 
 
+@pytest.mark.parametrize(
+    ("text", "emergency"),
+    [
+        ("路口的公交站牌被车撞歪了，一直没人来扶", False),  # a thing bent, no one hurt
+        ("燃气管子被车撞断了，呼呼往外冒气", True),  # broken, and leaking: a danger
+        ("修了三回还漏，我真是要气炸了", False),  # anger
+        ("他把自己反锁在屋里，喊着要开煤气炸了整栋楼", True),
+        ("老板年底玩失踪，工钱一分没给", False),
+        ("我这嗓子都急冒烟了，到底谁管", False),
+        ("隔壁装修跟地震一样，从早钻到晚", False),
+    ],
+)
+def test_everyday_senses_of_danger_words(text, emergency):
+    d = get_router("national").route(text, "12345", use_model=False)
+    assert d.emergency == emergency, (text, d.rule, d.matched)
+
+
 def test_an_exception_to_a_negator_is_masked_before_the_window_is_cut():
     # four characters before 开锁 are 没有正规: only the whole 有没有 says nothing is denied
     d = get_router("national").route("钥匙锁家里了，有没有正规开锁的电话", "12345", use_model=False)
