@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from hotline.profile import load_profile
-from hotline.router.combine import combine
+from hotline.router.combine import HANDED_ON_HINT_SHARE, combine
 from hotline.router.decide import Router
 from hotline.understanding import model as model_mod
 from hotline.understanding import train as train_mod
@@ -334,6 +334,22 @@ def test_110_does_not_blind_transfer_a_caller_with_a_danger_hint(rules):
     assert (at12345.target, at12345.action) == ("12345", "accept") and at12345.danger_hint
 
 
+def test_a_caller_about_to_be_handed_on_gets_the_hint_at_a_lower_threshold(rules):
+    # TH's hint is 0.2; where the caller would leave without a person it is half of it
+    share = HANDED_ON_HINT_SHARE
+    p = TH["hint"] * (share + 1) / 2  # between the lower and the tuned threshold
+    at110 = _combined(rules, "路灯坏了好几天了", "110", _pred(p, "12345", 0.9))
+    assert (at110.target, at110.action) == ("12345", "conference") and at110.danger_hint and not at110.hands_away
+    below = _combined(rules, "路灯坏了好几天了", "110", _pred(TH["hint"] * share * 0.9, "12345", 0.9))
+    assert (below.target, below.action) == ("12345", "transfer") and below.hands_away
+    # at 12345 an accepted matter keeps the tuned threshold: no hint, no 110 on the line
+    at12345 = _combined(rules, "路灯坏了好几天了", "12345", _pred(p, "12345", 0.9))
+    assert not at12345.danger_hint
+    # ... but a caller only to be told to dial 110 is not left with the number
+    told = _combined(rules, "要是遇到小偷应该怎么办", "12345", _pred(p, "110", 0.9))
+    assert told.danger_hint and not told.hands_away, (told.action, told.target, told.rule)
+
+
 def test_a_long_story_gets_a_hint_at_a_spoken_requests_threshold_and_its_emergency_at_its_own(rules):
     # a story of more than 80 characters ending in a danger no list names (a wall leaning over a child's room):
     # below its own emergency threshold, above the hint one, 110's call-taker stays on the line with 12345
@@ -347,7 +363,7 @@ def test_a_long_story_gets_a_hint_at_a_spoken_requests_threshold_and_its_emergen
     at110 = _combined(rules, story, "110", pred)
     assert not at110.emergency and at110.danger_hint
     assert (at110.target, at110.action) == ("12345", "conference") and not at110.hands_away
-    quiet = replace(_pred(0.1, "12345", 0.9), thresholds=th)
+    quiet = replace(_pred(0.05, "12345", 0.9), thresholds=th)  # under the hint at 110 (HANDED_ON_HINT_SHARE)
     assert not _combined(rules, story, "110", quiet).danger_hint
     sure = replace(_pred(0.85, "12345", 0.9), thresholds=th)
     assert _combined(rules, story, "110", sure).emergency

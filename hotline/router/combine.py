@@ -64,6 +64,13 @@ if TYPE_CHECKING:
 WEAK_RULES = ("no-match", "low-confidence")
 SETTLED_RULES = (*WEAK_RULES, "explicit-agent", "overlap")
 NON_DESTINATIONS = ("clarify",)
+# A caller is handed on without a person -- from 110 to 12345, or only told an emergency number to dial -- when
+# the model hears even less danger than a hint needs: there the hint threshold is this share of the tuned one (a
+# hint keeps 110's call-taker on a three-way call with 12345, or bridges 110 in). Half, over the frozen splits:
+# 4 of 36,407 written and 8 of 9,559 spoken emergencies no longer handed away, for 3.5% (written) and 8.3%
+# (spoken) of the ordinary 110-dialed 12345 matters kept with a 110 call-taker, and 29 questions at 12345 about
+# a police matter answered on a three-way call with 110 (session 52)
+HANDED_ON_HINT_SHARE = 0.5
 
 
 def _hint_plan(platform: str) -> tuple[str, str]:
@@ -145,6 +152,12 @@ def _disagrees(d: Decision, pred: Prediction) -> bool:
     return owner_target != d.target
 
 
+def _handed_on(d: Decision) -> bool:
+    """The caller would leave without a person of the emergency services: at 110 (anything but 110's own
+    matter is handed to 12345 or explained), or at 12345 only told an emergency number to dial."""
+    return d.receiving == "110" or (d.action == "guide" and d.target in EMERGENCY_PRIORITY)
+
+
 def rules_hint(d: Decision, found: Findings, router: Router | None = None) -> Decision:
     """Rules only (no model loaded): the hint comes from the rules' evidence alone."""
     return _with_hint(d, router is not None and _weak_danger(router, found))
@@ -155,9 +168,6 @@ def combine(router: Router, d: Decision, found: Findings, pred: Prediction) -> D
     # a narrative (a written message, a long monologue) has thresholds of its own (see train.py)
     em_th = th.get("emergency_narrative", 1.01) if found.narrative else th["emergency"]
     owner_th = th.get("owner_narrative", 1.01) if found.narrative else th["owner"]
-    # a hint costs a warning to the 12345 agent, or keeps 110's call-taker on the line: a long story, which hides
-    # its danger more than a short request does, gets it at the same threshold (4 of 495 TeddyCup messages)
-    hint_th = th["hint"]
     changed: dict[str, Any] = {}
     rules_verdict = {"target": d.target, "action": d.action, "emergency": d.emergency, "rule": d.rule}
 
@@ -197,7 +207,10 @@ def combine(router: Router, d: Decision, found: Findings, pred: Prediction) -> D
         d = model_destination(router, d, pred, found)
         changed["destination"] = True
 
-    # 2. danger hint
+    # 2. danger hint. It costs a warning to the 12345 agent, or keeps 110's call-taker on the line: a long story,
+    # which hides its danger more than a short request does, gets it at the same threshold (4 of 495 TeddyCup
+    # messages); it is lower where the caller would be handed on without a person (HANDED_ON_HINT_SHARE)
+    hint_th = th["hint"] * (HANDED_ON_HINT_SHARE if _handed_on(d) else 1.0)
     hint = doubted or outweighed or (heard and pred.p_emergency >= hint_th) or _weak_danger(router, found)
     d = _with_hint(d, hint)
 
