@@ -13,7 +13,8 @@ the text and voice, so an interrupted run resumes where it stopped and a second 
 
 usage: HOTLINE_MODELS=/work/main/asr_models/store nice -n 10 .venv/bin/python scripts/speak_corpus.py \\
            IN.tsv OUT.tsv --cache DIR [--engine whisper] [--model whisper-base] [--id-suffix -asr]
-           [--source asr:whisper-base] [--only-source written] [--every N] [--reference] [--redecode-looped]
+           [--source asr:whisper-base] [--only-source written] [--every N] [--emergency-every M] [--reference]
+           [--redecode-looped]
 """
 
 from __future__ import annotations
@@ -43,6 +44,12 @@ def main() -> None:
     ap.add_argument("--source", default=None, help="value of the `source` column when there is one (default asr:MODEL)")
     ap.add_argument("--only-source", default=None, help="speak only rows with this source")
     ap.add_argument("--every", type=int, default=1, help="speak one row in N (chosen by the id's hash)")
+    ap.add_argument(
+        "--emergency-every",
+        type=int,
+        default=None,
+        help="speak one emergency row (emergency=1) in N instead (N a divisor of --every keeps its rows)",
+    )
     ap.add_argument("--reference", action="store_true", help="add a `reference` column with the text spoken")
     ap.add_argument("--synth-only", action="store_true", help="synthesize and stop (fills the cache)")
     ap.add_argument("--cached-only", action="store_true", help="speak only rows whose speech is already cached")
@@ -61,8 +68,12 @@ def main() -> None:
         rows = list(reader)
     if a.only_source:
         rows = [r for r in rows if r.get("source") == a.only_source]
-    if a.every > 1:
-        rows = [r for r in rows if hashlib.sha1(r["id"].encode()).digest()[0] % a.every == 0]
+    if a.every > 1 or a.emergency_every:
+
+        def one_in(r: dict[str, str]) -> int:
+            return a.emergency_every if a.emergency_every and r.get("emergency") == "1" else a.every
+
+        rows = [r for r in rows if hashlib.sha1(r["id"].encode()).digest()[0] % one_in(r) == 0]
     if a.cached_only:
         rows = [r for r in rows if (a.cache / "tts" / f"{voice_of(r['id'], r['text'])[2]}.wav").exists()]
     print(f"{a.inp}: speaking {len(rows)} rows", file=sys.stderr)
