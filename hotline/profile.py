@@ -176,11 +176,11 @@ class Lexicon(_Strict):
     habitual: tuple[str, ...] = ()  # 经常, 天天: a habit; no emergency unless urgency is said in the clause
     # said after a danger in its sentence, a habit too (这话说了好几回了, 不是第一次了): unless urgency is said in it
     habitual_after: tuple[str, ...] = ()
-    # said right before a phrase, the aspect of an action going on (在踹门, 正砸): the phrase is happening now
-    # unless its own clause tells a past; not when the word ends one of progressive_exceptions (好在, 实在)
     feared: tuple[str, ...] = ()  # said right before a phrase, it is feared or guarded against (怕着火, 防走失)
     feared_exceptions: tuple[str, ...] = ()  # ... not when the word ends one of these (害怕出人命)
     feared_anyway: tuple[str, ...] = ()  # ... nor before a phrase that begins with one of these (怕爆炸, 怕人还在)
+    # said right before a phrase, the aspect of an action going on (在踹门, 正砸): the phrase is happening now
+    # unless its own clause tells a past; not when the word ends one of progressive_exceptions (好在, 实在)
     progressive: tuple[str, ...] = ()
     progressive_strong: tuple[str, ...] = ()  # ... those that also make a matter urgent only when said so (正撬)
     progressive_exceptions: tuple[str, ...] = ()

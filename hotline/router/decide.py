@@ -221,9 +221,15 @@ class Router:
         self._exclude: dict[str, tuple[str, ...]] = {c.id: c.exclude for c in profile.categories}
         self._exclude.update({k: c.exclude for k, c in self._cues.items()})
         self._everyday_after = {k: c.everyday_after for k, c in self._cues.items() if c.everyday_after}
+        # the aspect words that say an item's phrase is going on (在流血, 正撬): all of them (lexicon ``progressive``)
+        # before a cue or an item that is an emergency unless over; only ``progressive_strong`` before a matter
+        # urgent only when said so (正撬, but 里面还有人在赌博 is no emergency); none before a place (在学校)
+        lx = profile.lexicon
+        going_on = {"always": lx.progressive, "unless_past": lx.progressive, "if_urgent": lx.progressive_strong}
+        self._going_on = {c.id: going_on.get(c.emergency, ()) for c in profile.categories}
+        self._going_on.update(dict.fromkeys(self._cues, lx.progressive))
         self._context = ContextReader(profile.lexicon, profile.settings.negation_window)
         # the exceptions first: where one is found (对不对), the break-off word inside it (不对) is not
-        lx = profile.lexicon
         words = [alt for alt in (_alternatives(lx.break_off_exceptions), _alternatives(lx.break_off)) if alt]
         if lx.break_off_before_pause:
             words.append(f"(?:{_alternatives(lx.break_off_before_pause)}){_PAUSE}")
@@ -477,8 +483,7 @@ class Router:
         consult = any(m in t for m in lx.consult)
         real = self._context.supposition_is_real(norm.with_fillers)  # a supposition then said to be happening
         contexts = [
-            self._context.read(t, h.start, h.end, urgent_anywhere, narrative, real, self._going_on_words(h.key))
-            for h in hits
+            self._context.read(t, h.start, h.end, urgent_anywhere, narrative, real, self._going_on[h.key]) for h in hits
         ]
         # "没有人受伤": the caller rules out injury, so a scrape or a past scuffle is no emergency
         # unless something else (a weapon, urgency of a matter that is always urgent) says so
@@ -522,17 +527,6 @@ class Router:
                 emergency_keys.append(key)
         matched = list(dict.fromkeys(e.phrase for e in evidence if not e.negated))
         return Findings(norm, narrative, evidence, scores, emergency_keys, matched)
-
-    def _going_on_words(self, key: str) -> tuple[str, ...]:
-        """The aspect words that say this phrase is going on: all of them (lexicon ``progressive``: 在, 正) before a
-        cue (受伤, 刀) or an item that is an emergency unless over (a fight, a fire); only ``progressive_strong`` (正)
-        before a matter urgent only when said so (正撬, but 里面还有人在赌博 is no emergency); none before a place
-        or a service (在学校)."""
-        if key.startswith(_CUE_PREFIX) or self._cats[key].emergency in ("always", "unless_past"):
-            return self.profile.lexicon.progressive
-        if self._cats[key].emergency == "if_urgent":
-            return self.profile.lexicon.progressive_strong
-        return ()
 
     def _is_emergency(self, key: str, c: HitContext, narrative: bool, consult: bool, no_injury: bool) -> bool:
         """Does this phrase, in its context, make the call an emergency?"""
