@@ -179,6 +179,10 @@ class Lexicon(_Strict):
     feared: tuple[str, ...] = ()  # said right before a phrase, it is feared or guarded against (怕着火, 防走失)
     feared_exceptions: tuple[str, ...] = ()  # ... not when the word ends one of these (害怕出人命)
     feared_anyway: tuple[str, ...] = ()  # ... nor before a phrase that begins with one of these (怕爆炸, 怕人还在)
+    # a time to come said between the feared word and the phrase (怕哪天着火, 担心以后他走丢): feared too
+    feared_when: tuple[str, ...] = ()
+    # said right before a phrase (那次地震, 上回着火), it names an event the caller recalls: over, unless urgent
+    recalled: tuple[str, ...] = ()
     # said right before a phrase, the aspect of an action going on (在踹门, 正砸): the phrase is happening now
     # unless its own clause tells a past; not when the word ends one of progressive_exceptions (好在, 实在)
     progressive: tuple[str, ...] = ()

@@ -460,6 +460,8 @@ def test_going_on_is_not_read_into_a_past_a_suspicion_or_a_longer_word(text):
         "楼道里堆了好多旧家具，就怕着火",  # feared
         "我爸记性越来越差，社区能给办个防走失的卡吗",  # guarded against
         "那段河堤年年说要修，一下大雨就担心会决口",
+        "仓库后面的电线都晒裂了皮，我真怕哪天就着火了",  # a time to come between the fear and the danger
+        "我姥爷有点糊涂了，担心他以后走丢，想先办个手环",
     ],
 )
 def test_a_danger_feared_or_guarded_against_is_not_happening(text):
@@ -470,8 +472,34 @@ def test_a_danger_feared_or_guarded_against_is_not_happening(text):
 @pytest.mark.parametrize(
     "text",
     [
+        "那次地震过后我家厨房墙上裂了两道缝，想请人来看看还结不结实",  # a remembered event, of a kind urgent until over
+        "上回那场山洪冲坏的护栏到现在也没修",
+        "我外婆上次走丢是派出所帮忙找回来的，想问问能不能给她办个定位手环",
+    ],
+)
+def test_an_event_named_as_remembered_is_over(text):
+    d = get_router("national").route(text, "12345", use_model=False)
+    assert not d.emergency, (text, d.rule, [(e.phrase, e.tense) for e in d.evidence])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "上次走丢的那个老爷子今天又不见了，一上午都没找着",  # it happens again
+        "那场火还没灭，风一吹又烧到后面的棚子了",
+    ],
+)
+def test_a_remembered_event_happening_again_is_a_danger(text):
+    d = get_router("national").route(text, "110", use_model=False)
+    assert d.emergency, (text, d.rule, [(e.phrase, e.tense) for e in d.evidence])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
         "隔壁两口子打得叮当响，我好害怕出人命",  # afraid of what is going on
         "厨房煤气管子在嘶嘶漏气，我怕炸了",  # an explosion feared beside a leak is the danger itself
+        "他以前就说过哪天要弄死我，我怕，现在他拿着刀在敲门",  # the fear is its own clause; the knife is now
     ],
 )
 def test_fear_of_what_is_going_on_is_still_a_danger(text):

@@ -45,6 +45,10 @@ def _alternation(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
 
 # how far into its clause a supposition (如果, 要是 …) reaches: a word of supposition_real further on tells what is so
 SUPPOSITION_CLAUSE_CHARS = 12
+# how far before a phrase a fear with a time to come in it reaches (怕哪天他又 = 5 characters after 怕)
+FEARED_REACH = 8
+# size words between a remembered event's word and the event (那次小地震, 那场大火)
+RECALLED_SIZE = "小大"
 
 
 def _all(text: str, word: str) -> list[int]:
@@ -103,11 +107,23 @@ class ContextReader:
         防走失) and not with one that merely ends in one (害怕出人命: the caller is afraid of what is going on); a
         phrase of ``feared_anyway`` stays a danger (怕爆炸 beside a gas leak, 怕人还在里头)."""
         lx = self.lx
-        return (
-            any(before.endswith(m) for m in lx.feared)
-            and not any(before.endswith(x) for x in lx.feared_exceptions)
-            and not any(phrase.startswith(w) for w in lx.feared_anyway)
-        )
+        if any(phrase.startswith(w) for w in lx.feared_anyway):
+            return False
+        if any(before.endswith(m) for m in lx.feared) and not any(before.endswith(x) for x in lx.feared_exceptions):
+            return True
+        # 我怕哪天就着火了, 担心以后他走丢: a time to come between the fear and the phrase, a few characters apart
+        when = max((i for w in lx.feared_when if (i := before.rfind(w)) != -1), default=-1)
+        if when == -1:
+            return False
+        head = before[:when]
+        fear = max((i + len(m) for m in lx.feared if (i := head.rfind(m)) != -1), default=-1)
+        # (好害怕哪天他走丢了 too: a fear of a time to come, not of what is going on)
+        return fear != -1 and len(before) - fear <= FEARED_REACH
+
+    def is_recalled(self, before: str) -> bool:
+        """`before` (the phrase's clause up to it) ends with a word naming a remembered event (那次, 上回), a size
+        word allowed between (那次小地震)."""
+        return any(before.rstrip(RECALLED_SIZE).endswith(m) for m in self.lx.recalled)
 
     def is_progressive(self, before: str, words: tuple[str, ...]) -> bool:
         """`before` (the phrase's clause up to it) ends with one of `words`, aspect words of an action going on (在,
@@ -231,6 +247,14 @@ class ContextReader:
         else:
             tense = "unknown"
         long_ago = tense == "past" and self.is_long_ago(sentence)
+        if (
+            tense in ("past", "unknown")
+            and self.is_recalled(text[clause_start:start])
+            and not any(m in sentence for m in lx.ongoing)
+        ):
+            # 前几天那次地震我家墙裂了: the event is named as one the caller remembers, however urgent its kind
+            # (not when it happens again: 上次走失的那个弟弟，今天又跑出去了)
+            tense, long_ago = "past", True
         habitual = (
             any(m in clause for m in lx.habitual)
             and not any(m in clause for m in strong)

@@ -23,9 +23,9 @@ from hotline.router.normalize import in_mandarin
 # the lexicon's word lists that the router looks for in the normalized text (ContextReader, Router.read_context)
 READ_NORMALIZED = (
     "negators", "negator_exceptions", "hypothetical", "potential", "habitual", "habitual_after", "feared",
-    "feared_exceptions", "feared_anyway", "progressive", "progressive_strong", "progressive_exceptions",
-    "progressive_unsure", "consult", "question", "dispatch", "past", "long_ago", "urgent", "urgent_now", "urgent_weak",
-    "resolved", "ongoing",
+    "feared_exceptions", "feared_anyway", "feared_when", "recalled", "progressive", "progressive_strong",
+    "progressive_exceptions", "progressive_unsure", "consult", "question", "dispatch", "past", "long_ago", "urgent",
+    "urgent_now", "urgent_weak", "resolved", "ongoing",
 )  # fmt: skip
 # ... and those it looks for in the normalized text with its fillers kept (ContextReader.supposition_is_real)
 READ_WITH_FILLERS = ("supposition_real",)
