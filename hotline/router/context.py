@@ -51,6 +51,11 @@ FEARED_REACH = 8
 RECALLED_SIZE = "小大"
 
 
+def _last_end(text: str, words: Sequence[str]) -> int:
+    """Where the last of `words` in `text` ends (-1: none of them is there)."""
+    return max((i + len(w) for w in words if (i := text.rfind(w)) != -1), default=-1)
+
+
 def _all(text: str, word: str) -> list[int]:
     out, i = [], text.find(word)
     while i != -1:
@@ -82,10 +87,8 @@ class ContextReader:
 
     def past_ends(self, span: str) -> int:
         """Where the last past marker in `span` ends (-1: none)."""
-        ends = [i + len(m) for m in self.lx.past if (i := span.rfind(m)) != -1]
-        if self._past_re is not None:
-            ends += [x.end() for x in self._past_re.finditer(span)]
-        return max(ends, default=-1)
+        ends = [x.end() for x in self._past_re.finditer(span)] if self._past_re is not None else []
+        return max([_last_end(span, self.lx.past), *ends])
 
     def now_since_past(self, before: str, after: str, now_words: tuple[str, ...]) -> bool:
         """A word of now said after the last past marker before the phrase, and no past marker after it in its
@@ -99,7 +102,7 @@ class ContextReader:
         """A word of now said after the last of `markers` (a habit word, a question word) before the phrase
         (狗天天半夜叫 说了也不听 现在他喝醉了说要弄死我们): the caller has come from the habit or the question to what
         is happening. A recognizer's transcript has no marks to end the habit's or the question's clause."""
-        last = max((i + len(m) for m in markers if (i := before.rfind(m)) != -1), default=-1)
+        last = _last_end(before, markers)
         return last != -1 and any(m in before[last:] for m in now_words)
 
     def is_feared(self, before: str, phrase: str) -> bool:
@@ -115,8 +118,7 @@ class ContextReader:
         when = max((i for w in lx.feared_when if (i := before.rfind(w)) != -1), default=-1)
         if when == -1:
             return False
-        head = before[:when]
-        fear = max((i + len(m) for m in lx.feared if (i := head.rfind(m)) != -1), default=-1)
+        fear = _last_end(before[:when], lx.feared)
         # (好害怕哪天他走丢了 too: a fear of a time to come, not of what is going on)
         return fear != -1 and len(before) - fear <= FEARED_REACH
 
