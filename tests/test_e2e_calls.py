@@ -255,9 +255,17 @@ def test_five_concurrent_calls_are_all_handled_and_recorded(shared_dir, pbx, ser
         # every call was heard, decided, acted on and closed
         kinds = [e["kind"] for e in r["events"]]
         assert "decision" in kinds and kinds[-1] == "hangup", (name, kinds)
-        # the system did what its router decided from what it heard (recognition may vary under load)
+        # the system did what its router decided from what it heard (recognition may vary under load), as the
+        # conversation acts on it (agi/session.py converse): a hint of danger at once, and a caller still not
+        # understood once the re-asks are spent (none at 110) to a person of the platform
         again = route_call(r["transcript"], platform, attempt=r["route"]["attempt"])
-        assert (r["route"]["action"], r["route"]["target"]) == (again.action, again.target), name
+        if again.understood or r["outcome"] == "hangup":
+            want = (again.action, again.target)
+        elif again.acts_on_hint:
+            want = (again.hint_action, again.hint_target or "110")
+        else:
+            want = ("agent", platform)
+        assert (r["route"]["action"], r["route"]["target"]) == want, (name, r["transcript"], r["route"]["rule"])
         right += r["outcome"] == expect
     assert right >= 4, [(r["transcript"], r["outcome"]) for r in results]
 

@@ -57,5 +57,5 @@ def test_other_authors_transcripts_are_of_the_rows_the_build_chooses(build):
     ids = [r["id"] for r in read_rows(train / "asr_whisper_others.tsv")]
     assert ids and all(i in order for i in ids), [i for i in ids if i not in order][:5]
     assert [order[i] for i in ids] == sorted(order[i] for i in ids)
-    # missing: the rows zh-tts cannot say, and the ordinary rows not spoken yet (README, session 53)
-    assert len(ids) >= 0.9 * len(order), (len(ids), len(order))
+    # missing: only the rows zh-tts cannot say and the few whose transcript came out empty (28 of 9,990 in session 54)
+    assert len(ids) >= 0.99 * len(order), (len(ids), len(order))
