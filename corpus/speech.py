@@ -25,6 +25,13 @@ PITCHES = (0.9, 1.0, 1.12)
 VOICE_VERSION = "v1"  # bump when the synthesis or the line model changes: new cache keys
 
 
+def chosen_to_speak(row: dict[str, str], every: int, emergency_every: int = 0) -> bool:
+    """One row in `every` (one emergency, emergency=1, in `emergency_every` when given), chosen by the id's hash:
+    the same rows on every machine and every run."""
+    one_in = emergency_every if emergency_every and row.get("emergency") == "1" else every
+    return hashlib.sha1(row["id"].encode()).digest()[0] % one_in == 0
+
+
 def voice_of(row_id: str, text: str) -> tuple[float, float, str]:
     """Speed, pitch and cache key of a row: fixed by its id and text, spread over all combinations."""
     h = hashlib.sha1(f"{row_id}\t{text}".encode()).digest()

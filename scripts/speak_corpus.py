@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import hashlib
 import json
 import sys
 import time
@@ -30,7 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 from itertools import groupby
 from pathlib import Path
 
-from hotline.corpus.speech import apply_line, synthesize, voice_of
+from hotline.corpus.speech import apply_line, chosen_to_speak, synthesize, voice_of
 
 
 def main() -> None:
@@ -69,11 +68,7 @@ def main() -> None:
     if a.only_source:
         rows = [r for r in rows if r.get("source") == a.only_source]
     if a.every > 1 or a.emergency_every:
-
-        def one_in(r: dict[str, str]) -> int:
-            return a.emergency_every if a.emergency_every and r.get("emergency") == "1" else a.every
-
-        rows = [r for r in rows if hashlib.sha1(r["id"].encode()).digest()[0] % one_in(r) == 0]
+        rows = [r for r in rows if chosen_to_speak(r, a.every, a.emergency_every)]
     if a.cached_only:
         rows = [r for r in rows if (a.cache / "tts" / f"{voice_of(r['id'], r['text'])[2]}.wav").exists()]
     print(f"{a.inp}: speaking {len(rows)} rows", file=sys.stderr)

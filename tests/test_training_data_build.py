@@ -43,16 +43,14 @@ def test_a_transcript_file_may_lose_the_few_rows_that_came_out_empty(build, tmp_
 def test_other_authors_transcripts_are_of_the_rows_the_build_chooses(build):
     """Each transcript in asr_whisper_others.tsv is of a row the id's hash chooses (one in SPOKEN_EVERY, one emergency
     in SPOKEN_EMERGENCY_EVERY), of the same author's file, and in the order a rebuild writes them."""
-    import hashlib
-
     from hotline.corpus.schema import OTHER_AUTHORS
+    from hotline.corpus.speech import chosen_to_speak
 
     train = SCRIPT.parent.parent / "corpus" / "train"
     order = {}
     for author in OTHER_AUTHORS:
         for r in read_rows(train / f"written_{author}.tsv"):
-            one_in = build.SPOKEN_EMERGENCY_EVERY if r["emergency"] == "1" else build.SPOKEN_EVERY
-            if hashlib.sha1(r["id"].encode()).digest()[0] % one_in == 0:
+            if chosen_to_speak(r, build.SPOKEN_EVERY, build.SPOKEN_EMERGENCY_EVERY):
                 order[r["id"] + "-asr"] = len(order)
     ids = [r["id"] for r in read_rows(train / "asr_whisper_others.tsv")]
     assert ids and all(i in order for i in ids), [i for i in ids if i not in order][:5]
