@@ -36,7 +36,7 @@ from hotline.agi.speech import SpeechService
 from hotline.agi.utterance import Utterance
 from hotline.asr.base import Transcript, pcm16_to_16k, read_wav_16k, write_wav
 from hotline.contract import Action, Var
-from hotline.profile import PLATFORMS, Profile
+from hotline.profile import PLATFORMS, Conversation, Profile
 from hotline.router import Decision, Router
 from hotline.store.journal import CallJournal
 
@@ -140,30 +140,11 @@ class IvrSession:
             decision = await self.understand(utt, attempt)
             if utt.ended_by == "hangup":
                 raise CallerHungUp("utterance")  # what was said is recorded, emergency flag included
-            if decision.understood:
-                return decision
-            if decision.acts_on_hint:
-                # a hint of danger is never asked again: from 12345 110 joins a three-way call at once
-                return self.decided(
-                    replace(
-                        decision,
-                        action=decision.hint_action,
-                        target=decision.hint_target or "110",
-                        rule="danger-hint",
-                        explanation=f"a hint of danger ({decision.explanation}): {decision.hint_action} "
-                        f"-> {decision.hint_target} at once, not asked again",
-                    )
-                )
-            if attempt > turn.reasks:
-                return self.decided(
-                    replace(
-                        decision,
-                        action=Action.AGENT,
-                        target=self.platform,
-                        rule="not-understood",
-                        explanation=f"not understood after {attempt} answer(s): a person takes the call",
-                    )
-                )
+            acted_on = final_decision(decision, attempt, turn, self.platform)
+            if acted_on is decision:
+                return decision  # recorded as the router decided it
+            if acted_on is not None:
+                return self.decided(acted_on)
             prompt, attempt = turn.ask_again, attempt + 1
 
     async def ask_and_listen(self, prompt: str, attempt: int, no_speech_s: float) -> Utterance:
@@ -437,6 +418,34 @@ class IvrSession:
         await self.agi.set_variable(Var.EMERGENCY, "1" if plan.emergency else "0")
         await self.agi.set_variable(Var.ACTION, action)
         self._event("action", action=action, target=target)
+
+
+def final_decision(d: Decision, attempt: int, turn: Conversation, platform: str) -> Decision | None:
+    """What the conversation acts on after the caller's `attempt`-th answer was decided as `d`; None: ask again.
+
+    An understood matter as decided. A hint of danger is never asked again: from 12345 110 joins a three-way
+    call at once. A caller still not understood once the platform's re-asks are spent (none at 110, one at
+    12345) goes to a person of the platform dialed, never to a menu."""
+    if d.understood:
+        return d
+    if d.acts_on_hint:
+        return replace(
+            d,
+            action=d.hint_action,
+            target=d.hint_target or "110",
+            rule="danger-hint",
+            explanation=f"a hint of danger ({d.explanation}): {d.hint_action} -> {d.hint_target} at once, "
+            "not asked again",
+        )
+    if attempt > turn.reasks:
+        return replace(
+            d,
+            action=Action.AGENT,
+            target=platform,
+            rule="not-understood",
+            explanation=f"not understood after {attempt} answer(s): a person takes the call",
+        )
+    return None
 
 
 def ends_early(d: Decision, policy: str) -> bool:

@@ -8,8 +8,10 @@ import time
 import numpy as np
 import pytest
 
+from hotline.agi.session import final_decision
 from hotline.asr.base import write_wav
 from hotline.config import REPO
+from hotline.profile import load_profile
 from hotline.router import route_call
 from hotline.sim.sipcall import PROMPTS, SipCallError, place_call, read_wav_8k, wav_seconds
 from hotline.store import CallLog
@@ -256,15 +258,16 @@ def test_five_concurrent_calls_are_all_handled_and_recorded(shared_dir, pbx, ser
         kinds = [e["kind"] for e in r["events"]]
         assert "decision" in kinds and kinds[-1] == "hangup", (name, kinds)
         # the system did what its router decided from what it heard (recognition may vary under load), as the
-        # conversation acts on it (agi/session.py converse): a hint of danger at once, and a caller still not
-        # understood once the re-asks are spent (none at 110) to a person of the platform
-        again = route_call(r["transcript"], platform, attempt=r["route"]["attempt"])
-        if again.understood or r["outcome"] == "hangup":
+        # conversation acts on it (agi/session.py final_decision): a hint of danger at once, and a caller still
+        # not understood once the re-asks are spent (none at 110) to a person of the platform
+        again = route_call(r["transcript"], platform, profile=pbx.profile, attempt=r["route"]["attempt"])
+        if r["outcome"] == "hangup":
             want = (again.action, again.target)
-        elif again.acts_on_hint:
-            want = (again.hint_action, again.hint_target or "110")
         else:
-            want = ("agent", platform)
+            turn = load_profile(pbx.profile).conversation[platform]
+            acted_on = final_decision(again, r["route"]["attempt"], turn, platform)
+            assert acted_on is not None, (name, "the last answer was acted on, not asked again", r["transcript"])
+            want = (acted_on.action, acted_on.target)
         assert (r["route"]["action"], r["route"]["target"]) == want, (name, r["transcript"], r["route"]["rule"])
         right += r["outcome"] == expect
     assert right >= 4, [(r["transcript"], r["outcome"]) for r in results]

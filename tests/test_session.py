@@ -18,11 +18,18 @@ from hotline.agi.audiosocket import AudioSocketServer
 from hotline.agi.channel import CallerHungUp
 from hotline.agi.live_capture import ListenSettings
 from hotline.agi.prompts import PromptLibrary
-from hotline.agi.session import IvrSession, Recordings, SessionDeps, listens_through_handover, went_on_to_danger
+from hotline.agi.session import (
+    IvrSession,
+    Recordings,
+    SessionDeps,
+    final_decision,
+    listens_through_handover,
+    went_on_to_danger,
+)
 from hotline.asr.base import Transcript, write_wav
 from hotline.config import REPO
 from hotline.profile import load_profile
-from hotline.router import get_router
+from hotline.router import Router, get_router
 from hotline.store import CallLog
 from hotline.store.journal import CallJournal
 from tests.agi_peer import ScriptedAsterisk, Step, environment
@@ -320,6 +327,23 @@ def test_only_an_ordinary_matter_is_listened_through_its_handover_prompt():
     assert listens_through_handover(router.route("楼上漏水把我家天花板泡坏了，物业也不管", platform="110"))  # transfer
     assert not listens_through_handover(router.route("我家楼下有人在打架，打得头破血流", platform="12345"))
     assert not listens_through_handover(router.route("", platform="12345"))  # not understood: a person
+
+
+def test_the_conversation_acts_on_an_answer_or_asks_once_more():
+    router = Router(load_profile("national"))  # rules only: what each answer is does not hang on a model
+    turns = load_profile("national").conversation
+    street_light = router.route("我们楼下的路灯坏了好几天了", platform="12345")
+    assert final_decision(street_light, 1, turns["12345"], "12345") is street_light  # understood: as decided
+    nothing = router.route("喂喂", platform="12345")
+    assert not nothing.understood and not nothing.acts_on_hint
+    assert final_decision(nothing, 1, turns["12345"], "12345") is None  # 12345 asks again, once
+    person = final_decision(nothing, 2, turns["12345"], "12345")
+    assert (person.action, person.target, person.rule) == ("agent", "12345", "not-understood")
+    at110 = final_decision(router.route("喂喂", platform="110"), 1, turns["110"], "110")
+    assert (at110.action, at110.target, at110.rule) == ("agent", "110", "not-understood")  # no re-ask at 110
+    hint = replace(nothing, danger_hint=True, hint_action="conference", hint_target="110")
+    bridged = final_decision(hint, 1, turns["12345"], "12345")
+    assert (bridged.action, bridged.target, bridged.rule) == ("conference", "110", "danger-hint")
 
 
 async def test_a_hang_up_mid_prompt_closes_the_record_with_a_hangup_event(world):
