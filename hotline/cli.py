@@ -171,9 +171,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     try:
         if args.files:
             tune = read_files(args.tune) if args.tune else []
-            meta = train(args.files, out, tune, "--tune")
+            meta = train(args.files, out, tune, "--tune", scores_out=args.scores)
         else:
-            meta = train_default(out, with_dev=not args.no_dev)
+            meta = train_default(out, with_dev=not args.no_dev, scores_out=args.scores)
     except CorpusError as e:
         raise CommandError(str(e)) from None
     took = time.perf_counter() - t
@@ -240,6 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--no-dev", action="store_true", help="tune the thresholds by cross-validation only")
     tr.add_argument("--files", nargs="+", help="train on these files instead of the train split")
     tr.add_argument("--tune", nargs="+", help="with --files: files to tune the thresholds on")
+    tr.add_argument("--scores", default=None, help="also write the scores the thresholds were tuned on (TSV)")
     tr.add_argument("--json", action="store_true")
     tr.set_defaults(func=cmd_train)
 

@@ -531,6 +531,44 @@ def test_the_doubt_threshold_holds_back_almost_no_true_emergency_and_one_odd_lin
     assert few["doubt"] == 0.0  # too few to go by: never doubt
 
 
+def _scored(rng, pos: int, neg: int, neg_high: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    p = np.concatenate([rng.uniform(0.0, 1.0, pos) ** 0.5, rng.uniform(0.0, neg_high, neg)])
+    return p, np.array([1] * pos + [0] * neg), np.zeros(pos + neg, dtype=bool)
+
+
+def test_the_emergency_threshold_falls_to_the_recall_goal_within_the_look_alike_allowance():
+    rng = np.random.default_rng(7)
+    p, y, rules = _scored(rng, 1000, 4000, 0.6)
+    at5 = train_mod.tune_emergency(p, y, rules, recall_goal=0.0)  # the pool at MAX_FALSE alone
+    assert at5["rule"] == "max_false" and at5["at_emergency"]["false"] <= train_mod.MAX_FALSE
+    goal = at5["at_emergency"]["recall"] + 0.003
+    t = train_mod.tune_emergency(p, y, rules, recall_goal=goal, max_lookalike=0.08)
+    assert t["rule"] == "recall_goal" and t["emergency"] < at5["emergency"]
+    assert t["at_emergency"]["recall"] >= goal and t["at_emergency"]["false"] <= 0.08
+    # the highest threshold that reaches it: one step up falls short
+    higher = next(v for v in sorted({round(float(v), 4) for v in p}) if v > t["emergency"])
+    assert ((rules | (p >= higher))[y == 1]).mean() < goal
+    # out of reach within the allowance: the best recall the allowance buys, never past it
+    far = train_mod.tune_emergency(p, y, rules, recall_goal=0.9999, max_lookalike=0.06)
+    assert far["at_emergency"]["false"] <= 0.06 and far["emergency"] < at5["emergency"]
+    # met at MAX_FALSE already: unchanged
+    assert train_mod.tune_emergency(p, y, rules, recall_goal=0.5)["emergency"] == at5["emergency"]
+
+
+def test_look_alike_authors_joining_the_pool_move_the_recall_goal_threshold_less_than_the_false_rule():
+    rng = np.random.default_rng(11)
+    p = np.concatenate([rng.uniform(0, 1, 1000) ** 0.2, rng.uniform(0, 1, 4000) ** 8])
+    y, rules = np.array([1] * 1000 + [0] * 4000), np.zeros(5000, dtype=bool)
+    hard = rng.uniform(0.5, 0.9, 100)  # an author of danger's look-alikes, most of them flagged
+    p2, y2, r2 = np.concatenate([p, hard]), np.concatenate([y, np.zeros(100, int)]), np.zeros(5100, dtype=bool)
+    pools = ((p, y, rules), (p2, y2, r2))
+    by_false = [train_mod.tune_emergency(*s, recall_goal=0.0)["emergency"] for s in pools]
+    by_goal = [train_mod.tune_emergency(*s, 0.985, 0.15) for s in pools]
+    assert by_false[1] > by_false[0] + 0.03  # the pool's rule creeps up
+    assert all(t["rule"] == "recall_goal" and t["emergency"] < by_false[0] for t in by_goal)
+    assert abs(by_goal[1]["emergency"] - by_goal[0]["emergency"]) < 0.01
+
+
 def test_authors_fall_in_few_balanced_folds_the_same_way_each_time():
     authors = ["a"] * 50 + ["b"] * 40 + ["c"] * 30 + ["d"] * 20 + ["e"] * 10 + ["f"] * 10 + ["g"] * 5
     folds = author_folds(authors, folds=3)
@@ -786,3 +824,25 @@ def test_override_sure_is_tuned_where_the_rules_chose_surely_and_no_emergency_co
     unsure = [replace(r, rules_sure=False, rules_unsure=True) for r in rows]
     assert train_mod.tune_override(prob, classes, unsure, train_mod.surely_chosen) == 1.01
     assert train_mod.tune_override(prob, classes, unsure) == 0.9
+
+
+def test_the_tuning_scores_written_by_train_are_read_by_the_threshold_benchmark(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    rng = np.random.default_rng(3)
+    scores = []
+    for k, author in enumerate(("early", "train-a", "train-b", "train-ab")):
+        for i in range(200):
+            y = int(i % 3 == 0)
+            p = float(rng.uniform(0.3, 1.0) if y else rng.uniform(0.0, 0.5 + 0.1 * k))
+            scores.append((f"{author}-{i}", author, y, round(p, 6), int(i % 17 == 0), 0))
+    path = tmp_path / "scores.tsv"
+    train_mod.write_scores(scores, path)
+    bench = Path(__file__).resolve().parents[1] / "benchmarks" / "threshold_rules.py"
+    out = subprocess.run([sys.executable, str(bench), str(path), "--step", "2"], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert "800 lines, 268 emergencies, 4 authors" in out.stdout
+    # the growing pool, in the order the authors joined: the early sets, then a, b, ab
+    assert "(up to train-a)" in out.stdout and out.stdout.rstrip().endswith("(up to train-ab)")

@@ -13,7 +13,9 @@ Thresholds (see hotline/router/combine.py for how they are used), tuned on the d
 author's callers, never trained on) when it exists, else on the out-of-fold predictions of the training
 rows; never on the test split:
 - ``emergency``: the highest probability at which the rules OR the model reach their best recall with
-  false emergencies within ``MAX_FALSE`` (recall first, within the goal of <= 5% false);
+  false emergencies within ``MAX_FALSE`` (recall first, within the goal of <= 5% false); where that
+  catches fewer than ``RECALL_GOAL`` of the unheard authors' emergencies, lower, to the highest that does,
+  as long as false emergencies stay within ``MAX_FALSE_LOOKALIKE`` (see below);
 - ``hint``: lower, the highest that reaches every emergency (or the best recall) within ``MAX_HINT_FALSE``;
 - ``doubt``: below it a rules emergency is held as a danger hint instead (a strong word said of a bill or a
   row of neighbours: 气得我想杀人, 简直是抢钱): ``DOUBT_MARGIN`` times the ``DOUBT_QUANTILE`` quantile of
@@ -86,6 +88,14 @@ CENTROID_TEMPERATURE = 0.05  # softmax over cosine similarities / this
 # heard, and that pool now holds several authors who wrote mostly danger's look-alikes (10-27% flagged when
 # unheard), so a further margin (4.5% until 2026-12-02) only cost emergencies: 97.6% -> 98.1% recall pooled
 MAX_FALSE = 0.05
+# The pool's false rate is not a caller's: the authors who joined since session 40 wrote mostly danger's
+# look-alikes (10-24% of an author's ordinary lines flagged when unheard), so each of them raised the
+# threshold that keeps the pool at 5% (0.2162 -> 0.2459 over four sessions) and cost recall on the frozen
+# splits, which read under 3% false at that threshold. The unheard authors' recall is the goal that does not
+# move when look-alikes are added: where 5% pooled catches fewer than RECALL_GOAL, the threshold falls to the
+# highest that reaches it, never past MAX_FALSE_LOOKALIKE pooled (session 56, benchmarks/threshold_rules.py).
+RECALL_GOAL = 0.985
+MAX_FALSE_LOOKALIKE = 0.06
 MAX_HINT_FALSE = 0.15
 RULES_MARGIN = 0.005
 # the doubt threshold: half the score below which lie 0.2% of the true emergencies the rules flagged (one
@@ -496,11 +506,19 @@ def tune_doubt_owner(p_em: np.ndarray, p_own: np.ndarray, y: np.ndarray, rules: 
     return round(min(1.01, max(DOUBT_OWNER_FLOOR, top)), 4)
 
 
-def tune_emergency(p: np.ndarray, y: np.ndarray, rules: np.ndarray) -> dict[str, Any]:
+def tune_emergency(
+    p: np.ndarray,
+    y: np.ndarray,
+    rules: np.ndarray,
+    recall_goal: float = RECALL_GOAL,
+    max_lookalike: float = MAX_FALSE_LOOKALIKE,
+) -> dict[str, Any]:
     """Thresholds for emergency and hint from probabilities p, labels y (0/1) and the rules' flags.
 
     emergency: the highest threshold that reaches the best recall of "rules OR model" while false
-    emergencies stay within MAX_FALSE (or just above the rules' own rate when that is higher);
+    emergencies stay within MAX_FALSE (or just above the rules' own rate when that is higher); if its recall
+    is below recall_goal, the highest threshold that reaches recall_goal with false emergencies within
+    max_lookalike, or the best recall within max_lookalike when none does;
     hint: lower, the highest that reaches every emergency (or the best recall) within MAX_HINT_FALSE.
     Both figures only grow as the threshold falls, so each search stops at its budget.
     """
@@ -527,13 +545,31 @@ def tune_emergency(p: np.ndarray, y: np.ndarray, rules: np.ndarray) -> dict[str,
                 break
         return best_t
 
+    def reaching(goal: float, budget: float) -> float | None:
+        for t in cands:
+            rec, fa = rates(t)
+            if fa > budget:
+                return None
+            if rec >= goal:
+                return t
+        return None
+
     emergency = search(max(MAX_FALSE, rules_false + RULES_MARGIN), 1.01)
+    goal_rule = "max_false"
+    if rates(emergency)[0] < recall_goal:
+        ceiling = max(max_lookalike, rules_false + RULES_MARGIN)
+        reach = reaching(recall_goal, ceiling)
+        if reach is None:
+            reach = search(ceiling, 1.01)
+        if reach < emergency:
+            emergency, goal_rule = reach, "recall_goal"
     hint = search(max(MAX_HINT_FALSE, rules_false + RULES_MARGIN), emergency)
     er, ef = rates(emergency)
     hr, hf = rates(hint)
     return {
         "emergency": emergency,
         "hint": hint,
+        "rule": goal_rule,
         "at_emergency": {"recall": round(er, 4), "false": round(ef, 4)},
         "at_hint": {"recall": round(hr, 4), "false": round(hf, 4)},
         "rules_alone": {
@@ -619,14 +655,24 @@ def library_versions() -> dict[str, str]:
 
 
 def train(
-    files: Sequence[str | Path], out: str | Path, tune_examples: Sequence[Example] = (), tune_name: str = ""
+    files: Sequence[str | Path],
+    out: str | Path,
+    tune_examples: Sequence[Example] = (),
+    tune_name: str = "",
+    scores_out: str | Path | None = None,
 ) -> dict[str, Any]:
-    """Train on `files`, write the artifact into `out`; returns its metadata (sha256 included)."""
+    """Train on `files`, write the artifact into `out`; returns its metadata (sha256 included).
+
+    scores_out: also write the emergency scores the thresholds were tuned on (a TSV: each line's group, author,
+    label, probability from a model that never saw its author, and whether the rules' flag stands), so that a
+    benchmark can weigh another threshold rule without training again."""
     from threadpoolctl import threadpool_limits
 
     files = [Path(f) for f in files]
     with threadpool_limits(1):
-        meta, weights = _fit(files, list(tune_examples), tune_name)
+        meta, weights, scores = _fit(files, list(tune_examples), tune_name)
+    if scores_out is not None:
+        write_scores(scores, scores_out)
     buf = io.BytesIO()
     np.save(buf, weights, allow_pickle=False)
     raw = buf.getvalue()
@@ -639,7 +685,19 @@ def train(
     return meta
 
 
-def _fit(files: list[Path], tune_examples: list[Example], tune_name: str) -> tuple[dict[str, Any], np.ndarray]:
+SCORES_HEADER = ("group", "author", "emergency", "p", "rules", "narrative")
+
+
+def write_scores(scores: list[tuple], path: str | Path) -> None:
+    """The tuning scores as a TSV of SCORES_HEADER's columns (read by benchmarks/threshold_rules.py)."""
+    lines = ["\t".join(SCORES_HEADER)]
+    lines += ["\t".join(str(v) for v in row) for row in scores]
+    Path(path).write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _fit(
+    files: list[Path], tune_examples: list[Example], tune_name: str
+) -> tuple[dict[str, Any], np.ndarray, list[tuple]]:
     examples = read_files(files)
     rows = featurize(examples)
     vec = Vectorizer.fit([r.tokens for r in rows], MIN_DF)
@@ -809,6 +867,8 @@ def _fit(files: list[Path], tune_examples: list[Example], tune_name: str) -> tup
             "goals": {
                 "max_false": MAX_FALSE,
                 "max_hint_false": MAX_HINT_FALSE,
+                "recall_goal": RECALL_GOAL,
+                "max_false_lookalike": MAX_FALSE_LOOKALIKE,
                 "doubt": {"quantile": DOUBT_QUANTILE, "margin": DOUBT_MARGIN},
                 "author_folds": AUTHOR_FOLDS,
                 "owner_floor": OWNER_FLOOR,
@@ -827,19 +887,27 @@ def _fit(files: list[Path], tune_examples: list[Example], tune_name: str) -> tup
             "owner_min_chars": OWNER_MIN_CHARS,
             **narrative_th,
         },
-        "tuning": {"on": tuned_on, **{k: v for k, v in em_th.items() if k.startswith(("at_", "rules_", "per_"))}},
+        "tuning": {
+            "on": tuned_on,
+            **{k: v for k, v in em_th.items() if k == "rule" or k.startswith(("at_", "rules_", "per_"))},
+        },
         "cv": {"model_alone_emergency_recall": round(oof_em_recall, 4), "owner_accuracy": round(oof_owner_acc, 4)},
         "vocabulary": vec.vocabulary,
         "idf": [float(np.float32(v)) for v in vec.idf],
         "heads": heads,
     }
-    return meta, weights
+    pv, yv, rv, objs = tune_em
+    scores = [
+        (r.group, r.author, int(y), round(float(p), 6), int(bool(f)), int(r.narrative))
+        for p, y, f, r in zip(pv, yv, rv, objs, strict=True)
+    ]
+    return meta, weights, scores
 
 
-def train_default(out: str | Path, with_dev: bool = True) -> dict[str, Any]:
+def train_default(out: str | Path, with_dev: bool = True, scores_out: str | Path | None = None) -> dict[str, Any]:
     """The project's model: the train split's files and the dev split's author (another author's callers
     are worth more as training than as a tuning set); thresholds tuned leaving one author out at a time.
     The frozen test split is never read."""
     from hotline.understanding.data import training_files
 
-    return train(training_files(with_dev), out)
+    return train(training_files(with_dev), out, scores_out=scores_out)
