@@ -10,7 +10,8 @@ probability from a model that never heard its author, and whether the rules' fla
    RECALL_GOAL of the unheard authors' emergencies, within MAX_FALSE_LOOKALIKE). The scores come from one
    model trained on every author, so the second table isolates the pool's composition, not the model's growth.
 
-Never reads the frozen test split. Seconds, once the scores exist (training them takes ~13 min on 2 cores).
+Never reads the frozen test split. About 80 s on 2 cores for 72 authors (tune_emergency runs twice per pool),
+once the scores exist (training them takes ~13 min).
 
 usage: .venv/bin/hotline train --out /tmp/model --scores /tmp/scores.tsv
        .venv/bin/python benchmarks/threshold_rules.py /tmp/scores.tsv
