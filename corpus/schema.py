@@ -41,7 +41,7 @@ TARGETS = {
 OTHER_AUTHORS = (
     *"bcdefghijklmnopqrstuvwxyz",
     *(f"a{c}" for c in "abcdefghijklmnopqrstuvwxyz"),
-    *("ba", "bb", "bl", "bo", "bp", "bq", "br", "bs", "bt", "bu", "bv", "bw", "bx", "by", "bz", "ca", "cb"),
+    *("ba", "bb", "bl", "bo", "bp", "bq", "br", "bs", "bt", "bu", "bv", "bw", "bx", "by", "bz", "ca", "cb", "cc", "cd"),
 )
 
 

@@ -569,6 +569,38 @@ def test_look_alike_authors_joining_the_pool_move_the_recall_goal_threshold_less
     assert abs(by_goal[1]["emergency"] - by_goal[0]["emergency"]) < 0.01
 
 
+def test_with_authors_known_the_recall_goal_holds_while_the_median_author_stays_within_max_false():
+    rng = np.random.default_rng(13)
+    # ten ordinary authors (each about 3% flagged where 98.5% of the emergencies are caught)
+    p = np.concatenate([rng.uniform(0, 1, 1000) ** 0.1, *(rng.uniform(0, 1, 400) ** 12 for _ in range(10))])
+    y = np.array([1] * 1000 + [0] * 4000)
+    authors = np.array([f"a{i % 10}" for i in range(1000)] + [f"a{i // 400}" for i in range(4000)])
+    # three authors of look-alikes join, most of their ordinary lines high: the pool's false rate soars
+    hard = rng.uniform(0.3, 0.95, 3 * 400)
+    p2, y2 = np.concatenate([p, hard]), np.concatenate([y, np.zeros(len(hard), int)])
+    a2 = np.concatenate([authors, np.array([f"h{i // 400}" for i in range(len(hard))])])
+    r2 = np.zeros(len(p2), dtype=bool)
+    pooled = train_mod.tune_emergency(p2, y2, r2)
+    by_author = train_mod.tune_emergency(p2, y2, r2, authors=a2)
+    assert by_author["rule"] == "recall_goal" and by_author["at_emergency"]["recall"] >= train_mod.RECALL_GOAL
+    assert by_author["at_emergency"]["median_author_false"] <= train_mod.MAX_FALSE
+    # the pooled bound gave way: a threshold far higher, short of the goal
+    assert pooled["emergency"] > by_author["emergency"] + 0.1
+    assert pooled["at_emergency"]["recall"] < train_mod.RECALL_GOAL
+    # the highest threshold that reaches the goal: one step up falls short
+    higher = next(v for v in sorted({round(float(v), 4) for v in p2}) if v > by_author["emergency"])
+    assert ((r2 | (p2 >= higher))[y2 == 1]).mean() < train_mod.RECALL_GOAL
+    # a budget no threshold meets: the highest threshold, never one past it
+    ones = np.ones(len(p2), dtype=bool)
+    assert train_mod._reaching_by_author(p2, y2, ones, a2, [0.9, 0.5, 0.1], 0.999, 0.05) == 0.9
+    # the goal out of reach within the budget: the lowest threshold still within it
+    cands = sorted({round(float(v), 4) for v in p2}, reverse=True)
+    t = train_mod._reaching_by_author(p2, y2, r2, a2, cands, 1.0, 0.05)
+    assert train_mod.median_author_false(p2, y2, r2, a2, t) <= 0.05
+    below = cands[cands.index(t) + 1]
+    assert train_mod.median_author_false(p2, y2, r2, a2, below) > 0.05
+
+
 def test_authors_fall_in_few_balanced_folds_the_same_way_each_time():
     authors = ["a"] * 50 + ["b"] * 40 + ["c"] * 30 + ["d"] * 20 + ["e"] * 10 + ["f"] * 10 + ["g"] * 5
     folds = author_folds(authors, folds=3)
