@@ -21,7 +21,6 @@ usage: .venv/bin/hotline train --out /tmp/model --scores /tmp/scores.tsv
 from __future__ import annotations
 
 import argparse
-import csv
 from pathlib import Path
 
 import numpy as np
@@ -29,17 +28,6 @@ import numpy as np
 from hotline.understanding import train as T
 
 GRID = (0.30, 0.27, 0.25, 0.24, 0.23, 0.22, 0.21, 0.20, 0.19, 0.18, 0.16, 0.14, 0.12, 0.10)
-
-
-def read_scores(path: Path) -> dict[str, np.ndarray]:
-    with path.open(encoding="utf-8") as f:
-        rows = list(csv.DictReader(f, delimiter="\t"))
-    return {
-        "author": np.array([r["author"] for r in rows]),
-        "y": np.array([int(r["emergency"]) for r in rows]),
-        "p": np.array([float(r["p"]) for r in rows]),
-        "rules": np.array([r["rules"] == "1" for r in rows]),
-    }
 
 
 def joined_order(author: str) -> tuple[int, str]:
@@ -50,9 +38,8 @@ def joined_order(author: str) -> tuple[int, str]:
 
 def figures(s: dict[str, np.ndarray], t: float) -> tuple[float, float, float]:
     flag = s["rules"] | (s["p"] >= t)
-    pos, neg = s["y"] == 1, s["y"] == 0
-    per_author = [flag[neg & (s["author"] == a)].mean() for a in np.unique(s["author"][neg])]
-    return float(flag[pos].mean()), float(flag[neg].mean()), float(np.median(per_author))
+    median = T.median_author_false(s["p"], s["y"], s["rules"], s["author"], t)
+    return float(flag[s["y"] == 1].mean()), float(flag[s["y"] == 0].mean()), median
 
 
 def main() -> None:
@@ -60,7 +47,7 @@ def main() -> None:
     ap.add_argument("scores", type=Path)
     ap.add_argument("--step", type=int, default=6, help="print the growing pool every this many authors")
     args = ap.parse_args()
-    s = read_scores(args.scores)
+    s = T.read_scores(args.scores)
     print(f"{len(s['y'])} lines, {int(s['y'].sum())} emergencies, {len(np.unique(s['author']))} authors")
     print(f"\n{'threshold':>9} {'recall':>8} {'false':>7} {'median author false':>20}")
     for t in GRID:

@@ -67,10 +67,11 @@ def test_non_police_matter_at_110_reaches_12345(shared_dir, pbx, service):
 
 
 def test_a_12345_matter_with_a_danger_hint_keeps_the_110_call_taker_on_the_line(pbx, service):
-    # "the pit at our estate's gate is nearly a metre deep, e-bikes have fallen in it again and again": a 12345
-    # matter (a road to mend) with a hint of danger (p about 0.12, between the hint and emergency thresholds). 110
-    # does not blind-transfer it: its call-taker stays on a three-way call with 12345
-    r = place_call(SAMPLES / "caller-pothole-hint.wav", platform="110", config=pbx, hold_s=20)
+    # "half of a big branch of the old tree in our estate has broken off and hangs in the air over where children
+    # play": a 12345 matter (a tree to trim) with a hint of danger (p about 0.08, between the hint and emergency
+    # thresholds; tests/test_samples_heard.py holds it there). 110 does not blind-transfer it: its call-taker stays
+    # on a three-way call with 12345
+    r = place_call(SAMPLES / "caller-branch-hint.wav", platform="110", config=pbx, hold_s=20)
     assert r["route"]["target"] == "12345" and not r["emergency"] and r["route"]["danger_hint"]
     assert r["action"] == "conference" and "110 stays on the line" in r["route"]["explanation"]
     assert r["outcome"].startswith("conference:")
@@ -83,7 +84,7 @@ def test_a_12345_matter_with_a_danger_hint_keeps_the_110_call_taker_on_the_line(
 
 def test_a_12345_agent_taking_a_matter_with_a_danger_hint_is_warned_first(pbx, service):
     # the same caller at 12345: the matter is 12345's, accepted for an agent, who hears the warning on answering
-    r = place_call(SAMPLES / "caller-pothole-hint.wav", platform="12345", config=pbx, hold_s=20)
+    r = place_call(SAMPLES / "caller-branch-hint.wav", platform="12345", config=pbx, hold_s=20)
     assert (r["route"]["target"], r["action"]) == ("12345", "accept") and r["route"]["danger_hint"]
     assert r["outcome"] == "accepted:12345"
     assert warning_heard_by(pbx, "agent-12345", r["call_id"]) > 0.6

@@ -872,6 +872,12 @@ def test_the_tuning_scores_written_by_train_are_read_by_the_threshold_benchmark(
             scores.append((f"{author}-{i}", author, y, round(p, 6), int(i % 17 == 0), 0))
     path = tmp_path / "scores.tsv"
     train_mod.write_scores(scores, path)
+    back = train_mod.read_scores(path)  # the reader beside the writer: the same rows, the same order
+    assert back["author"].tolist() == [s[1] for s in scores] and back["y"].tolist() == [s[2] for s in scores]
+    assert np.allclose(back["p"], [s[3] for s in scores]) and back["rules"].tolist() == [bool(s[4]) for s in scores]
+    (tmp_path / "other.tsv").write_text("id\ttext\nu1\thello\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="not a scores file"):
+        train_mod.read_scores(tmp_path / "other.tsv")
     bench = Path(__file__).resolve().parents[1] / "benchmarks" / "threshold_rules.py"
     out = subprocess.run([sys.executable, str(bench), str(path), "--step", "2"], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr

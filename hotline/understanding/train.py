@@ -744,6 +744,21 @@ def write_scores(scores: list[tuple], path: str | Path) -> None:
     Path(path).write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+def read_scores(path: str | Path) -> dict[str, np.ndarray]:
+    """The tuning scores write_scores wrote, as arrays: author, y (the label), p, rules (the flag stands)."""
+    rows = [line.split("\t") for line in Path(path).read_text(encoding="utf-8").splitlines() if line]
+    if not rows or tuple(rows[0]) != SCORES_HEADER:
+        raise ValueError(f"{path}: not a scores file (its header is not {SCORES_HEADER})")
+    col = {name: i for i, name in enumerate(SCORES_HEADER)}
+    body = rows[1:]
+    return {
+        "author": np.array([r[col["author"]] for r in body]),
+        "y": np.array([int(r[col["emergency"]]) for r in body]),
+        "p": np.array([float(r[col["p"]]) for r in body]),
+        "rules": np.array([r[col["rules"]] == "1" for r in body]),
+    }
+
+
 def _fit(
     files: list[Path], tune_examples: list[Example], tune_name: str
 ) -> tuple[dict[str, Any], np.ndarray, list[tuple]]:
