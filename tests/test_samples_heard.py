@@ -17,6 +17,7 @@ import pytest
 
 from hotline.config import REPO
 from hotline.router import route_call
+from tests.script_support import load_script
 
 SAMPLES = REPO / "sounds" / "samples"
 COLUMNS = ["sample", "platform", "heard", "target", "action", "emergency", "danger_hint"]
@@ -53,19 +54,10 @@ def test_a_sample_as_the_call_heard_it_is_decided_as_its_end_to_end_test_expects
     assert (d.emergency, d.danger_hint) == (row["emergency"] == "1", row["danger_hint"] == "1"), why
 
 
-def load_recorder():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("record_heard", REPO / "scripts" / "record_heard.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_the_recorder_writes_what_calls_heard_and_flags_a_sample_heard_two_ways_or_decided_otherwise(
     tmp_path, monkeypatch, capsys
 ):
-    rec = load_recorder()
+    rec = load_script("record_heard")
     heard = tmp_path / "heard.tsv"
     heard.write_text(
         "\t".join(COLUMNS) + "\n"

@@ -3,22 +3,16 @@ speech cache lacks the rows it was made from (``--cached-speech`` speaks only th
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 
+from hotline.config import REPO
 from hotline.corpus.schema import COLUMNS, read_rows, write_rows
-
-SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "build_training_data.py"
+from tests.script_support import load_script
 
 
 @pytest.fixture(scope="module")
 def build():
-    spec = importlib.util.spec_from_file_location("build_training_data", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("build_training_data")
 
 
 def rows(n: int) -> list[dict[str, str]]:
@@ -46,7 +40,7 @@ def test_other_authors_transcripts_are_of_the_rows_the_build_chooses(build):
     from hotline.corpus.schema import OTHER_AUTHORS
     from hotline.corpus.speech import chosen_to_speak
 
-    train = SCRIPT.parent.parent / "corpus" / "train"
+    train = REPO / "corpus" / "train"
     order = {}
     for author in OTHER_AUTHORS:
         for r in read_rows(train / f"written_{author}.tsv"):

@@ -142,15 +142,9 @@ def test_unknown_header_is_refused(tmp_path):
 
 
 def test_expected_is_the_one_rule_the_corpus_builder_uses():
-    import importlib.util
-    from pathlib import Path
+    from tests.script_support import load_script
 
-    spec = importlib.util.spec_from_file_location(
-        "build_corpus", Path(__file__).resolve().parent.parent / "scripts/build_corpus.py"
-    )
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    assert mod.expected is expected
+    assert load_script("build_corpus").expected is expected
     assert expected("guide", ["110"], "12345") == (["110"], ["guide"])
     assert expected("guide", ["110"], "110") == (["110"], ["accept", "guide"])
     assert owner_of("guide", ["recv"]) == "none" and owner_of("number", ["120", "110"]) == "120"
