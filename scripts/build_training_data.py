@@ -43,12 +43,13 @@ SPOKEN_KEPT = 0.99
 # the recognizer's errors on every author's callers, not the first author's alone: one row in 10 of each other
 # author's file spoken too (4,526 rows). On the spoken frozen splits AA, AB, AC: +17 emergencies flagged, -5 false,
 # +0.5 to +1.0 points of destinations; written, +12 emergencies, +14 false of 25,034 and -0.1 points of destinations
-# (README, session 37)
+# (docs/learned-layer-sessions.md, session 37)
 # Since session 53, one in 5: the model learns from the recognizer's errors in ordinary matters too, and without
 # them it read a misheard ordinary call as danger (spoken false flags 6.2% against 3.1% written)
 SPOKEN_EVERY = 5
 # and one emergency in 5 (a superset of the first one in 10): a caller in danger is the one the recognizer must not
-# lose, and the model learns danger from garbled words only if it has seen them garbled (README, session 52)
+# lose, and the model learns danger from garbled words only if it has seen them garbled
+# (docs/learned-layer-sessions.md, session 52)
 SPOKEN_EMERGENCY_EVERY = 5
 # TeddyCup first-level classes -> the nearest national profile category
 TEDDYCUP_CATEGORY = {

@@ -48,7 +48,7 @@ def test_a_sample_as_the_call_heard_it_is_decided_as_its_end_to_end_test_expects
     why = (
         f"{row['sample']} at {row['platform']}: {d.target}/{d.action} (rule {d.rule}); p_emergency {p} (hint "
         f"{th['hint']}, emergency {th['emergency']}): the model moved a sample the end-to-end layer places; pick "
-        "another sample by placing real calls (README, session 58)"
+        "another sample by placing real calls (docs/learned-layer-sessions.md, session 58)"
     )
     assert (d.target, d.action) == (row["target"], row["action"]), why
     assert (d.emergency, d.danger_hint) == (row["emergency"] == "1", row["danger_hint"] == "1"), why

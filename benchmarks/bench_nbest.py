@@ -1,0 +1,131 @@
+"""Would Whisper's other hypotheses catch the emergencies its best one garbles? (an experiment, session 59)
+
+Each row of a spoken split (already spoken by `make eval-spoken`: scripts/speak_corpus.py's cache) is recognised
+as the service does (Whisper base, beam 5, biased toward the row's profile), keeping the beam's N best
+hypotheses instead of one. Every hypothesis is routed; the figures compare the service's rule (the best
+hypothesis decides) with rules that flag an emergency when K of the N hypotheses say so (the emergency's
+decision then stands). Hypotheses are cached in DIR/nbest-<model>.jsonl (about 1.2 s a row on 2 cores).
+
+Measured on test BR (session 59): the beam's hypotheses differ in a character or two (他姓王 / 他信王), so they
+rarely hear what the best one missed: K=1 of 5 catches 4 more of 576 emergencies and flags 10 more of 846 ordinary
+rows; K=2 of 5, 2 more and 4 more. Not adopted.
+
+usage: .venv/bin/python benchmarks/bench_nbest.py SPLIT.tsv --cache DIR [--n 5] [--limit N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+import threading
+import types
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from itertools import groupby
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from corpus.speech import apply_line, voice_of  # noqa: E402
+from hotline.asr import get_recognizer  # noqa: E402
+from hotline.asr import whisper as W  # noqa: E402
+from hotline.asr.base import read_wav_16k  # noqa: E402
+from hotline.evaluate import evaluate_examples  # noqa: E402
+from hotline.profile import load_profile  # noqa: E402
+from hotline.router.decide import get_router  # noqa: E402
+from hotline.understanding.data import Example, read_examples  # noqa: E402
+
+_heard = threading.local()
+
+
+def keeping_hypotheses(rec: W.WhisperRecognizer, n: int) -> None:
+    """The recognizer's beam search returns its `n` best hypotheses; the last decode's are in `_heard.hyps`."""
+
+    def generate(self: W.WhisperRecognizer, encoded: Any, speech_s: float, bias: list[int], penalty: float = 1.0):
+        tok = self._tokenizer
+        prompt = [*([tok.sot_prev, *bias] if bias else []), *tok.sot_sequence, tok.no_timestamps]
+        result = self._model.model.generate(
+            encoded, [prompt], beam_size=self.beam_size, num_hypotheses=n,
+            max_length=len(prompt) + int(speech_s * W.TOKENS_PER_S) + 12, return_scores=True,
+            return_no_speech_prob=True, suppress_blank=True, suppress_tokens=self._suppress,
+            repetition_penalty=penalty,
+        )[0]  # fmt: skip
+        _heard.hyps = [self._t2s.convert(tok.decode(ids).strip()) for ids in result.sequences_ids]
+        tokens = result.sequences_ids[0]
+        avg_logprob = result.scores[0] * len(tokens) / (len(tokens) + 1)
+        if result.no_speech_prob >= W.NO_SPEECH_PROB or avg_logprob <= W.MIN_AVG_LOGPROB:
+            return ""
+        return tok.decode(tokens)
+
+    rec._generate = types.MethodType(generate, rec)  # type: ignore[method-assign]
+
+
+def recognize_split(split: Path, cache: Path, n: int, limit: int | None) -> dict[str, dict[str, Any]]:
+    with split.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE))[:limit]
+    rows = [r for r in rows if (cache / "tts" / f"{voice_of(r['id'], r['text'])[2]}.wav").exists()]
+    out = cache / "nbest-whisper-base.jsonl"
+    heard: dict[str, dict[str, Any]] = {}
+    if out.exists():
+        for line in out.read_text(encoding="utf-8").splitlines():
+            d = json.loads(line)
+            heard[d["key"]] = d
+    todo = sorted(
+        {voice_of(r["id"], r["text"])[2]: r for r in rows if voice_of(r["id"], r["text"])[2] not in heard}.values(),
+        key=lambda r: r["profile"],
+    )
+    if todo:
+        rec = get_recognizer("whisper", "whisper-base")
+        keeping_hypotheses(rec, n)
+
+        def recognize(r: dict[str, str]) -> dict[str, Any]:
+            key = voice_of(r["id"], r["text"])[2]
+            _heard.hyps = []
+            tr = rec.transcribe_pcm(read_wav_16k(apply_line(key, cache / "tts", cache / "line")))
+            return {"key": key, "text": tr.text, "hyps": list(_heard.hyps)}
+
+        print(f"recognizing {len(todo)} rows ({len(heard)} cached)", file=sys.stderr)
+        with out.open("a", encoding="utf-8") as log, ThreadPoolExecutor(rec.workers) as pool:
+            for profile, group in groupby(todo, key=lambda r: r["profile"]):
+                rec.bias_toward(c.phrases for c in load_profile(profile).categories)
+                for d in pool.map(recognize, list(group)):
+                    heard[d["key"]] = d
+                    log.write(json.dumps(d, ensure_ascii=False) + "\n")
+    return {r["id"]: heard[voice_of(r["id"], r["text"])[2]] for r in rows}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("split", type=Path)
+    ap.add_argument("--cache", type=Path, required=True)
+    ap.add_argument("--n", type=int, default=5)
+    ap.add_argument("--limit", type=int)
+    a = ap.parse_args()
+    heard = recognize_split(a.split, a.cache, a.n, a.limit)
+    said = [ex for ex in read_examples(a.split) if heard.get(ex.id) and heard[ex.id]["text"].strip()]
+    # unsayable rows and those heard as nothing are left out, as make eval-spoken does
+    rules = {"best hypothesis (the service)": None, **{f"{k} of {a.n} hypotheses": k for k in (1, 2, 3)}}
+    chosen: dict[str, list[Example]] = {name: [] for name in rules}
+    for ex in said:
+        h, router = heard[ex.id], get_router(ex.profile)
+        best = " ".join(h["text"].split())
+        flagged = [t for t in (" ".join(t.split()) for t in h["hyps"]) if t and router.route(t, ex.platform).emergency]
+        best_flagged = router.route(best, platform=ex.platform).emergency
+        for name, k in rules.items():
+            text = flagged[0] if k is not None and not best_flagged and len(flagged) >= k else best
+            chosen[name].append(replace(ex, text=text))
+    print(f"{a.split.name}: {a.n}-best hypotheses of Whisper base (beam 5), each routed ({len(said)} rows)")
+    print(f"{'rule':34s} {'right destination':>18s} {'emergencies flagged':>22s} {'ordinary flagged':>20s}")
+    for name, examples in chosen.items():
+        r = evaluate_examples(examples)
+        em = f"{r['emergency_hit']}/{r['emergency_rows']} ({r['emergency_recall']:.1%})"
+        fl = f"{r['false_emergencies']}/{r['non_emergency_rows']} ({r['false_emergency_rate']:.1%})"
+        print(f"{name:34s} {r['target_accuracy']:>18.1%} {em:>22s} {fl:>20s}")
+
+
+if __name__ == "__main__":
+    main()
