@@ -20,7 +20,6 @@ import csv
 import json
 import sys
 import threading
-import types
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from itertools import groupby
@@ -32,8 +31,8 @@ sys.path.insert(0, str(REPO))
 
 from corpus.speech import apply_line, voice_of  # noqa: E402
 from hotline.asr import get_recognizer  # noqa: E402
-from hotline.asr import whisper as W  # noqa: E402
 from hotline.asr.base import read_wav_16k  # noqa: E402
+from hotline.asr.whisper import WhisperRecognizer  # noqa: E402
 from hotline.evaluate import evaluate_examples  # noqa: E402
 from hotline.profile import load_profile  # noqa: E402
 from hotline.router.decide import get_router  # noqa: E402
@@ -42,26 +41,26 @@ from hotline.understanding.data import Example, read_examples  # noqa: E402
 _heard = threading.local()
 
 
-def keeping_hypotheses(rec: W.WhisperRecognizer, n: int) -> None:
-    """The recognizer's beam search returns its `n` best hypotheses; the last decode's are in `_heard.hyps`."""
+class _KeepingHypotheses:
+    """The recognizer's CTranslate2 model, asked for its `n` best hypotheses; the service's own decoding (its
+    gates, its loop guard) reads the best as before, and the last decode's hypotheses are in `_heard.hyps`."""
 
-    def generate(self: W.WhisperRecognizer, encoded: Any, speech_s: float, bias: list[int], penalty: float = 1.0):
-        tok = self._tokenizer
-        prompt = [*([tok.sot_prev, *bias] if bias else []), *tok.sot_sequence, tok.no_timestamps]
-        result = self._model.model.generate(
-            encoded, [prompt], beam_size=self.beam_size, num_hypotheses=n,
-            max_length=len(prompt) + int(speech_s * W.TOKENS_PER_S) + 12, return_scores=True,
-            return_no_speech_prob=True, suppress_blank=True, suppress_tokens=self._suppress,
-            repetition_penalty=penalty,
-        )[0]  # fmt: skip
-        _heard.hyps = [self._t2s.convert(tok.decode(ids).strip()) for ids in result.sequences_ids]
-        tokens = result.sequences_ids[0]
-        avg_logprob = result.scores[0] * len(tokens) / (len(tokens) + 1)
-        if result.no_speech_prob >= W.NO_SPEECH_PROB or avg_logprob <= W.MIN_AVG_LOGPROB:
-            return ""
-        return tok.decode(tokens)
+    def __init__(self, rec: WhisperRecognizer, n: int) -> None:
+        self._rec, self._model, self._n = rec, rec._model.model, n
 
-    rec._generate = types.MethodType(generate, rec)  # type: ignore[method-assign]
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._model, name)
+
+    def generate(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("num_hypotheses", self._n)
+        results = self._model.generate(*args, **kwargs)
+        decode, t2s = self._rec._tokenizer.decode, self._rec._t2s.convert
+        _heard.hyps = [t2s(decode(ids).strip()) for ids in results[0].sequences_ids]
+        return results
+
+
+def keeping_hypotheses(rec: WhisperRecognizer, n: int) -> None:
+    rec._model.model = _KeepingHypotheses(rec, n)
 
 
 def recognize_split(split: Path, cache: Path, n: int, limit: int | None) -> dict[str, dict[str, Any]]:
