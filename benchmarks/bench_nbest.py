@@ -66,23 +66,22 @@ def keeping_hypotheses(rec: WhisperRecognizer, n: int) -> None:
 def recognize_split(split: Path, cache: Path, n: int, limit: int | None) -> dict[str, dict[str, Any]]:
     with split.open(encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE))[:limit]
-    rows = [r for r in rows if (cache / "tts" / f"{voice_of(r['id'], r['text'])[2]}.wav").exists()]
+    key_of = {r["id"]: voice_of(r["id"], r["text"])[2] for r in rows}  # the speech cache's key of each row
+    rows = [r for r in rows if (cache / "tts" / f"{key_of[r['id']]}.wav").exists()]
     out = cache / "nbest-whisper-base.jsonl"
     heard: dict[str, dict[str, Any]] = {}
     if out.exists():
         for line in out.read_text(encoding="utf-8").splitlines():
             d = json.loads(line)
             heard[d["key"]] = d
-    todo = sorted(
-        {voice_of(r["id"], r["text"])[2]: r for r in rows if voice_of(r["id"], r["text"])[2] not in heard}.values(),
-        key=lambda r: r["profile"],
-    )
+    unheard = {key_of[r["id"]]: r for r in rows if key_of[r["id"]] not in heard}  # one decode per distinct speech
+    todo = sorted(unheard.values(), key=lambda r: r["profile"])
     if todo:
         rec = get_recognizer("whisper", "whisper-base")
         keeping_hypotheses(rec, n)
 
         def recognize(r: dict[str, str]) -> dict[str, Any]:
-            key = voice_of(r["id"], r["text"])[2]
+            key = key_of[r["id"]]
             _heard.hyps = []
             tr = rec.transcribe_pcm(read_wav_16k(apply_line(key, cache / "tts", cache / "line")))
             return {"key": key, "text": tr.text, "hyps": list(_heard.hyps)}
@@ -94,7 +93,7 @@ def recognize_split(split: Path, cache: Path, n: int, limit: int | None) -> dict
                 for d in pool.map(recognize, list(group)):
                     heard[d["key"]] = d
                     log.write(json.dumps(d, ensure_ascii=False) + "\n")
-    return {r["id"]: heard[voice_of(r["id"], r["text"])[2]] for r in rows}
+    return {r["id"]: heard[key_of[r["id"]]] for r in rows}
 
 
 def main() -> None:
