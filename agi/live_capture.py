@@ -16,9 +16,10 @@ the endpointer as they arrive. The listening ends at the first of:
 Barge-in: once the caller has spoken for `barge_in_ms` over the prompt, the prompt stops.
 Streaming engines (Vosk) get every frame of the utterance as it arrives (`on_frame`).
 Speculation: when the caller pauses for `speculate_after_ms`, `on_pause` recognises and routes
-what was said so far; it returns (result, act_now). If the caller says nothing more, that result
-is the answer, ready sooner; unless it must be acted on at once, the listener waits out a longer pause,
-since callers stop mid-sentence ("我想问一下，……") and the rest often carries the meaning.
+what was said so far; it returns (result, act_now); a later pause's guess cancels the one before it.
+If the caller says nothing more, that result is the answer, ready sooner; unless it must be acted on
+at once, the listener waits out a longer pause, since callers stop mid-sentence ("我想问一下，……")
+and the rest often carries the meaning.
 """
 
 from __future__ import annotations
@@ -146,6 +147,10 @@ async def listen_live(
                 and ep.silent_run == spec_frames
                 and (speculation is None or speculation.voiced_frames != ep.voiced_frames)
             ):
+                if speculation is not None and not speculation.task.done():
+                    # superseded by this pause's guess: a decode still waiting for a worker is dropped, so a long
+                    # answer's pauses do not queue decodes the final one then waits behind (10.5 s, session 60)
+                    speculation.task.cancel()
                 guess = asyncio.ensure_future(on_pause(ep.pcm()))
                 guess.add_done_callback(_consume)  # an unused guess that failed is not an error
                 speculation = Speculation(ep.voiced_frames, guess)

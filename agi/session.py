@@ -46,6 +46,9 @@ MENU = {"1": "110", "2": "12345", "0": "agent"}  # the keys the menu prompt offe
 MENU_PROMPTS = ("menu", "menu-again")  # asked when a caller presses a key the menu does not offer
 OFFER_TRANSFER_PROMPT = "offer-transfer"  # after a guide: press 1 to be put through
 MIN_VOICED_S = 0.3  # less than this is not speech worth recognising
+# a caller cut off at the longest answer is told they were heard when the decision is not ready this soon: the
+# decode of 20 s of speech takes seconds on 2 cores (8 s after the last word in session 60), else silence
+HOLD_ON_PROMPT, HOLD_ON_AFTER_S = "hold-on", 0.5
 AUDIOSOCKET_CONNECT_S = 3.0
 MENU_WAIT_MS = 5000
 # after the handover prompt (played while listening), how long a caller who has not started speaking again is
@@ -137,7 +140,7 @@ class IvrSession:
             utt = await self.ask_and_listen(prompt, attempt, turn.no_speech_s)
             if utt.digit:
                 return await self.key_pressed(utt.digit)
-            decision = await self.understand(utt, attempt)
+            decision = await self.understood_while_holding(utt, attempt)
             if utt.ended_by == "hangup":
                 raise CallerHungUp("utterance")  # what was said is recorded, emergency flag included
             acted_on = final_decision(decision, attempt, turn, self.platform)
@@ -266,6 +269,21 @@ class IvrSession:
             **detail,
         )
 
+    async def understood_while_holding(self, utt: Utterance, attempt: int) -> Decision:
+        """`understand`; a caller cut off mid-speech (the longest answer) hears HOLD_ON_PROMPT while it runs."""
+        understanding = asyncio.ensure_future(self.understand(utt, attempt))
+        if utt.ended_by != "max-length":
+            return await understanding
+        done, _ = await asyncio.wait({understanding}, timeout=HOLD_ON_AFTER_S)
+        if not done:
+            self._event("prompt", prompt=HOLD_ON_PROMPT)
+            try:
+                await self.agi.play(self.deps.prompts.asterisk_name(HOLD_ON_PROMPT), escape="")
+            except CallerHungUp:
+                await understanding  # what was said is recorded, emergency flag included
+                raise
+        return await understanding
+
     async def understand(self, utt: Utterance, attempt: int) -> Decision:
         tr = await self.transcribe(utt)
         text = tr.text if tr is not None else ""
@@ -286,6 +304,8 @@ class IvrSession:
             tr, _ = await spec.task  # recognised during the caller's pause: nothing was said since
             speculative = True
         else:
+            if spec is not None and not spec.task.done():
+                spec.task.cancel()  # a guess at an earlier pause: not waited for, and its decode dropped if queued
             if utt.pcm8k is not None:  # resampled only when no guess or stream already has the text
                 pcm = await asyncio.to_thread(pcm16_to_16k, utt.pcm8k)
             else:

@@ -17,11 +17,22 @@ from __future__ import annotations
 import argparse
 import csv
 import sys
+from pathlib import Path
 
 from hotline.config import REPO
 from hotline.sim.sipcall import place_call
 
 HEARD = REPO / "sounds" / "samples" / "heard.tsv"
+COLUMNS = ["sample", "platform", "heard", "target", "action", "emergency", "danger_hint"]
+
+
+def read_heard(path: Path = HEARD) -> list[dict[str, str]]:
+    """The rows of heard.tsv; its columns must be COLUMNS, in that order (the file is written back with them)."""
+    with path.open(encoding="utf-8", newline="") as f:
+        reader = csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
+        if reader.fieldnames != COLUMNS:
+            raise ValueError(f"{path}: columns {reader.fieldnames}, expected {COLUMNS}")
+        return list(reader)
 
 
 def decision_of(result: dict) -> dict[str, str]:
@@ -39,9 +50,7 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=2, help="calls per row (their transcripts must agree)")
     ap.add_argument("--write", action="store_true", help="write the transcripts heard into heard.tsv")
     args = ap.parse_args()
-    with HEARD.open(encoding="utf-8", newline="") as f:
-        reader = csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
-        columns, rows = list(reader.fieldnames or []), list(reader)
+    rows = read_heard(HEARD)
     bad = 0
     for row in rows:
         results = [
@@ -61,7 +70,7 @@ def main() -> int:
             row["heard"] = text
     if args.write:
         with HEARD.open("w", encoding="utf-8", newline="") as f:
-            w = csv.DictWriter(f, columns, delimiter="\t", lineterminator="\n", quoting=csv.QUOTE_NONE, quotechar=None)
+            w = csv.DictWriter(f, COLUMNS, delimiter="\t", lineterminator="\n", quoting=csv.QUOTE_NONE, quotechar=None)
             w.writeheader()
             w.writerows(rows)
     return 1 if bad else 0

@@ -12,6 +12,7 @@ from hotline.asr.whisper import (
     cut_loops,
     decode_without_loops,
     repeats_itself,
+    words_of_its_own,
 )
 
 
@@ -117,3 +118,28 @@ def test_a_decoding_that_copies_the_bias_is_decoded_again_without_it():
 
     assert decode_without_loops(decode, [101], VOCABULARY) == "停电了，我妈在家用呼吸机，喘不上气了"
     assert calls == [([101], 1.0), ([], LOOP_RETRY_REPETITION_PENALTY)]
+
+
+def test_a_looped_decoding_whose_retry_hears_no_speech_keeps_the_callers_words_before_the_loop():
+    # session 60, a real call: the first decoding passed the speech gates and looped at its end; the retry, without
+    # the vocabulary in its prompt, judged the same audio no speech -- the caller's crash was heard as ""
+    looped = "人擺 意识 国道 名前段 出车 火轮 医量 摩托车 撞在 路边 晒的 玉米 队 队 队 队 队 队"
+    heard = decode_without_loops(lambda bias, penalty: looped if bias else "", [101], VOCABULARY)
+    assert heard == "人擺 意识 国道 名前段 出车 火轮 医量 摩托车 撞在 路边 晒的 玉米 队"
+
+
+@pytest.mark.parametrize(
+    "looped",
+    [
+        "井盖 垃圾 垃圾 垃圾 垃圾 垃圾 垃圾 垃圾 垃圾",  # only the vocabulary's words
+        "井盖 垃圾 树倒了 井盖 垃圾 树倒了 井盖 垃圾 树倒了",  # the vocabulary copied out
+        "谢谢 谢谢 谢谢 谢谢 谢谢 谢谢",  # a word or two of its own
+    ],
+)
+def test_a_looped_decoding_of_nothing_but_the_vocabulary_stays_unheard_when_the_retry_hears_no_speech(looped):
+    assert decode_without_loops(lambda bias, penalty: looped if bias else "", [101], VOCABULARY) == ""
+
+
+def test_the_words_of_a_transcript_outside_the_vocabulary():
+    assert words_of_its_own("楼下井盖没了 垃圾也没人收", VOCABULARY) == "楼下没了也没人收"
+    assert words_of_its_own("着火 燃气泄漏 abc", VOCABULARY) == ""

@@ -68,7 +68,7 @@ def test_no_secret_is_committed():
 
 
 def test_every_prompt_the_code_plays_exists():
-    from hotline.agi.session import MENU_PROMPTS, OFFER_TRANSFER_PROMPT
+    from hotline.agi.session import HOLD_ON_PROMPT, MENU_PROMPTS, OFFER_TRANSFER_PROMPT
     from hotline.profile import available_profiles, load_profile
 
     sounds = {p.stem for p in (REPO / "sounds" / "zh" / "hotline").glob("*.wav")}
@@ -78,7 +78,7 @@ def test_every_prompt_the_code_plays_exists():
         if line and not line.startswith("#")
     }
     assert listed <= sounds
-    used = {*MENU_PROMPTS, OFFER_TRANSFER_PROMPT}
+    used = {*MENU_PROMPTS, OFFER_TRANSFER_PROMPT, HOLD_ON_PROMPT}
     for f in (*(REPO / "dialplan").glob("*.conf"), *(REPO / "asterisk-sim").glob("*.conf")):
         used |= set(re.findall(r"Playback\(hotline/([a-z0-9-]+)\)", f.read_text()))
     for name in available_profiles():

@@ -297,3 +297,19 @@ def test_a_failure_inside_the_listener_still_ends_audiosocket() -> None:
     utt, ast = asyncio.run(go())
     assert utt.ended_by == "error"
     assert ast.received[-1][0] == KIND_HANGUP
+
+
+def test_a_guess_superseded_by_a_later_pause_is_cancelled_so_decodes_never_queue_up() -> None:
+    # a long answer pauses often; each pause's guess replaces the one before it, which must not keep a recognizer
+    # worker (or a place in its queue) for words the caller has since added to
+    guesses: list[asyncio.Future] = []
+
+    def slow_guess(pcm: bytes) -> asyncio.Future:
+        guesses.append(asyncio.get_running_loop().create_future())  # a decode that has not finished
+        return guesses[-1]
+
+    settings = ListenSettings(no_speech_s=2)
+    utt, _, _ = asyncio.run(_session(speech_8k() + silence(3.0), b"", settings, on_pause=slow_guess))
+    assert len(guesses) >= 2, "the sample pauses more than once"
+    assert [g.cancelled() for g in guesses] == [True] * (len(guesses) - 1) + [False]
+    assert utt.speculation is not None and utt.speculation.task is guesses[-1]

@@ -11,8 +11,6 @@ so that such a model fails in the first minutes, with its probability in the mes
 
 from __future__ import annotations
 
-import csv
-
 import pytest
 
 from hotline.config import REPO
@@ -20,14 +18,12 @@ from hotline.router import route_call
 from tests.script_support import load_script
 
 SAMPLES = REPO / "sounds" / "samples"
-COLUMNS = ["sample", "platform", "heard", "target", "action", "emergency", "danger_hint"]
+RECORDER = load_script("record_heard")  # the one reader of heard.tsv, shared with the script that writes it
+COLUMNS = RECORDER.COLUMNS
 
 
 def heard_rows() -> list[dict[str, str]]:
-    with (SAMPLES / "heard.tsv").open(encoding="utf-8", newline="") as f:
-        reader = csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
-        assert reader.fieldnames == COLUMNS
-        return list(reader)
+    return RECORDER.read_heard(SAMPLES / "heard.tsv")
 
 
 def test_every_transcript_kept_is_of_a_sample_the_end_to_end_tests_place():
@@ -57,7 +53,7 @@ def test_a_sample_as_the_call_heard_it_is_decided_as_its_end_to_end_test_expects
 def test_the_recorder_writes_what_calls_heard_and_flags_a_sample_heard_two_ways_or_decided_otherwise(
     tmp_path, monkeypatch, capsys
 ):
-    rec = load_script("record_heard")
+    rec = RECORDER
     heard = tmp_path / "heard.tsv"
     heard.write_text(
         "\t".join(COLUMNS) + "\n"
@@ -87,3 +83,10 @@ def test_the_recorder_writes_what_calls_heard_and_flags_a_sample_heard_two_ways_
     # the transcripts heard the same in every call are written; a varied one is left; expectations are never touched
     assert lines[1].split("\t") == ["a.wav", "12345", "new words", "12345", "accept", "0", "1"]
     assert lines[2].split("\t")[2] == "steady" and lines[3].split("\t")[4] == "conference"
+
+
+def test_a_heard_file_with_other_columns_is_refused_rather_than_written_back_with_them(tmp_path):
+    heard = tmp_path / "heard.tsv"
+    heard.write_text("sample\tplatform\theard\na.wav\t12345\twords\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="expected"):
+        RECORDER.read_heard(heard)

@@ -16,7 +16,7 @@ import pytest
 from hotline.agi.actions import ConferenceDialer
 from hotline.agi.audiosocket import AudioSocketServer
 from hotline.agi.channel import CallerHungUp
-from hotline.agi.live_capture import ListenSettings
+from hotline.agi.live_capture import ListenSettings, Speculation
 from hotline.agi.prompts import PromptLibrary
 from hotline.agi.session import (
     IvrSession,
@@ -26,6 +26,7 @@ from hotline.agi.session import (
     listens_through_handover,
     went_on_to_danger,
 )
+from hotline.agi.utterance import Utterance
 from hotline.asr.base import Transcript, write_wav
 from hotline.config import REPO
 from hotline.profile import load_profile
@@ -457,3 +458,73 @@ async def test_a_guide_to_a_number_without_a_transfer_offers_none(world):
     )
     call, _kinds, _events = await run_call(world, peer, d)
     assert call.action == "guide" and call.route["target"] == "locksmith"
+
+
+async def test_an_answer_longer_than_its_last_guess_is_recognised_whole_and_the_guess_is_cancelled(world):
+    # the caller spoke on after the last pause's guess (or the answer hit its longest length): that guess is stale;
+    # the whole answer is recognised, and the guess's decode, if still waiting for a worker, is not run
+    agi, _task = await ScriptedAsterisk(environment(platform="12345"), []).channel()
+    d, speech, _ = deps(world, ["我们楼下的路灯坏了好几天了"])
+    session = IvrSession(agi, d)
+    stale = asyncio.get_running_loop().create_future()
+    now = time.time()
+    utt = Utterance(
+        path=None, started=now - 20, stopped=now, speech_end=now, voiced_s=19.5, ended_by="max-length",
+        pcm8k=b"\1\0" * 8000 * 20, voiced_frames=975, speculation=Speculation(voiced_frames=900, task=stale),
+    )  # fmt: skip
+    tr = await session.transcribe(utt)
+    assert tr is not None and tr.text == "我们楼下的路灯坏了好几天了"
+    assert speech.heard == [16000 * 20] and stale.cancelled()
+    agi.close()
+
+
+@dataclass
+class SlowSpeech(ScriptedSpeech):
+    """A recognizer that takes `delay_s` to decode, as Whisper does 20 s of speech on 2 cores."""
+
+    delay_s: float = 0.0
+
+    async def recognize(self, pcm16k) -> Transcript:
+        await asyncio.sleep(self.delay_s)
+        return await super().recognize(pcm16k)
+
+
+def cut_off(ended_by: str = "max-length") -> Utterance:
+    now = time.time()
+    return Utterance(
+        path=None, started=now - 21, stopped=now, speech_end=now, voiced_s=19.6, ended_by=ended_by,
+        pcm8k=b"\1\0" * 8000 * 20, voiced_frames=980,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("ended_by", "delay_s", "told"), [("max-length", 1.0, True), ("max-length", 0.0, False), ("endpoint", 1.0, False)]
+)
+async def test_a_caller_cut_off_at_the_longest_answer_is_told_they_were_heard_while_a_slow_decode_runs(
+    world, ended_by, delay_s, told
+):
+    # cut off mid-speech, a caller who then hears seconds of silence hangs up or talks on into nothing; the prompt
+    # is played only while the decision is not ready, and only to a caller the listener cut off
+    hold_on = Step(PLAY_NO_KEYS.format("hold-on"), "200 result=0 endpos=13000")
+    peer = ScriptedAsterisk(environment(platform="12345"), [hold_on] if told else [])
+    agi, _task = await peer.channel()
+    d, _speech, _ = deps(world, [])
+    speech = SlowSpeech(["我们小区门口的路灯坏了一个多月了，晚上老人孩子出门都看不见路"], delay_s=delay_s)
+    session = IvrSession(agi, replace(d, speech=speech))
+    decision = await session.understood_while_holding(cut_off(ended_by), 1)
+    assert decision.target == "12345" and speech.heard  # decided on the whole answer, prompt or not
+    assert peer.seen == (['STREAM FILE hotline/hold-on ""'] if told else []) and not peer.errors
+    agi.close()
+
+
+async def test_a_caller_who_hangs_up_during_the_hold_on_prompt_still_leaves_what_they_said(world):
+    peer = ScriptedAsterisk(environment(platform="12345"), [Step(PLAY_NO_KEYS.format("hold-on"), "200 result=-1")])
+    agi, _task = await peer.channel()
+    d, _speech, _ = deps(world, [])
+    speech = SlowSpeech(["救命，有人拿刀在砍人"], delay_s=1.0)
+    session = IvrSession(agi, replace(d, speech=speech))
+    session.uid = agi.uniqueid
+    with pytest.raises(CallerHungUp):
+        await session.understood_while_holding(cut_off(), 1)
+    assert session.transcript == "救命，有人拿刀在砍人"  # recognised to the end, hang-up or not
+    agi.close()

@@ -46,6 +46,10 @@ _LOOP = re.compile(r"(.{1,12}?)(?:\s*\1){4,}")  # a unit said five times or more
 # context out on unclear speech (井盖 垃圾 树倒了); a caller may say two of them together, not three in that order
 BIAS_COPY_RUN = 3
 _BIAS_SEPARATORS = re.compile(r"[\s，。,]+")
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+# a looped decoding whose retry hears no speech is kept, cut, when it holds this many characters that are not the
+# vocabulary's (a caller's words, not 井盖 垃圾 垃圾 垃圾 on unclear speech)
+MIN_OWN_CHARS = 6
 BIAS_MODES = ("none", "hotwords", "prompt")
 BIAS_TOKENS = 96  # the default budget: about 20 core words, emergencies first (bench_asr: lower CER than 220)
 BIAS_MAX_TOKENS = 220  # Whisper's previous-text context holds 223: room for one core word of every category
@@ -227,13 +231,29 @@ def decode_without_loops(
     decode: Callable[[list[int], float], str], bias: list[int], bias_words: Sequence[str] = ()
 ) -> str:
     """`decode(bias tokens, repetition penalty)` once; a transcript caught in a loop, or one that copies out the bias
-    vocabulary (`bias_words`), once more without the bias and with repetition penalized; when that fails too, the
-    first with its loops cut."""
+    vocabulary (`bias_words`), once more without the bias and with repetition penalized; when that loops too, the
+    first with its loops cut; when that hears no speech, the first cut if it holds words of its own, else ""."""
     text = decode(bias, 1.0)
-    if not (repeats_itself(text) or copies_bias(text, bias_words)):
+    copied = copies_bias(text, bias_words)
+    if not (copied or repeats_itself(text)):
         return text
     again = decode([], LOOP_RETRY_REPETITION_PENALTY)
-    return cut_loops(again if not repeats_itself(again) else text)
+    if again and not repeats_itself(again):
+        return again
+    first = cut_loops(text)
+    if not again and (copied or len(words_of_its_own(first, bias_words)) < MIN_OWN_CHARS):
+        return ""  # the retry hears no speech and the first heard only the vocabulary (or a word or two): nothing
+    # the retry's gates judged speech through another prompt (without the vocabulary, no speech may look likelier:
+    # a motorcycle crash on a road of drying maize, 7 s of it, came back "" -- session 60); the first decoding
+    # passed them, and what it heard before its loop is the caller's
+    return first
+
+
+def words_of_its_own(text: str, bias_words: Sequence[str]) -> str:
+    """The Chinese characters of a transcript outside the bias vocabulary's phrases."""
+    for w in sorted((w for w in bias_words if w), key=len, reverse=True):
+        text = text.replace(w, "")
+    return "".join(_HAN.findall(text))
 
 
 def phrases_of(bias_text: str) -> list[str]:
