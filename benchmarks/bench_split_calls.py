@@ -4,8 +4,8 @@ router -> action, as the issue first measured unseen callers (13 spoken requests
 Each sampled row is spoken as `make eval-spoken` speaks it (its phone-line WAV from scripts/speak_corpus.py's
 cache) and placed at its platform (a `both` row at one of the two, chosen by its id). Half the sample are
 emergencies. The call log says what the call heard and decided; that is compared with the row's labels and with
-`make eval-spoken`'s reading of the same audio (the whole recording recognized at once), so a gap between the
-offline figures and a real call shows here.
+`make eval-spoken`'s reading of the same audio (SPLIT.spoken.tsv in the cache: the whole recording at once), so a
+gap between the offline figures and a real call shows here.
 
 Per call: the destination, whether an emergency reached 110 at once (flagged, held in doubt, or bridged on a
 danger hint acted on: `Decision.reaches_110_at_once`), seconds from answer to a person answering (the handover's
@@ -18,8 +18,8 @@ usage: .venv/bin/python benchmarks/bench_split_calls.py SPLIT.tsv --cache corpus
 from __future__ import annotations
 
 import argparse
+import csv
 import hashlib
-import json
 import sys
 import time
 from datetime import datetime
@@ -28,7 +28,7 @@ from pathlib import Path
 from bench_calls import end_to_decision_ms  # the shared calls' benchmark times an answer the same way
 from percentile import pct  # benchmarks/percentile.py: run as benchmarks/<name>.py
 
-from hotline.corpus.speech import line_wav, voice_of
+from hotline.corpus.speech import line_wav
 from hotline.router import route_call
 from hotline.sim.sipcall import place_call
 from hotline.understanding.data import Example, read_examples
@@ -50,15 +50,12 @@ def sample_rows(examples: list[Example], n: int, cache: Path) -> list[Example]:
     return sorted(emergencies + ordinary, key=lambda e: e.id)
 
 
-def offline_transcripts(cache: Path) -> dict[str, str]:
-    """What `make eval-spoken`'s recognizer heard in each cached recording, by its cache key."""
-    out: dict[str, str] = {}
-    for f in cache.glob("asr-whisper-*.jsonl"):
-        for line in f.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                d = json.loads(line)
-                out[d["key"]] = " ".join(d["text"].split())
-    return out
+def offline_transcripts(spoken: Path) -> dict[str, str]:
+    """What `make eval-spoken` heard in each row's recording: its SPLIT.spoken.tsv, by row id."""
+    if not spoken.exists():
+        return {}
+    with spoken.open(encoding="utf-8", newline="") as f:
+        return {r["id"]: r["text"] for r in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE)}
 
 
 def seconds_to_person(events: list[dict]) -> float | None:
@@ -88,7 +85,7 @@ def main() -> int:
     if not rows:
         print(f"no row of {a.split} is spoken in {a.cache}: run scripts/speak_corpus.py first", file=sys.stderr)
         return 2
-    heard_offline = offline_transcripts(a.cache)
+    heard_offline = offline_transcripts(a.cache / f"{a.split.stem}.spoken.tsv")
     tally = {k: 0 for k in ("dest", "dest_off", "em_n", "em", "em_off", "em_reach", "od_n", "false", "same")}
     to_person: list[float] = []
     to_decision: list[float] = []
@@ -97,7 +94,7 @@ def main() -> int:
         wav = line_wav(ex.id, ex.text, a.cache)
         res = place_call(wav, platform=ex.platform, hold_s=20, timeout_s=180)
         route = res["route"] or {}
-        offline = heard_offline.get(voice_of(ex.id, ex.text)[2], "")
+        offline = heard_offline.get(ex.id, "")
         off = route_call(offline, ex.platform, profile=ex.profile) if offline else None
         live_dest = route.get("target") in ex.targets
         flagged = bool(route.get("emergency"))
@@ -106,7 +103,7 @@ def main() -> int:
         reached = route_call(res["transcript"] or "", ex.platform, profile=ex.profile).reaches_110_at_once
         tally["dest"] += live_dest
         tally["dest_off"] += bool(off and off.target in ex.targets)
-        tally["same"] += " ".join((res["transcript"] or "").split()) == offline
+        tally["same"] += " ".join((res["transcript"] or "").replace('"', "”").split()) == offline  # as that file has it
         if ex.emergency == 1:
             tally["em_n"] += 1
             tally["em"] += flagged
