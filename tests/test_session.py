@@ -460,6 +460,14 @@ async def test_a_guide_to_a_number_without_a_transfer_offers_none(world):
     assert call.action == "guide" and call.route["target"] == "locksmith"
 
 
+def cut_off(ended_by: str = "max-length") -> Utterance:
+    now = time.time()
+    return Utterance(
+        path=None, started=now - 21, stopped=now, speech_end=now, voiced_s=19.6, ended_by=ended_by,
+        pcm8k=b"\1\0" * 8000 * 20, voiced_frames=980,
+    )  # fmt: skip
+
+
 async def test_an_answer_longer_than_its_last_guess_is_recognised_whole_and_the_guess_is_cancelled(world):
     # the caller spoke on after the last pause's guess (or the answer hit its longest length): that guess is stale;
     # the whole answer is recognised, and the guess's decode, if still waiting for a worker, is not run
@@ -467,11 +475,7 @@ async def test_an_answer_longer_than_its_last_guess_is_recognised_whole_and_the_
     d, speech, _ = deps(world, ["我们楼下的路灯坏了好几天了"])
     session = IvrSession(agi, d)
     stale = asyncio.get_running_loop().create_future()
-    now = time.time()
-    utt = Utterance(
-        path=None, started=now - 20, stopped=now, speech_end=now, voiced_s=19.5, ended_by="max-length",
-        pcm8k=b"\1\0" * 8000 * 20, voiced_frames=975, speculation=Speculation(voiced_frames=900, task=stale),
-    )  # fmt: skip
+    utt = replace(cut_off(), speculation=Speculation(voiced_frames=900, task=stale))  # 980 frames were said
     tr = await session.transcribe(utt)
     assert tr is not None and tr.text == "我们楼下的路灯坏了好几天了"
     assert speech.heard == [16000 * 20] and stale.cancelled()
@@ -487,14 +491,6 @@ class SlowSpeech(ScriptedSpeech):
     async def recognize(self, pcm16k) -> Transcript:
         await asyncio.sleep(self.delay_s)
         return await super().recognize(pcm16k)
-
-
-def cut_off(ended_by: str = "max-length") -> Utterance:
-    now = time.time()
-    return Utterance(
-        path=None, started=now - 21, stopped=now, speech_end=now, voiced_s=19.6, ended_by=ended_by,
-        pcm8k=b"\1\0" * 8000 * 20, voiced_frames=980,
-    )  # fmt: skip
 
 
 @pytest.mark.parametrize(
