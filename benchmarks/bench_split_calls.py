@@ -28,7 +28,7 @@ from pathlib import Path
 from bench_calls import end_to_decision_ms  # the shared calls' benchmark times an answer the same way
 from percentile import pct  # benchmarks/percentile.py: run as benchmarks/<name>.py
 
-from hotline.corpus.speech import line_wav
+from hotline.corpus.speech import line_wav, spoken_wav
 from hotline.router import route_call
 from hotline.sim.sipcall import place_call
 from hotline.understanding.data import Example, read_examples
@@ -42,7 +42,8 @@ def sample_rows(examples: list[Example], n: int, cache: Path) -> list[Example]:
     """n rows, half of them emergencies, one platform per row, in an order fixed by the ids."""
     one_platform: dict[str, Example] = {}
     for ex in sorted(examples, key=lambda e: rank(e.id, e.platform)):  # a `both` row: the platform its hash puts first
-        if ex.id not in one_platform and ex.emergency is not None and line_wav(ex.id, ex.text, cache):
+        # not line_wav: the phone-line WAV is made for the rows placed only
+        if ex.id not in one_platform and ex.emergency is not None and spoken_wav(ex.id, ex.text, cache).exists():
             one_platform[ex.id] = ex
     rows = sorted(one_platform.values(), key=lambda e: rank(e.id))
     emergencies = [e for e in rows if e.emergency == 1][: n // 2]

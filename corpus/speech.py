@@ -97,10 +97,16 @@ def apply_line(key: str, tts_dir: Path, line_dir: Path) -> Path:
     return out
 
 
+def spoken_wav(row_id: str, text: str, cache: Path) -> Path:
+    """Where the row's synthesized speech is in the cache (it may not exist: never synthesized)."""
+    return cache / "tts" / f"{voice_of(row_id, text)[2]}.wav"
+
+
 def line_wav(row_id: str, text: str, cache: Path) -> Path | None:
     """The row's phone-line WAV from the cache (None when its speech was never synthesized)."""
-    _, _, key = voice_of(row_id, text)
-    if not (cache / "tts" / f"{key}.wav").exists():
+    tts = spoken_wav(row_id, text, cache)
+    if not tts.exists():
         return None
     (cache / "line").mkdir(parents=True, exist_ok=True)
+    key = tts.stem
     return apply_line(key, cache / "tts", cache / "line")

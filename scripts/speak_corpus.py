@@ -29,7 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 from itertools import groupby
 from pathlib import Path
 
-from hotline.corpus.speech import apply_line, chosen_to_speak, synthesize, voice_of
+from hotline.corpus.speech import apply_line, chosen_to_speak, spoken_wav, synthesize, voice_of
 
 
 def main() -> None:
@@ -70,7 +70,7 @@ def main() -> None:
     if a.every > 1 or a.emergency_every:
         rows = [r for r in rows if chosen_to_speak(r, a.every, a.emergency_every)]
     if a.cached_only:
-        rows = [r for r in rows if (a.cache / "tts" / f"{voice_of(r['id'], r['text'])[2]}.wav").exists()]
+        rows = [r for r in rows if spoken_wav(r["id"], r["text"], a.cache).exists()]
     print(f"{a.inp}: speaking {len(rows)} rows", file=sys.stderr)
 
     tts_dir, line_dir = a.cache / "tts", a.cache / "line"
