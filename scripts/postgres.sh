@@ -38,6 +38,10 @@ case "${1:-}" in
     fi
     as_postgres psql -h 127.0.0.1 -p "$port" -U postgres -tAc "SELECT 1 FROM pg_roles WHERE rolname='hotline'" \
       | grep -q 1 || as_postgres psql -q -h 127.0.0.1 -p "$port" -U postgres -c "CREATE ROLE hotline LOGIN CREATEDB"
+    # DROP DATABASE … WITH (FORCE) ends every session on the database, autovacuum's worker included, whose
+    # role is none the tests own: without this grant a drop that meets one fails ("must be a member of the
+    # role whose process is being terminated"). Granted on every start, so an older cluster gets it too.
+    as_postgres psql -q -h 127.0.0.1 -p "$port" -U postgres -c "GRANT pg_signal_backend TO hotline" 2>/dev/null
     as_postgres psql -h 127.0.0.1 -p "$port" -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='hotline'" \
       | grep -q 1 || as_postgres psql -q -h 127.0.0.1 -p "$port" -U postgres -c "CREATE DATABASE hotline OWNER hotline"
     echo "$url"
