@@ -22,7 +22,6 @@ import csv
 import hashlib
 import sys
 import time
-from datetime import datetime
 from pathlib import Path
 
 from bench_calls import end_to_decision_ms  # the shared calls' benchmark times an answer the same way
@@ -30,7 +29,7 @@ from percentile import pct  # benchmarks/percentile.py: run as benchmarks/<name>
 
 from hotline.corpus.speech import line_wav, spoken_wav
 from hotline.router import route_call
-from hotline.sim.sipcall import place_call
+from hotline.sim.sipcall import place_call, seconds_to_person
 from hotline.understanding.data import Example, read_examples
 
 
@@ -57,23 +56,6 @@ def offline_transcripts(spoken: Path) -> dict[str, str]:
         return {}
     with spoken.open(encoding="utf-8", newline="") as f:
         return {r["id"]: r["text"] for r in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE)}
-
-
-def seconds_to_person(events: list[dict]) -> float | None:
-    """From answer to a person answering: any leg the call is handed to (an agent seat, the other platform, an
-    emergency service) answering, or anyone but the caller joining a three-way call."""
-    answer = next((e for e in events if e["kind"] == "answer"), None)
-    person = next(
-        (
-            e
-            for e in events
-            if e["kind"] == "answered" or (e["kind"] == "bridge_join" and e.get("participant") not in (None, "caller"))
-        ),
-        None,
-    )
-    if answer is None or person is None:
-        return None
-    return (datetime.fromisoformat(person["at"]) - datetime.fromisoformat(answer["at"])).total_seconds()
 
 
 def main() -> int:

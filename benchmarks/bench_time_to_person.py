@@ -11,13 +11,13 @@ Needs the system running (`make start`). usage: .venv/bin/python benchmarks/benc
 
 from __future__ import annotations
 
+import functools
 import sys
-from datetime import datetime
 
 from percentile import pct  # benchmarks/percentile.py: run as benchmarks/<name>.py
 
 from hotline.config import REPO
-from hotline.sim.sipcall import place_call
+from hotline.sim.sipcall import a_person_answers, place_call, seconds_to_person
 
 SAMPLES = REPO / "sounds" / "samples"
 CALLERS = {
@@ -28,19 +28,11 @@ CALLERS = {
 
 
 def is_person(e: dict, platform: str) -> bool:
-    """The platform's agent seat answering, or anyone but the caller joining a three-way call (a danger hint
-    at 12345 bridges the agent and 110)."""
+    """The platform's own agent seat answering, or anyone but the caller joining a three-way call (a danger hint
+    at 12345 bridges the agent and 110); not the other platform answering a transfer."""
     if e["kind"] == "answered":
         return e.get("target") == f"agent-{platform}"
-    return e["kind"] == "bridge_join" and e.get("participant") not in (None, "caller")
-
-
-def waited_s(events: list[dict], platform: str) -> float | None:
-    answer = next(e for e in events if e["kind"] == "answer")
-    person = next((e for e in events if is_person(e, platform)), None)
-    if person is None:
-        return None
-    return (datetime.fromisoformat(person["at"]) - datetime.fromisoformat(answer["at"])).total_seconds()
+    return a_person_answers(e)
 
 
 def main() -> None:
@@ -54,7 +46,7 @@ def main() -> None:
                 r = place_call(wav, platform=platform, hold_s=35, timeout_s=150)
                 prompts = [e.get("prompt") for e in r["events"] if e["kind"] == "prompt"]
                 reasks.append(prompts.count("ask-again"))
-                w = waited_s(r["events"], platform)
+                w = seconds_to_person(r["events"], functools.partial(is_person, platform=platform))
                 if w is None:
                     missed += 1
                 else:

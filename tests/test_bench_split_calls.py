@@ -14,7 +14,7 @@ from hotline.understanding.data import Example
 from tests.script_support import load_benchmark
 
 bench = load_benchmark("bench_split_calls")
-sample_rows, seconds_to_person = bench.sample_rows, bench.seconds_to_person
+sample_rows = bench.sample_rows
 
 
 def example(i: int, platform: str, emergency: int) -> Example:
@@ -42,13 +42,3 @@ def test_the_sample_is_half_emergencies_one_platform_a_row_and_only_what_was_spo
     assert sample_rows(list(reversed(rows)), 10, tmp_path) == picked  # the ids fix it, not the file's order
     both = sample_rows(rows, 40, tmp_path)
     assert {e.platform for e in both} == {"12345", "110"}  # a row told at both platforms is placed at either
-
-
-def test_the_wait_for_a_person_runs_from_answer_to_the_first_leg_that_answers():
-    events = [
-        {"at": "2026-12-07T10:00:00+00:00", "kind": "answer"},
-        {"at": "2026-12-07T10:00:09+00:00", "kind": "bridge_join", "participant": "caller"},
-        {"at": "2026-12-07T10:00:12.5+00:00", "kind": "bridge_join", "participant": "110"},
-    ]
-    assert seconds_to_person(events) == 12.5
-    assert seconds_to_person(events[:2]) is None  # only the caller joined: nobody took the call

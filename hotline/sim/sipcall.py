@@ -15,6 +15,8 @@ import tempfile
 import threading
 import time
 import wave
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +30,24 @@ PROMPTS = REPO / "sounds" / "zh" / "hotline"
 
 class SipCallError(Exception):
     pass
+
+
+def a_person_answers(event: dict) -> bool:
+    """A call event in which a person takes the call: a leg it is handed to (an agent seat, the other platform,
+    an emergency service) answering, or anyone but the caller joining a three-way call."""
+    if event["kind"] == "answered":
+        return True
+    return event["kind"] == "bridge_join" and event.get("participant") not in (None, "caller")
+
+
+def seconds_to_person(events: list[dict], is_person: Callable[[dict], bool] = a_person_answers) -> float | None:
+    """From the call being answered to the first event `is_person` accepts, in seconds; None if there is none
+    (a call's `events` as `place_call` returns them)."""
+    answer = next((e for e in events if e["kind"] == "answer"), None)
+    person = next((e for e in events if is_person(e)), None)
+    if answer is None or person is None:
+        return None
+    return (datetime.fromisoformat(person["at"]) - datetime.fromisoformat(answer["at"])).total_seconds()
 
 
 def wav_seconds(path: Path) -> float:
