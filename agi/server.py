@@ -116,6 +116,7 @@ class HotlineService:
             audiosocket_port=config.audiosocket_port,
             capture=config.capture,
             early_end=config.early_end,
+            hold_on_after_s=config.hold_on_ms / 1000,
             spawn=self.spawn,
         )
         self.active: set[str] = set()

@@ -46,9 +46,12 @@ MENU = {"1": "110", "2": "12345", "0": "agent"}  # the keys the menu prompt offe
 MENU_PROMPTS = ("menu", "menu-again")  # asked when a caller presses a key the menu does not offer
 OFFER_TRANSFER_PROMPT = "offer-transfer"  # after a guide: press 1 to be put through
 MIN_VOICED_S = 0.3  # less than this is not speech worth recognising
-# a caller cut off at the longest answer is told they were heard when the decision is not ready this soon: the
-# decode of 20 s of speech takes seconds on 2 cores (8 s after the last word in session 60), else silence
-HOLD_ON_PROMPT, HOLD_ON_AFTER_S = "hold-on", 0.5
+# a caller waiting for the decision is told they were heard when it is not ready soon, else they hear silence and
+# hang up or talk on into nothing: the decode of a long answer takes seconds on 2 cores (8 s after the last word of
+# a 20 s answer in session 60). One cut off at the longest answer waits HOLD_ON_AFTER_CUT_OFF_S; one who finished
+# has already waited out the pause that ended the answer, then waits SessionDeps.hold_on_after_s
+HOLD_ON_PROMPT, HOLD_ON_AFTER_CUT_OFF_S = "hold-on", 0.5
+ENDED_BY_A_PAUSE = ("endpoint", "silence")  # the caller finished and waits (live capture, RECORD FILE)
 AUDIOSOCKET_CONNECT_S = 3.0
 MENU_WAIT_MS = 5000
 # after the handover prompt (played while listening), how long a caller who has not started speaking again is
@@ -84,6 +87,7 @@ class SessionDeps:
     audiosocket_port: int
     capture: str = "audiosocket"  # audiosocket | record
     early_end: str = "none"  # which words end an answer at the short silence (ends_early)
+    hold_on_after_s: float = 1.0  # after an answer's ending pause, silence before HOLD_ON_PROMPT (0: never)
     clock: Callable[[], float] = field(default=time.time)
     spawn: Callable = field(default=asyncio.ensure_future)  # runs a background task of the call
 
@@ -270,11 +274,13 @@ class IvrSession:
         )
 
     async def understood_while_holding(self, utt: Utterance, attempt: int) -> Decision:
-        """`understand`; a caller cut off mid-speech (the longest answer) hears HOLD_ON_PROMPT while it runs."""
+        """`understand`; a caller who waits for it longer than `hold_on_wait_s` hears HOLD_ON_PROMPT while it runs
+        (the decision is acted on once the prompt has played)."""
         understanding = asyncio.ensure_future(self.understand(utt, attempt))
-        if utt.ended_by != "max-length":
+        wait_s = self.hold_on_wait_s(utt)
+        if wait_s is None:
             return await understanding
-        done, _ = await asyncio.wait({understanding}, timeout=HOLD_ON_AFTER_S)
+        done, _ = await asyncio.wait({understanding}, timeout=wait_s)
         if not done:
             self._event("prompt", prompt=HOLD_ON_PROMPT)
             try:
@@ -283,6 +289,15 @@ class IvrSession:
                 await understanding  # what was said is recorded, emergency flag included
                 raise
         return await understanding
+
+    def hold_on_wait_s(self, utt: Utterance) -> float | None:
+        """How long the caller of `utt` waits for the decision in silence before HOLD_ON_PROMPT; None: they are
+        not waiting (hung up, pressed a key, said nothing) or the prompt is off."""
+        if utt.ended_by == "max-length":
+            return HOLD_ON_AFTER_CUT_OFF_S
+        if utt.ended_by in ENDED_BY_A_PAUSE and self.deps.hold_on_after_s > 0 and utt.voiced_s >= MIN_VOICED_S:
+            return self.deps.hold_on_after_s
+        return None
 
     async def understand(self, utt: Utterance, attempt: int) -> Decision:
         tr = await self.transcribe(utt)

@@ -121,6 +121,11 @@ class Config(BaseSettings):
     )
     no_speech_s: float = Field(6.0, description="seconds after the question with no speech before acting")
     max_utterance_s: float = Field(20.0, description="longest utterance listened to")
+    hold_on_ms: int = Field(
+        1000,
+        description="after the pause that ended an answer, silence before a caller whose answer is still being "
+        "recognised hears 'hold-on' (0: never; a caller cut off at max_utterance_s hears it after 0.5 s)",
+    )
     barge_in: bool = Field(True, description="the caller may speak over the question")
     speculate_ms: int = Field(240, description="pause after which recognition starts before the endpoint (0: off)")
 

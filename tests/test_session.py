@@ -494,19 +494,28 @@ class SlowSpeech(ScriptedSpeech):
 
 
 @pytest.mark.parametrize(
-    ("ended_by", "delay_s", "told"), [("max-length", 1.0, True), ("max-length", 0.0, False), ("endpoint", 1.0, False)]
+    ("ended_by", "delay_s", "hold_on_after_s", "told"),
+    [
+        ("max-length", 1.0, 1.0, True),  # cut off mid-speech: told after 0.5 s
+        ("max-length", 0.0, 1.0, False),  # the decision was ready at once
+        ("endpoint", 0.8, 0.3, True),  # finished, then waited past the pause and hold_on_after_s
+        ("silence", 0.8, 0.3, True),  # the same after RECORD FILE
+        ("endpoint", 0.0, 0.3, False),  # decided while the pause ran out (the guess at the pause)
+        ("endpoint", 0.8, 0.0, False),  # the prompt is off
+        ("hangup", 0.8, 0.3, False),  # nobody to tell
+    ],
 )
-async def test_a_caller_cut_off_at_the_longest_answer_is_told_they_were_heard_while_a_slow_decode_runs(
-    world, ended_by, delay_s, told
+async def test_a_caller_waiting_for_a_slow_decision_is_told_they_were_heard(
+    world, ended_by, delay_s, hold_on_after_s, told
 ):
-    # cut off mid-speech, a caller who then hears seconds of silence hangs up or talks on into nothing; the prompt
-    # is played only while the decision is not ready, and only to a caller the listener cut off
+    # a caller who hears seconds of silence after speaking hangs up or talks on into nothing; the prompt is played
+    # only while the decision is not ready, and only to a caller who is waiting for it
     hold_on = Step(PLAY_NO_KEYS.format("hold-on"), "200 result=0 endpos=13000")
     peer = ScriptedAsterisk(environment(platform="12345"), [hold_on] if told else [])
     agi, _task = await peer.channel()
     d, _speech, _ = deps(world, [])
     speech = SlowSpeech(["我们小区门口的路灯坏了一个多月了，晚上老人孩子出门都看不见路"], delay_s=delay_s)
-    session = IvrSession(agi, replace(d, speech=speech))
+    session = IvrSession(agi, replace(d, speech=speech, hold_on_after_s=hold_on_after_s))
     decision = await session.understood_while_holding(cut_off(ended_by), 1)
     assert decision.target == "12345" and speech.heard  # decided on the whole answer, prompt or not
     assert peer.seen == (['STREAM FILE hotline/hold-on ""'] if told else []) and not peer.errors
