@@ -19,6 +19,7 @@ Nothing here waits on the database: every record goes through the journal.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import Callable
@@ -30,6 +31,7 @@ from hotline.agi.actions import ConferenceDialer, Plan, plan_for
 from hotline.agi.audiosocket import AudioSocketServer
 from hotline.agi.capture import capture_utterance
 from hotline.agi.channel import AgiChannel, CallerHungUp
+from hotline.agi.heard_so_far import HeardSoFar
 from hotline.agi.live_capture import ListenSettings, listen_live
 from hotline.agi.prompts import PromptLibrary
 from hotline.agi.speech import SpeechService
@@ -197,10 +199,14 @@ class IvrSession:
                 raise CallerHungUp()  # the AGI channel is mid-command: nothing more can be said on it
             return None
         streaming = self.deps.speech.streaming()
+        so_far: HeardSoFar | None = None
         if streaming is not None:
             on_frame, on_pause = streaming.push, self._so_far_understood(streaming)
         else:
-            on_frame, on_pause = None, (self._speculate if self.deps.listen.speculate_after_ms else None)
+            on_frame, on_pause = None, None
+            if self.deps.listen.speculate_after_ms:
+                so_far = HeardSoFar()
+                on_pause = functools.partial(self._speculate, so_far)
         settings = replace(self.deps.listen, no_speech_s=no_speech_s)
         if barge_in is not None:
             settings = replace(settings, barge_in=barge_in)
@@ -230,6 +236,7 @@ class IvrSession:
             voiced_frames=live.voiced_frames,
             speculation=live.speculation,
             transcriber=streaming,
+            so_far=so_far,
         )
 
     def _so_far_understood(self, streaming):
@@ -238,9 +245,14 @@ class IvrSession:
 
         return at_pause
 
-    async def _speculate(self, pcm8k: bytes) -> tuple[Transcript, bool]:
-        """What the caller said up to this pause, and whether the router understands it."""
-        return self._judged(await self.deps.speech.recognize(await asyncio.to_thread(pcm16_to_16k, pcm8k)))
+    async def _speculate(self, so_far: HeardSoFar, pcm8k: bytes) -> tuple[Transcript, bool]:
+        """What the caller said up to this pause (noted in `so_far`), and whether the router understands it."""
+        tr = await self._decode8k(pcm8k)
+        so_far.note(tr, len(pcm8k))
+        return self._judged(tr)
+
+    async def _decode8k(self, pcm8k: bytes) -> Transcript:
+        return await self.deps.speech.recognize(await asyncio.to_thread(pcm16_to_16k, pcm8k))
 
     def _judged(self, tr: Transcript) -> tuple[Transcript, bool]:
         """What was said so far, and whether it ends the answer at the short silence (`ends_early`)."""
@@ -321,11 +333,16 @@ class IvrSession:
         else:
             if spec is not None and not spec.task.done():
                 spec.task.cancel()  # a guess at an earlier pause: not waited for, and its decode dropped if queued
-            if utt.pcm8k is not None:  # resampled only when no guess or stream already has the text
-                pcm = await asyncio.to_thread(pcm16_to_16k, utt.pcm8k)
+            if utt.pcm8k is not None and utt.so_far is not None:
+                # the audio after the latest guess that heard something, added to it: a caller cut off at 20 s
+                # waits for the decode of the words since their last pause, not of all 20 s
+                tr = await utt.so_far.completed(utt.pcm8k, self._decode8k)
+                if utt.so_far.settled.transcript is not None:
+                    detail = {**detail, "tail_from_s": round(utt.so_far.settled.pcm_bytes / 16000, 2)}
+            elif utt.pcm8k is not None:  # resampled only when no guess or stream already has the text
+                tr = await self._decode8k(utt.pcm8k)
             else:
-                pcm = await asyncio.to_thread(read_wav_16k, utt.path)
-            tr = await self.deps.speech.recognize(pcm)
+                tr = await self.deps.speech.recognize(await asyncio.to_thread(read_wav_16k, utt.path))
             speculative = False
         self._event(
             "transcript",

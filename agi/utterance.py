@@ -21,3 +21,4 @@ class Utterance:
     voiced_frames: int = 0
     speculation: Any = None  # live_capture.Speculation: recognition started at a pause
     transcriber: Any = None  # asr.streaming.StreamingTranscriber: recognised while the caller spoke
+    so_far: Any = None  # heard_so_far.HeardSoFar: what the caller's pauses were recognised as

@@ -21,10 +21,14 @@ from hotline.sim.sipcall import place_call
 CALLS = Path(__file__).resolve().parents[2] / "shared" / "audio" / "calls"
 
 
+TIMED_ENDINGS = ("endpoint", "max-length", "silence")  # answers whose decision the caller waits for
+
+
 def end_to_decision_ms(events: list[dict]) -> list[float]:
+    """From each answer's last word to its decision, for the answers the caller waits on (TIMED_ENDINGS)."""
     out, end = [], None
     for e in events:
-        if e["kind"] == "speech_end" and e.get("ended_by") in ("endpoint", "max-length", "silence"):
+        if e["kind"] == "speech_end" and e.get("ended_by") in TIMED_ENDINGS:
             end = datetime.fromisoformat(e["at"])
         elif e["kind"] == "decision" and end is not None:
             out.append((datetime.fromisoformat(e["at"]) - end).total_seconds() * 1000)

@@ -24,7 +24,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench_calls import end_to_decision_ms  # the shared calls' benchmark times an answer the same way
+from bench_calls import TIMED_ENDINGS, end_to_decision_ms  # the shared calls' benchmark times an answer the same way
 from percentile import pct  # benchmarks/percentile.py: run as benchmarks/<name>.py
 
 from hotline.corpus.speech import line_wav, spoken_wav
@@ -69,9 +69,11 @@ def main() -> int:
         print(f"no row of {a.split} is spoken in {a.cache}: run scripts/speak_corpus.py first", file=sys.stderr)
         return 2
     heard_offline = offline_transcripts(a.cache / f"{a.split.stem}.spoken.tsv")
-    tally = {k: 0 for k in ("dest", "dest_off", "em_n", "em", "em_off", "em_reach", "od_n", "false", "same")}
+    tally = {k: 0 for k in ("dest", "dest_off", "em_n", "em", "em_off", "em_reach", "od_n", "false", "same", "held")}
     to_person: list[float] = []
     to_decision: list[float] = []
+    after_pause: list[float] = []  # answers the caller ended with a pause
+    after_cut_off: list[float] = []  # answers cut off at the longest length
     t0 = time.time()
     for ex in rows:
         wav = line_wav(ex.id, ex.text, a.cache)
@@ -95,7 +97,15 @@ def main() -> int:
         else:
             tally["od_n"] += 1
             tally["false"] += flagged
-        to_decision += end_to_decision_ms(res["events"])
+        decided_after = end_to_decision_ms(res["events"])
+        to_decision += decided_after
+        ended = [  # the answers end_to_decision_ms times, in its order
+            e["ended_by"] for e in res["events"] if e["kind"] == "speech_end" and e.get("ended_by") in TIMED_ENDINGS
+        ]
+        for how, ms in zip(ended, decided_after, strict=False):
+            (after_cut_off if how == "max-length" else after_pause).append(ms)
+        held = any(e["kind"] == "prompt" and e.get("prompt") == "hold-on" for e in res["events"])
+        tally["held"] += held
         wait = seconds_to_person(res["events"])
         if wait is not None:
             to_person.append(wait)
@@ -103,7 +113,9 @@ def main() -> int:
         print(
             f"{ex.id}@{ex.platform} em={ex.emergency}: {mark:6} {res['outcome']:<22} -> {route.get('target')} "
             f"emergency={int(flagged)} hint={int(bool(route.get('danger_hint')))} person "
-            f"{'-' if wait is None else f'{wait:.1f} s'}  heard '{res['transcript']}'",
+            f"{'-' if wait is None else f'{wait:.1f} s'}  ended by {'/'.join(map(str, ended))}, decided after "
+            f"{'/'.join(f'{ms / 1000:.1f}' for ms in decided_after)} s{' (hold-on)' if held else ''}  "
+            f"heard '{res['transcript']}'",
             flush=True,
         )
     n, t = len(rows), tally
@@ -120,6 +132,10 @@ def main() -> int:
             f"the caller's last word -> decision over {len(to_decision)} answers: p50 {pct(to_decision, 0.5):.0f} ms, "
             f"p95 {pct(to_decision, 0.95):.0f} ms, max {max(to_decision):.0f} ms"
         )
+        for what, ms in (("ended by a pause", after_pause), ("cut off at the longest answer", after_cut_off)):
+            if ms:
+                print(f"  {what}: {len(ms)} answers, p50 {pct(ms, 0.5):.0f} ms, max {max(ms):.0f} ms")
+    print(f"calls in which the caller heard hold-on while the answer was recognised: {t['held']}/{n}")
     if to_person:
         print(
             f"answer -> a person answering over {len(to_person)} calls: p50 {pct(to_person, 0.5):.1f} s, "

@@ -16,6 +16,7 @@ import pytest
 from hotline.agi.actions import ConferenceDialer
 from hotline.agi.audiosocket import AudioSocketServer
 from hotline.agi.channel import CallerHungUp
+from hotline.agi.heard_so_far import HeardSoFar
 from hotline.agi.live_capture import ListenSettings, Speculation
 from hotline.agi.prompts import PromptLibrary
 from hotline.agi.session import (
@@ -302,7 +303,7 @@ async def test_what_ends_an_answer_at_the_short_silence_follows_the_early_end_se
         d = replace(d, early_end=policy, router=HintingRouter(d.router))
         session = IvrSession(agi, d)
         session.platform = platform
-        ends[policy] = {k: (await session._speculate(b"\0" * 16000))[1] for k in texts}
+        ends[policy] = {k: (await session._speculate(HeardSoFar(), b"\0" * 16000))[1] for k in texts}
     assert get_router("national").route(texts["ordinary"], platform=platform).understood
     assert get_router("national").route(texts["model's danger"], platform=platform).rule == "model-emergency"
     assert not any(ends["none"].values())
@@ -479,6 +480,21 @@ async def test_an_answer_longer_than_its_last_guess_is_recognised_whole_and_the_
     tr = await session.transcribe(utt)
     assert tr is not None and tr.text == "我们楼下的路灯坏了好几天了"
     assert speech.heard == [16000 * 20] and stale.cancelled()
+    agi.close()
+
+
+async def test_an_answer_cut_off_is_recognised_from_the_last_guess_that_heard_something(world):
+    # a caller cut off at 20 s whose pauses were recognised up to 16 s waits for the decode of the last 4 s only,
+    # added to what was heard: not for a decode of all 20 s
+    agi, _task = await ScriptedAsterisk(environment(platform="12345"), []).channel()
+    d, speech, _ = deps(world, ["我们楼下的路灯坏了好几天了，物业说不归他们管", "晚上老人出门都看不见"])
+    session = IvrSession(agi, d)
+    so_far = HeardSoFar()
+    utt = replace(cut_off(), so_far=so_far)
+    await session._speculate(so_far, utt.pcm8k[: 16000 * 16])  # the guess at the pause at 16 s
+    tr = await session.transcribe(utt)
+    assert tr is not None and tr.text == "我们楼下的路灯坏了好几天了，物业说不归他们管 晚上老人出门都看不见"
+    assert speech.heard == [16000 * 16, 16000 * 4]  # 16 s at the pause, then only the 4 s after it
     agi.close()
 
 
