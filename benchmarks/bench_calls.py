@@ -24,16 +24,20 @@ CALLS = Path(__file__).resolve().parents[2] / "shared" / "audio" / "calls"
 TIMED_ENDINGS = ("endpoint", "max-length", "silence")  # answers whose decision the caller waits for
 
 
-def end_to_decision_ms(events: list[dict]) -> list[float]:
-    """From each answer's last word to its decision, for the answers the caller waits on (TIMED_ENDINGS)."""
+def timed_answers(events: list[dict]) -> list[tuple[str, float]]:
+    """For each answer the caller waits on (TIMED_ENDINGS): how it ended, and ms from its last word to its decision."""
     out, end = [], None
     for e in events:
         if e["kind"] == "speech_end" and e.get("ended_by") in TIMED_ENDINGS:
-            end = datetime.fromisoformat(e["at"])
+            end = (e["ended_by"], datetime.fromisoformat(e["at"]))
         elif e["kind"] == "decision" and end is not None:
-            out.append((datetime.fromisoformat(e["at"]) - end).total_seconds() * 1000)
+            out.append((end[0], (datetime.fromisoformat(e["at"]) - end[1]).total_seconds() * 1000))
             end = None
     return out
+
+
+def end_to_decision_ms(events: list[dict]) -> list[float]:
+    return [ms for _, ms in timed_answers(events)]
 
 
 def main() -> None:

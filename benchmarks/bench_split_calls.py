@@ -24,7 +24,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench_calls import TIMED_ENDINGS, end_to_decision_ms  # the shared calls' benchmark times an answer the same way
+from bench_calls import timed_answers  # the shared calls' benchmark times an answer the same way
 from percentile import pct  # benchmarks/percentile.py: run as benchmarks/<name>.py
 
 from hotline.corpus.speech import line_wav, spoken_wav
@@ -97,12 +97,10 @@ def main() -> int:
         else:
             tally["od_n"] += 1
             tally["false"] += flagged
-        decided_after = end_to_decision_ms(res["events"])
+        answers = timed_answers(res["events"])
+        ended, decided_after = [how for how, _ in answers], [ms for _, ms in answers]
         to_decision += decided_after
-        ended = [  # the answers end_to_decision_ms times, in its order
-            e["ended_by"] for e in res["events"] if e["kind"] == "speech_end" and e.get("ended_by") in TIMED_ENDINGS
-        ]
-        for how, ms in zip(ended, decided_after, strict=False):
+        for how, ms in answers:
             (after_cut_off if how == "max-length" else after_pause).append(ms)
         held = any(e["kind"] == "prompt" and e.get("prompt") == "hold-on" for e in res["events"])
         tally["held"] += held

@@ -30,3 +30,15 @@ def test_a_caller_not_understood_waits_for_their_own_platforms_person():
     ]
     assert seconds_to_person(at_110, lambda e: is_person(e, "110")) == 11.0
     assert seconds_to_person(at_110[:2], lambda e: is_person(e, "110")) is None
+
+
+def test_each_answer_the_caller_waits_on_is_timed_from_its_last_word_to_its_decision():
+    timed_answers = load_benchmark("bench_calls").timed_answers
+    events = [
+        {"at": "2026-12-07T10:00:00+00:00", "kind": "answer"},
+        {"at": "2026-12-07T10:00:08+00:00", "kind": "speech_end", "ended_by": "no-speech"},  # nobody waits
+        {"at": "2026-12-07T10:00:08.5+00:00", "kind": "decision"},
+        {"at": "2026-12-07T10:00:20+00:00", "kind": "speech_end", "ended_by": "max-length"},
+        {"at": "2026-12-07T10:00:22.2+00:00", "kind": "decision"},
+    ]
+    assert timed_answers(events) == [("max-length", 2200.0)]
