@@ -96,7 +96,7 @@ eval: setup
 
 # frozen splits as callers say them: zh-tts over the simulated phone line (band, noise, A-law), then the
 # service's recognizer, then `hotline eval` (about 8 minutes a split on 2 cores; cached in corpus/speech_cache/)
-SPOKEN ?= test_q test_r test_s test_t test_u test_v test_w test_x test_y test_z test_aa test_ab test_ac test_ad test_ae test_af test_ag test_ah test_ai test_aj test_ak test_al test_am test_an test_ao test_ap test_aq test_ar test_as test_at test_au test_av test_aw test_ax test_ay test_az test_ba test_bb test_bc test_bd test_be test_bf test_bg test_bh test_bi test_bj test_bk test_bl test_bm test_bn test_bo test_bp test_bq test_br test_bs test_bt test_bu
+SPOKEN ?= test_q test_r test_s test_t test_u test_v test_w test_x test_y test_z test_aa test_ab test_ac test_ad test_ae test_af test_ag test_ah test_ai test_aj test_ak test_al test_am test_an test_ao test_ap test_aq test_ar test_as test_at test_au test_av test_aw test_ax test_ay test_az test_ba test_bb test_bc test_bd test_be test_bf test_bg test_bh test_bi test_bj test_bk test_bl test_bm test_bn test_bo test_bp test_bq test_br test_bs test_bt test_bu test_bv
 eval-spoken: setup
 	@for s in $(SPOKEN); do nice -n 5 $(BIN)/python scripts/speak_corpus.py corpus/heldout/$$s.tsv \
 	  corpus/speech_cache/$$s.spoken.tsv --cache corpus/speech_cache --reference || exit 1; done
