@@ -20,6 +20,8 @@ from hotline.router import Decision
 
 log = logging.getLogger("hotline.agi")
 
+# prompts played while an emergency handover rings (asterisk-config/musiconhold.conf: class hotline-<prompt>)
+RINGBACK_PROMPTS = ("emergency",)
 # prompts that exist in sounds/zh/hotline for handovers
 _TRANSFER_PROMPTS = {"110", "12345", "119", "120", "122", "12395"}
 _OUT_OF_SCOPE_PROMPTS = {
@@ -41,6 +43,7 @@ class Plan:
     warn: bool = False  # HL_HINT: a danger hint beside no emergency; the person who answers is warned first
     offer_transfer_to: str = ""  # guide: digits the caller may press 1 to be put through to
     conference_with: str = ""  # conference: the other platform / number dialed into the bridge
+    ringback: str = ""  # transfer: a prompt played while the target rings (instead of before the dial)
 
 
 def dial_digits(target: str, profile: Profile) -> str:
@@ -78,6 +81,9 @@ def _plan(decision: Decision, profile: Profile) -> Plan:
         prompt = f"transfer-{target}" if target in _TRANSFER_PROMPTS else "emergency"
         if decision.emergency and target == "110":
             prompt = "emergency"
+        if decision.emergency and prompt in RINGBACK_PROMPTS:
+            # an emergency is dialed at once, the caller hearing the prompt while it rings: a person seconds sooner
+            return Plan([], Action.TRANSFER, digits, emergency=True, ringback=prompt)
         return Plan([prompt], Action.TRANSFER, digits, emergency=decision.emergency)
     if action == Action.CONFERENCE:
         digits = dial_digits(target, profile) or ("110" if platform == "12345" else "12345")
@@ -115,17 +121,49 @@ class ConferenceDialer:
         self.give_up_s = give_up_s
         self._joined: dict[str, dict[str, asyncio.Event]] = {}
         self._ended: dict[str, asyncio.Event] = {}
+        # calls whose legs were dialed while the caller still heard the handover prompt (bring_in_ahead), and
+        # those of them that ended without the caller joining (when, by the loop's clock)
+        self._ahead: set[str] = set()
+        self._called_off: dict[str, float] = {}
+        self._tasks: set[asyncio.Task] = set()
 
     # --------------------------------------------------------------- what the recorder tells us
     def _event(self, table: dict, uid: str) -> asyncio.Event:
         return table.setdefault(uid, asyncio.Event())
 
     def joined(self, uid: str, who: str) -> None:
+        if uid in self._called_off:  # a leg that answered after the caller had hung up
+            self._kick_soon(uid)
+            return
         self._joined.setdefault(uid, {}).setdefault(who, asyncio.Event()).set()
 
     def ended(self, uid: str) -> None:
         self._event(self._ended, uid).set()
-        self._joined.pop(uid, None)
+        joined = self._joined.pop(uid, {})
+        if uid in self._ahead:
+            self._ahead.discard(uid)
+            if "caller" not in joined:  # hung up during the prompt: no one is left in a conference without them
+                now = asyncio.get_running_loop().time()
+                # a leg rings for ring_s at most: after that no late answer can come
+                for old in [u for u, t in self._called_off.items() if now - t > 3 * self.ring_s]:
+                    del self._called_off[old]
+                self._called_off[uid] = now
+                self._kick_soon(uid)
+
+    def _kick_soon(self, uid: str) -> None:
+        task = asyncio.get_running_loop().create_task(self.kick_all(uid))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def kick_all(self, uid: str) -> None:
+        """Everyone out of hl-<uid> (its legs hang up)."""
+        conf = f"{CONFERENCE_PREFIX}{uid}"
+        try:
+            res = await self.ami.send_action({"Action": "ConfbridgeKick", "Conference": conf, "Channel": "all"})
+            log.info("the caller left before joining %s: its legs sent away: %s", conf, _response(res),
+                     extra={"uniqueid": uid})  # fmt: skip
+        except Exception as e:  # an empty conference is a nuisance, never a reason to fail
+            log.error("kicking the legs of %s failed: %s", conf, e, extra={"uniqueid": uid})
 
     # ------------------------------------------------------------------------------ originate
     async def originate(self, uid: str, platform: str, caller: str, channel: str, who: str, warn: bool = False) -> bool:
@@ -175,6 +213,14 @@ class ConferenceDialer:
         if with_agent:
             await self.originate(uid, platform, caller, f"PJSIP/agent-{platform}", f"agent-{platform}", warn)
         await self.originate(uid, platform, caller, f"Local/{other}@{CONTEXT_CONFERENCE_LEG}", other, warn)
+
+    async def bring_in_ahead(self, uid: str, platform: str, other: str, caller: str = "", warn: bool = False) -> None:
+        """`bring_in` at once, while the caller still hears the handover prompt: their ringing overlaps it, and a
+        person answers seconds sooner. A leg that answers before the caller joins waits in the conference. When
+        the call ends without the caller joining (hung up during the prompt), the legs already in are sent away,
+        and so is one that answers later (`ended`, `joined`)."""
+        self._ahead.add(uid)
+        await self.bring_in(uid, platform, other, caller, delay=0, warn=warn)
 
     async def emergency_hold(self, uid: str, platform: str, target: str, caller: str) -> None:
         """The emergency number was busy or silent: a person of the receiving platform now, and the

@@ -68,6 +68,11 @@ class EventRecorder:
             self._user_event(m.get("UserEvent", ""), m, now)
         elif ev in ("ConfbridgeJoin", "ConfbridgeLeave"):
             self._conference(ev, m, now)
+        elif ev == "MusicOnHoldStart":
+            # the caller hears a handover prompt while the handover rings (musiconhold.conf)
+            uid = m.get("Uniqueid", "")
+            if uid and self.journal.view(uid) is not None:
+                self.journal.event(uid, "ringback", now, music_class=m.get("Class"))
         elif ev == "Hangup":
             uid = m.get("Uniqueid", "")
             if uid and uid == m.get("Linkedid", uid) and self.journal.view(uid) is not None:
@@ -127,8 +132,11 @@ class EventRecorder:
                 st.conference.append(who)
             if self.dialer is not None:
                 self.dialer.joined(uid, who)
-            if who != "caller" and not who.startswith("agent-"):
-                self._handover(uid, now)  # the other platform is in the three-way call
+            others = [w for w in st.conference if w != "caller" and not w.startswith("agent-")]
+            if others and "caller" in st.conference:
+                # the other platform and the caller are both in the three-way call (its legs are dialed while
+                # the caller still hears the prompt, and may be in first)
+                self._handover(uid, now)
         self.journal.event(
             uid,
             "bridge_join" if ev == "ConfbridgeJoin" else "bridge_leave",

@@ -77,6 +77,7 @@ def render(cfg: Config, sim: bool = False) -> list[str]:
         "@RUN@": cfg.run_in_asterisk,
         "@LOG@": cfg.log_in_asterisk,
         "@STATE@": cfg.state_in_asterisk,
+        "@SOUNDS@": SOUNDS_IN_ASTERISK,
         "@SIP_PORT@": str(cfg.sip_port),
         "@SIM_PORT@": str(cfg.sim_port),
         "@AMI_PORT@": str(cfg.ami_port),

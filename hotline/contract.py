@@ -21,6 +21,10 @@ class Var(StrEnum):
     # set by the service (inherited by every leg): 1 when a hint of danger goes with a matter that is no
     # emergency; whoever answers for the hotline hears a warning before the caller is put through
     HINT = "HL_HINT"
+    # set by the service: the handover prompt the caller hears while the target rings (musiconhold.conf class
+    # hotline-<prompt>), instead of hearing it played before the dial
+    RINGBACK = "HL_RINGBACK"
+    DIAL_OPTS = "HL_DIAL_OPTS"  # an emergency handover's Dial options (with the ringback's music class)
     FEATURES = "HL_FEATURES"  # the agents' one-key features (features.conf applicationmap)
     AGI = "HL_AGI"  # the FastAGI URL of `hotline serve` (globals.conf)
     STATE = "HL_STATE"  # the state folder as Asterisk sees it (recordings)

@@ -87,3 +87,40 @@ def test_who_is_warned_of_a_danger_hint():
         assert plan_for(d, national).warn is warned, (platform, action)
         assert plan_for(replace(d, danger_hint=False), national).warn is False
         assert plan_for(replace(d, emergency=True), national).warn is False  # an emergency is told as one
+
+
+async def test_legs_brought_in_ahead_are_sent_away_when_the_caller_hangs_up_before_joining():
+    ami = FakeAmi()
+    dialer = ConferenceDialer(ami)
+    await dialer.bring_in_ahead("1.9", "12345", "110", "13800138000", warn=True)
+    assert [a["Channel"] for a in ami.sent] == ["PJSIP/agent-12345", "Local/110@hotline-conference-leg"]
+    dialer.joined("1.9", "agent-12345")  # the agent answered while the caller heard the prompt
+    dialer.ended("1.9")  # then the caller hung up, never in the conference
+    await asyncio.sleep(0.05)
+    assert ami.sent[-1] == {"Action": "ConfbridgeKick", "Conference": "hl-1.9", "Channel": "all"}
+
+
+async def test_a_three_way_call_the_caller_joined_is_left_to_its_people_when_the_caller_leaves():
+    ami = FakeAmi()
+    dialer = ConferenceDialer(ami)
+    await dialer.bring_in_ahead("1.10", "12345", "110")
+    dialer.joined("1.10", "110")
+    dialer.joined("1.10", "caller")
+    dialer.ended("1.10")
+    await asyncio.sleep(0.05)
+    assert all(a["Action"] == "Originate" for a in ami.sent)  # the agent and 110 may still speak together
+    dialer.ended("1.10")  # a second close of the same call sends nothing either
+    await asyncio.sleep(0.05)
+    assert all(a["Action"] == "Originate" for a in ami.sent)
+
+
+async def test_a_leg_that_answers_after_the_caller_hung_up_during_the_prompt_is_sent_away():
+    ami = FakeAmi()
+    dialer = ConferenceDialer(ami)
+    await dialer.bring_in_ahead("1.11", "110", "119")
+    dialer.ended("1.11")  # the caller hung up during the prompt; no leg had answered yet
+    await asyncio.sleep(0.05)
+    kicks = [a for a in ami.sent if a["Action"] == "ConfbridgeKick"]
+    dialer.joined("1.11", "119")  # 119 answers a moment later
+    await asyncio.sleep(0.05)
+    assert len([a for a in ami.sent if a["Action"] == "ConfbridgeKick"]) == len(kicks) + 1

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from hotline import asterisk
 from hotline.agi.session import final_decision
 from hotline.asr.base import write_wav
 from hotline.config import REPO
@@ -114,6 +115,28 @@ def test_emergency_at_110_bridges_three_parties(shared_dir, pbx, service):
     members = r["outcome"].split(":", 1)[1].split("+")
     assert len(members) == 3 and {"caller", "agent-110", "119"} <= set(members)
     assert sum(1 for e in r["events"] if e["kind"] == "bridge_join") >= 3
+
+
+def test_a_caller_who_hangs_up_during_the_prompt_leaves_no_one_waiting_in_the_three_way_call(shared_dir, pbx, service):
+    # fire reported to 110: agent-110 and 119 are dialed the moment it is decided, while the caller hears
+    # "请不要挂机，马上为您转接。" (the simulated ones answer at once). The caller hangs up 1.3 s into it: the two
+    # who answered are sent away, not left in a conference the caller will never join.
+    wav = shared_dir / "audio" / "calls" / "p25.wav"
+    voice_end = wav_seconds(PROMPTS / "welcome-110.wav") + 0.6 + wav_seconds(wav) - 1.2  # 1.2 s of silence at its end
+    decided = voice_end + 1.2  # the pause that ends an answer
+    r = place_call(wav, platform="110", config=pbx, hangup_after_s=decided + 1.3)
+    assert r["action"] == "conference" and r["emergency"], r["transcript"]
+    log, deadline = CallLog(pbx.db_url), time.time() + 15
+    while True:
+        events = [(e.kind, e.detail.get("participant")) for e in log.events(r["call_id"])]
+        joined = {who for kind, who in events if kind == "bridge_join"}
+        left = {who for kind, who in events if kind == "bridge_leave"}
+        if (joined and joined <= left) or time.time() > deadline:
+            break
+        time.sleep(0.5)
+    assert {"agent-110", "119"} <= joined, events  # both were in before the prompt ended
+    assert "caller" not in joined and joined <= left, events
+    assert f"hl-{r['call_id']}" not in asterisk.rx(pbx, "confbridge list").stdout
 
 
 def test_guide_says_the_number(shared_dir, pbx, service):

@@ -114,3 +114,5 @@ def test_an_emergency_whose_110_leg_fails_reaches_a_person_within_20_s(shared_di
     assert r["outcome"].startswith("conference:") and "agent-12345" in members
     if behaviour == "noanswer-once":  # 110 answers the next call: bridged in with the caller and the agent
         assert "110" in members
+        # while 110 rang unanswered the caller heard the handover prompt, dialed at once, not silence
+        assert any(e["kind"] == "ringback" and e["music_class"] == "hotline-emergency" for e in r["events"])

@@ -112,3 +112,40 @@ def test_events_of_calls_it_never_saw_are_ignored_and_garbage_is_survived(tmp_pa
     rec.handle({"Event": "UserEvent", "UserEvent": "HotlineAnswered"})  # no Call
     rec.handle({"Event": "ConfbridgeJoin", "Conference": "not-ours"})
     assert journal.pending() == 0
+
+
+def test_a_three_way_call_is_handed_over_when_the_caller_and_the_other_platform_are_both_in(tmp_path):
+    # its legs are dialed while the caller hears the prompt: 119 may be in the conference before the caller
+    journal = CallJournal(CallLog(migrated_sqlite(tmp_path / "calls.db")), tmp_path / "journal")
+    journal.start()
+    journal.open_call("7.1", "110", "13800000000", "national")
+    journal.update("7.1", speech_end_at=datetime.fromtimestamp(100.0, UTC))
+    now = [101.0]
+    rec = EventRecorder(journal, clock=lambda: now[0])
+
+    def join(channel: str, at: float) -> None:
+        now[0] = at
+        rec.handle({"Event": "ConfbridgeJoin", "Conference": "hl-7.1", "Channel": channel})
+
+    join("PJSIP/agent-110-00000001", 101.0)
+    join("Local/119@hotline-conference-leg-00000002;1", 101.5)
+    join("PJSIP/caller-00000003", 103.5)  # after the prompt
+    assert journal.flush()
+    journal.stop()
+    call = CallLog(migrated_sqlite(tmp_path / "calls.db")).get("7.1")
+    assert call.handover_ms == 3500.0
+
+
+def test_the_prompt_a_caller_hears_while_a_handover_rings_is_in_the_timeline(tmp_path):
+    journal = CallJournal(CallLog(migrated_sqlite(tmp_path / "calls.db")), tmp_path / "journal")
+    journal.start()
+    journal.open_call("7.2", "12345", "13800000000", "national")
+    rec = EventRecorder(journal)
+    rec.handle({"Event": "MusicOnHoldStart", "Uniqueid": "7.2", "Class": "hotline-emergency"})
+    rec.handle({"Event": "MusicOnHoldStart", "Uniqueid": "8.8", "Class": "hotline-emergency"})  # not a call of ours
+    assert journal.flush()
+    journal.stop()
+    events = CallLog(migrated_sqlite(tmp_path / "calls.db")).events("7.2")
+    assert [(e.kind, e.detail) for e in events if e.kind == "ringback"] == [
+        ("ringback", {"music_class": "hotline-emergency"})
+    ]

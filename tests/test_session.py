@@ -63,10 +63,12 @@ class RecordingDialer(ConferenceDialer):
         super().__init__(ami=None)
         self.calls: list[tuple] = []
         self.warned: list[bool] = []
+        self.ahead: list[bool] = []  # brought in while the prompt plays (bring_in_ahead)
 
     async def bring_in(self, uid, platform, other, caller="", delay=0.8, with_agent=True, warn=False) -> None:
         self.calls.append((uid, platform, other, caller))
         self.warned.append(warn)
+        self.ahead.append(uid in self._ahead)
 
 
 @pytest.fixture
@@ -115,9 +117,11 @@ PLAY_NO_KEYS = r'STREAM FILE hotline/{} ""'
 RECORD = r'RECORD FILE (?P<path>\S+) wav "0123456789\*#" 20000 0 BEEP s=2'
 
 
-def act(action: str, target: str, emergency: str = "0", warn: bool = False) -> list[Step]:
-    """The variables the dialplan acts on; `warn`: a danger hint, which every answering leg inherits."""
+def act(action: str, target: str, emergency: str = "0", warn: bool = False, ringback: str = "") -> list[Step]:
+    """The variables the dialplan acts on; `warn`: a danger hint, which every answering leg inherits; `ringback`:
+    the prompt the caller hears while the handover rings."""
     return [
+        *([Step(rf'SET VARIABLE HL_RINGBACK "{ringback}"', "200 result=1")] if ringback else []),
         *([Step(r'SET VARIABLE __HL_HINT "1"', "200 result=1")] if warn else []),
         Step(rf'SET VARIABLE HL_TARGET "{target}"', "200 result=1"),
         Step(rf'SET VARIABLE HL_EMERGENCY "{emergency}"', "200 result=1"),
@@ -144,14 +148,15 @@ async def test_a_police_matter_at_12345_is_an_emergency_transfer_to_110(world):
         [
             Step(PLAY.format("welcome-12345"), OK),
             Step(RECORD, speaks),
-            Step(PLAY_NO_KEYS.format("emergency"), OK),
-            *act("transfer", "110", emergency="1"),
+            # no prompt before the dial: the dialplan plays it while 110 rings
+            *act("transfer", "110", emergency="1", ringback="emergency"),
         ],
     )
-    call, kinds, _ = await run_call(world, peer, d)
+    call, kinds, events = await run_call(world, peer, d)
     assert (call.action, call.target, call.emergency) == ("transfer", "110", True)
     assert call.transcript.startswith("我家楼下") and call.recording_path.endswith("-1.wav")
     assert {"answer", "prompt", "speech_end", "transcript", "decision", "action"} <= set(kinds)
+    assert [e.detail for e in events if e.kind == "prompt"][-1] == {"prompt": "emergency", "while_ringing": True}
 
 
 async def test_a_caller_not_understood_at_12345_is_asked_once_more_then_a_person_takes_it(world):
@@ -247,6 +252,29 @@ async def test_a_fire_reported_to_110_bridges_119_with_the_callers_number(world)
     await asyncio.sleep(0)
     assert call.action == "conference" and call.emergency
     assert dialer.calls == [(call.uniqueid, "110", "119", "13900001111")]
+
+
+async def test_the_legs_of_a_three_way_call_ring_while_the_caller_hears_the_prompt(world):
+    # dialed before the prompt, not after it: 110's ringing overlaps the seconds of "正在为您接通…"
+    d, _, dialer = deps(world, ["我家着火了，厨房烧起来了"])
+    rang_before_the_prompt = []
+
+    def prompt_played(_m: re.Match[str]) -> str:
+        rang_before_the_prompt.append(list(dialer.calls))
+        return OK
+
+    peer = ScriptedAsterisk(
+        environment(platform="110", caller="13900001111"),
+        [
+            Step(PLAY.format("welcome-110"), OK),
+            Step(RECORD, speaks),
+            Step(PLAY_NO_KEYS.format("emergency"), prompt_played),
+            *act("conference", "119", emergency="1"),
+        ],
+    )
+    call, _, _ = await run_call(world, peer, d)
+    assert rang_before_the_prompt == [[(call.uniqueid, "110", "119", "13900001111")]]
+    assert dialer.ahead == [True]
 
 
 class HintingRouter:
@@ -403,8 +431,8 @@ async def test_the_decision_does_not_wait_for_a_locked_database(world):
     d, _, _ = deps(world, ["我家楼下有人在打架，打得头破血流"])
     peer = ScriptedAsterisk(
         environment(platform="12345"),
-        [Step(PLAY.format("welcome-12345"), OK), Step(RECORD, speaks), Step(PLAY_NO_KEYS.format("emergency"), OK),
-         *act("transfer", "110", emergency="1")],
+        [Step(PLAY.format("welcome-12345"), OK), Step(RECORD, speaks),
+         *act("transfer", "110", emergency="1", ringback="emergency")],
     )  # fmt: skip
     agi, task = await peer.channel()
     t0 = time.perf_counter()
