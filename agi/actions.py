@@ -21,7 +21,7 @@ from hotline.router import Decision
 log = logging.getLogger("hotline.agi")
 
 # prompts played while an emergency handover rings (asterisk-config/musiconhold.conf: class hotline-<prompt>)
-RINGBACK_PROMPTS = ("emergency",)
+RINGBACK_PROMPTS = ("emergency", "transfer-119", "transfer-120", "transfer-122", "transfer-12395")
 # prompts that exist in sounds/zh/hotline for handovers
 _TRANSFER_PROMPTS = {"110", "12345", "119", "120", "122", "12395"}
 _OUT_OF_SCOPE_PROMPTS = {

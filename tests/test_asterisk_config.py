@@ -89,6 +89,15 @@ def test_every_prompt_the_code_plays_exists():
     assert not missing, missing
 
 
+def test_every_prompt_played_as_a_ringback_has_a_music_class_that_plays_it():
+    from hotline.agi.actions import RINGBACK_PROMPTS
+
+    text = (REPO / "asterisk-config" / "musiconhold.conf").read_text()
+    classes = dict(re.findall(r"^\[([\w-]+)\]\s*\nmode = playlist\s*\nentry = @SOUNDS@/([\w-]+)", text, re.M))
+    assert {f"hotline-{p}": p for p in RINGBACK_PROMPTS} == classes
+    assert all((REPO / "sounds" / "zh" / "hotline" / f"{p}.wav").exists() for p in RINGBACK_PROMPTS)
+
+
 @pytest.mark.parametrize("target", TARGETS)
 def test_every_target_has_a_prompt(target):
     from hotline.agi.actions import plan_for
@@ -99,6 +108,9 @@ def test_every_target_has_a_prompt(target):
     from dataclasses import replace
 
     for action in ("transfer", "guide"):
-        plan = plan_for(replace(d, action=action, target=target), load_profile("guilin"))
-        for prompt in plan.prompts:
-            assert (REPO / "sounds" / "zh" / "hotline" / f"{prompt}.wav").exists(), (action, target, prompt)
+        for emergency in (False, True):
+            plan = plan_for(replace(d, action=action, target=target, emergency=emergency), load_profile("guilin"))
+            heard = [*plan.prompts, *([plan.ringback] if plan.ringback else [])]
+            assert heard, (action, target, emergency)  # the caller always hears where they are going
+            for prompt in heard:
+                assert (REPO / "sounds" / "zh" / "hotline" / f"{prompt}.wav").exists(), (action, target, prompt)
