@@ -150,7 +150,10 @@ class EventRecorder:
         st = self.state(uid)
         st.reached.append(target)
         self.journal.event(uid, "answered", now, target=target)
-        if not target.startswith("agent-"):
+        waits_for_the_caller = (self.journal.view(uid) or {}).get("action") == "conference" and (
+            "caller" not in st.conference
+        )  # a three-way call's leg answers while the caller still hears the prompt: handed over when both are in
+        if not target.startswith("agent-") and not waits_for_the_caller:
             self._handover(uid, now)
 
     def _handover(self, uid: str, now: float) -> None:

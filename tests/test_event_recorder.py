@@ -119,6 +119,7 @@ def test_a_three_way_call_is_handed_over_when_the_caller_and_the_other_platform_
     journal = CallJournal(CallLog(migrated_sqlite(tmp_path / "calls.db")), tmp_path / "journal")
     journal.start()
     journal.open_call("7.1", "110", "13800000000", "national")
+    journal.decision("7.1", {"action": "conference", "target": "119"}, {})
     journal.update("7.1", speech_end_at=datetime.fromtimestamp(100.0, UTC))
     now = [101.0]
     rec = EventRecorder(journal, clock=lambda: now[0])
@@ -128,6 +129,8 @@ def test_a_three_way_call_is_handed_over_when_the_caller_and_the_other_platform_
         rec.handle({"Event": "ConfbridgeJoin", "Conference": "hl-7.1", "Channel": channel})
 
     join("PJSIP/agent-110-00000001", 101.0)
+    now[0] = 101.4  # 119's trunk leg answers (hotline-answered), then its Local leg joins
+    rec.handle({"Event": "UserEvent", "UserEvent": "HotlineAnswered", "Call": "7.1", "Target": "119"})
     join("Local/119@hotline-conference-leg-00000002;1", 101.5)
     join("PJSIP/caller-00000003", 103.5)  # after the prompt
     assert journal.flush()
